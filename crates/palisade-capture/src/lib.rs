@@ -1,0 +1,3 @@
+//! Packet sources.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]

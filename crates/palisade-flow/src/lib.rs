@@ -1,0 +1,3 @@
+//! Flows.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]

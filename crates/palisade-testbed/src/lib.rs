@@ -1,0 +1,3 @@
+//! Testbed.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
