@@ -2,4 +2,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod anomaly;
 pub mod checksum;
+pub mod decoded;
+
+pub use anomaly::{DecodeEvent, DECODE_EVENT_COUNT};
+pub use decoded::*;
