@@ -1,0 +1,410 @@
+//! Event records and their EVE JSON form.
+//!
+//! Field names and formats follow Suricata's EVE schema so that SIEM
+//! pipelines built for Suricata ingest palisade unchanged. palisade's own
+//! event types use the same envelope (`timestamp`, `flow_id`, `event_type`,
+//! the 5-tuple, then an object named after the event type).
+
+use crate::Timestamp;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use std::net::IpAddr;
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = Vec::with_capacity(32);
+        self.write_eve(&mut buf);
+        // write_eve only emits ASCII digits and punctuation
+        s.serialize_str(std::str::from_utf8(&buf).unwrap_or(""))
+    }
+}
+
+/// The protocol name Suricata prints for an IP protocol number.
+pub fn proto_name(proto: u8) -> ProtoName {
+    ProtoName(proto)
+}
+
+/// An IP protocol number that serialises as Suricata names it ("TCP", "UDP",
+/// "ICMP", "IPv6-ICMP", ...; other numbers as their decimal value in a string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtoName(pub u8);
+
+impl ProtoName {
+    /// The name, if the protocol has one palisade knows.
+    pub fn known(self) -> Option<&'static str> {
+        Some(match self.0 {
+            1 => "ICMP",
+            2 => "IGMP",
+            4 => "IPIP",
+            6 => "TCP",
+            17 => "UDP",
+            41 => "IPv6",
+            47 => "GRE",
+            50 => "ESP",
+            51 => "AH",
+            58 => "IPv6-ICMP",
+            132 => "SCTP",
+            _ => return None,
+        })
+    }
+}
+
+impl Serialize for ProtoName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.known() {
+            Some(n) => s.serialize_str(n),
+            None => s.collect_str(&format_args!("{:03}", self.0)),
+        }
+    }
+}
+
+/// The 5-tuple of the envelope, oriented as the record wants it (for flows:
+/// client to server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuple {
+    /// Source address.
+    pub src_ip: IpAddr,
+    /// Source port (absent for protocols without ports).
+    pub src_port: Option<u16>,
+    /// Destination address.
+    pub dest_ip: IpAddr,
+    /// Destination port.
+    pub dest_port: Option<u16>,
+    /// IP protocol number.
+    pub proto: u8,
+}
+
+/// Why a flow record was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    /// The flow was idle for its state's timeout.
+    Timeout,
+    /// The flow was evicted early (memcap) or replaced (TCP port reuse).
+    Forced,
+    /// End of input (or sensor stop) with the flow still open.
+    Shutdown,
+}
+
+/// A flow's state when it was logged, in Suricata's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowState {
+    /// Packets from one side only / TCP handshake not complete.
+    New,
+    /// Both sides seen / TCP handshake complete.
+    Established,
+    /// TCP closed by FIN or RST.
+    Closed,
+}
+
+/// The `flow` object of a flow record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlowStats {
+    /// Packets client to server.
+    pub pkts_toserver: u64,
+    /// Packets server to client.
+    pub pkts_toclient: u64,
+    /// Bytes client to server (whole packets, as Suricata counts).
+    pub bytes_toserver: u64,
+    /// Bytes server to client.
+    pub bytes_toclient: u64,
+    /// First packet's time.
+    pub start: Timestamp,
+    /// Last packet's time.
+    pub end: Timestamp,
+    /// Whole seconds from start to end.
+    pub age: u64,
+    /// State at logging time.
+    pub state: FlowState,
+    /// Why it was logged.
+    pub reason: EndReason,
+    /// Whether an alert fired on the flow.
+    pub alerted: bool,
+}
+
+/// The `tcp` object of a TCP flow record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcpSummary {
+    /// Union of flags seen client to server.
+    pub flags_ts: u8,
+    /// Union of flags seen server to client.
+    pub flags_tc: u8,
+    /// TCP tracking state name ("established", "closed", "syn_sent", ...).
+    pub state: &'static str,
+}
+
+impl Serialize for TcpSummary {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let all = self.flags_ts | self.flags_tc;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("tcp_flags", &format_args!("{all:02x}").to_string())?;
+        m.serialize_entry("tcp_flags_ts", &format_args!("{:02x}", self.flags_ts).to_string())?;
+        m.serialize_entry("tcp_flags_tc", &format_args!("{:02x}", self.flags_tc).to_string())?;
+        for (bit, name) in [
+            (0x01, "fin"),
+            (0x02, "syn"),
+            (0x04, "rst"),
+            (0x08, "psh"),
+            (0x10, "ack"),
+            (0x20, "urg"),
+            (0x40, "ecn"),
+            (0x80, "cwr"),
+        ] {
+            if all & bit != 0 {
+                m.serialize_entry(name, &true)?;
+            }
+        }
+        m.serialize_entry("state", self.state)?;
+        m.end()
+    }
+}
+
+/// A flow ended (or the input ended with it open).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowRecord {
+    /// Flow id, shared by every record of the flow.
+    pub flow_id: u64,
+    /// Client-to-server tuple.
+    pub tuple: Tuple,
+    /// VLAN ids of the flow key, outermost first.
+    pub vlan: Vec<u16>,
+    /// Tunnel id of the flow key (0 = not tunnelled).
+    pub tunnel_id: u32,
+    /// Application protocol, once known.
+    pub app_proto: Option<&'static str>,
+    /// Counters and times.
+    pub flow: FlowStats,
+    /// TCP details for TCP flows.
+    pub tcp: Option<TcpSummary>,
+}
+
+/// Kind of anomaly, Suricata's `anomaly.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnomalyType {
+    /// Raised by a packet decoder.
+    Decode,
+    /// Raised by TCP tracking or reassembly.
+    Stream,
+    /// Raised by an application-layer parser.
+    Applayer,
+    /// Raised by defragmentation.
+    Defrag,
+    /// Raised by the flow table.
+    Flow,
+}
+
+/// Something odd in the traffic or a limit that was hit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnomalyRecord {
+    /// When (packet time).
+    pub timestamp: Timestamp,
+    /// Packet number in the input, when a single packet caused it.
+    pub pcap_cnt: Option<u64>,
+    /// Flow id, when the anomaly belongs to a flow.
+    pub flow_id: Option<u64>,
+    /// The packet's tuple, when known.
+    pub tuple: Option<Tuple>,
+    /// Anomaly kind.
+    pub kind: AnomalyType,
+    /// Event name (`decoder.ipv4.trunc_pkt`, `stream.reassembly_seq_gap`, ...).
+    pub event: &'static str,
+    /// Application protocol for app-layer anomalies.
+    pub app_proto: Option<&'static str>,
+}
+
+/// One event on palisade's event stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A flow record.
+    Flow(Box<FlowRecord>),
+    /// An anomaly record.
+    Anomaly(Box<AnomalyRecord>),
+    /// The final (or periodic) statistics record: its `stats` object.
+    Stats {
+        /// When (packet time of the last packet).
+        timestamp: Timestamp,
+        /// The `stats` object.
+        stats: serde_json::Value,
+    },
+}
+
+/// Every EVE event type palisade can write (for `--eve-types` validation).
+pub const EVENT_TYPES: &[&str] = &["flow", "anomaly", "stats"];
+
+impl Event {
+    /// The EVE `event_type`.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Event::Flow(_) => "flow",
+            Event::Anomaly(_) => "anomaly",
+            Event::Stats { .. } => "stats",
+        }
+    }
+
+    /// Appends the record's EVE JSON line (with the trailing newline).
+    pub fn write_eve(&self, out: &mut Vec<u8>) {
+        // Serialising into a Vec cannot fail for these types.
+        let _ = serde_json::to_writer(&mut *out, self);
+        out.push(b'\n');
+    }
+}
+
+fn tuple_entries<M: SerializeMap>(m: &mut M, t: &Tuple) -> Result<(), M::Error> {
+    m.serialize_entry("src_ip", &t.src_ip)?;
+    if let Some(p) = t.src_port {
+        m.serialize_entry("src_port", &p)?;
+    }
+    m.serialize_entry("dest_ip", &t.dest_ip)?;
+    if let Some(p) = t.dest_port {
+        m.serialize_entry("dest_port", &p)?;
+    }
+    m.serialize_entry("proto", &ProtoName(t.proto))
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match self {
+            Event::Flow(f) => {
+                m.serialize_entry("timestamp", &f.flow.start)?;
+                m.serialize_entry("flow_id", &f.flow_id)?;
+                m.serialize_entry("event_type", "flow")?;
+                if !f.vlan.is_empty() {
+                    m.serialize_entry("vlan", &f.vlan)?;
+                }
+                tuple_entries(&mut m, &f.tuple)?;
+                if f.tunnel_id != 0 {
+                    m.serialize_entry("tunnel_id", &f.tunnel_id)?;
+                }
+                if let Some(a) = f.app_proto {
+                    m.serialize_entry("app_proto", a)?;
+                }
+                m.serialize_entry("flow", &f.flow)?;
+                if let Some(tcp) = &f.tcp {
+                    m.serialize_entry("tcp", tcp)?;
+                }
+            }
+            Event::Anomaly(a) => {
+                m.serialize_entry("timestamp", &a.timestamp)?;
+                if let Some(id) = a.flow_id {
+                    m.serialize_entry("flow_id", &id)?;
+                }
+                if let Some(c) = a.pcap_cnt {
+                    m.serialize_entry("pcap_cnt", &c)?;
+                }
+                m.serialize_entry("event_type", "anomaly")?;
+                if let Some(t) = &a.tuple {
+                    tuple_entries(&mut m, t)?;
+                }
+                struct Body<'a>(&'a AnomalyRecord);
+                impl Serialize for Body<'_> {
+                    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                        let mut m = s.serialize_map(None)?;
+                        if let Some(p) = self.0.app_proto {
+                            m.serialize_entry("app_proto", p)?;
+                        }
+                        m.serialize_entry("type", &self.0.kind)?;
+                        m.serialize_entry("event", self.0.event)?;
+                        m.end()
+                    }
+                }
+                m.serialize_entry("anomaly", &Body(a))?;
+            }
+            Event::Stats { timestamp, stats } => {
+                m.serialize_entry("timestamp", timestamp)?;
+                m.serialize_entry("event_type", "stats")?;
+                m.serialize_entry("stats", stats)?;
+            }
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn tuple() -> Tuple {
+        Tuple {
+            src_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            src_port: Some(40000),
+            dest_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            dest_port: Some(80),
+            proto: 6,
+        }
+    }
+
+    #[test]
+    fn flow_record_has_suricata_fields() {
+        let ev = Event::Flow(Box::new(FlowRecord {
+            flow_id: 42,
+            tuple: tuple(),
+            vlan: vec![],
+            tunnel_id: 0,
+            app_proto: None,
+            flow: FlowStats {
+                pkts_toserver: 3,
+                pkts_toclient: 2,
+                bytes_toserver: 300,
+                bytes_toclient: 200,
+                start: Timestamp::from_secs_micros(1_767_323_045, 1),
+                end: Timestamp::from_secs_micros(1_767_323_047, 9),
+                age: 2,
+                state: FlowState::Closed,
+                reason: EndReason::Timeout,
+                alerted: false,
+            },
+            tcp: Some(TcpSummary {
+                flags_ts: 0x1b,
+                flags_tc: 0x13,
+                state: "closed",
+            }),
+        }));
+        let mut out = Vec::new();
+        ev.write_eve(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["event_type"], "flow");
+        assert_eq!(v["timestamp"], "2026-01-02T03:04:05.000001+0000");
+        assert_eq!(v["src_ip"], "10.0.0.1");
+        assert_eq!(v["dest_port"], 80);
+        assert_eq!(v["proto"], "TCP");
+        assert_eq!(v["flow"]["pkts_toserver"], 3);
+        assert_eq!(v["flow"]["state"], "closed");
+        assert_eq!(v["flow"]["reason"], "timeout");
+        assert_eq!(v["flow"]["age"], 2);
+        assert_eq!(v["tcp"]["tcp_flags"], "1b");
+        assert_eq!(v["tcp"]["tcp_flags_tc"], "13");
+        assert_eq!(v["tcp"]["syn"], true);
+        assert!(v["tcp"].get("rst").is_none());
+        assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn anomaly_record_shape() {
+        let ev = Event::Anomaly(Box::new(AnomalyRecord {
+            timestamp: Timestamp::ZERO,
+            pcap_cnt: Some(7),
+            flow_id: None,
+            tuple: Some(tuple()),
+            kind: AnomalyType::Decode,
+            event: "decoder.ipv4.trunc_pkt",
+            app_proto: None,
+        }));
+        let mut out = Vec::new();
+        ev.write_eve(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["anomaly"]["type"], "decode");
+        assert_eq!(v["anomaly"]["event"], "decoder.ipv4.trunc_pkt");
+        assert_eq!(v["pcap_cnt"], 7);
+    }
+
+    #[test]
+    fn unknown_protocols_print_as_numbers() {
+        assert_eq!(serde_json::to_string(&ProtoName(254)).unwrap(), "\"254\"");
+        assert_eq!(serde_json::to_string(&ProtoName(7)).unwrap(), "\"007\"");
+        assert_eq!(serde_json::to_string(&ProtoName(58)).unwrap(), "\"IPv6-ICMP\"");
+    }
+}
