@@ -3,5 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod defrag;
 pub mod key;
 pub mod stream;

@@ -123,7 +123,8 @@ pub struct MemBudget {
 }
 
 impl MemBudget {
-    fn try_take(&mut self, n: u64) -> bool {
+    /// Takes `n` bytes if the cap allows; counts a refusal otherwise.
+    pub fn try_take(&mut self, n: u64) -> bool {
         if self.used.saturating_add(n) > self.cap {
             self.refused += 1;
             false
@@ -132,7 +133,8 @@ impl MemBudget {
             true
         }
     }
-    fn give(&mut self, n: u64) {
+    /// Returns `n` bytes.
+    pub fn give(&mut self, n: u64) {
         self.used = self.used.saturating_sub(n);
     }
 }
