@@ -139,8 +139,14 @@ impl Serialize for TcpSummary {
         let all = self.flags_ts | self.flags_tc;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("tcp_flags", &format_args!("{all:02x}").to_string())?;
-        m.serialize_entry("tcp_flags_ts", &format_args!("{:02x}", self.flags_ts).to_string())?;
-        m.serialize_entry("tcp_flags_tc", &format_args!("{:02x}", self.flags_tc).to_string())?;
+        m.serialize_entry(
+            "tcp_flags_ts",
+            &format_args!("{:02x}", self.flags_ts).to_string(),
+        )?;
+        m.serialize_entry(
+            "tcp_flags_tc",
+            &format_args!("{:02x}", self.flags_tc).to_string(),
+        )?;
         for (bit, name) in [
             (0x01, "fin"),
             (0x02, "syn"),
@@ -405,6 +411,9 @@ mod tests {
     fn unknown_protocols_print_as_numbers() {
         assert_eq!(serde_json::to_string(&ProtoName(254)).unwrap(), "\"254\"");
         assert_eq!(serde_json::to_string(&ProtoName(7)).unwrap(), "\"007\"");
-        assert_eq!(serde_json::to_string(&ProtoName(58)).unwrap(), "\"IPv6-ICMP\"");
+        assert_eq!(
+            serde_json::to_string(&ProtoName(58)).unwrap(),
+            "\"IPv6-ICMP\""
+        );
     }
 }

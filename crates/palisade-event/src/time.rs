@@ -136,7 +136,10 @@ mod tests {
         // 2026-01-02T03:04:05.123456Z
         let t = Timestamp::from_secs_micros(1_767_323_045, 123_456);
         assert_eq!(t.to_string(), "2026-01-02T03:04:05.123456+0000");
-        assert_eq!(Timestamp::ZERO.to_string(), "1970-01-01T00:00:00.000000+0000");
+        assert_eq!(
+            Timestamp::ZERO.to_string(),
+            "1970-01-01T00:00:00.000000+0000"
+        );
         // leap day
         let t = Timestamp::from_secs_micros(951_782_400, 1);
         assert_eq!(t.to_string(), "2000-02-29T00:00:00.000001+0000");

@@ -114,7 +114,9 @@ struct Tracker {
 impl Tracker {
     fn complete(&self) -> bool {
         match (self.total, self.covered.first()) {
-            (Some(t), Some(&(0, e))) => self.covered.len() == 1 && e >= t && !self.header.is_empty(),
+            (Some(t), Some(&(0, e))) => {
+                self.covered.len() == 1 && e >= t && !self.header.is_empty()
+            }
             (Some(0), None) => !self.header.is_empty(),
             _ => false,
         }
@@ -291,13 +293,11 @@ impl Defragmenter {
         if !frag.more {
             match t.total {
                 None => t.total = Some(end),
-                Some(prev) if prev != end => {
-                    // two "last" fragments disagree: treat as overlap
-                    if !t.overlapped {
-                        t.overlapped = true;
-                        self.stats.overlaps += 1;
-                        events.push(overlap_event(is_v4));
-                    }
+                // two "last" fragments disagree: treat as overlap
+                Some(prev) if prev != end && !t.overlapped => {
+                    t.overlapped = true;
+                    self.stats.overlaps += 1;
+                    events.push(overlap_event(is_v4));
                 }
                 _ => {}
             }
@@ -382,9 +382,17 @@ mod tests {
     use palisade_wire::IpInfo;
 
     /// An IPv4 fragment frame over `pkt` (20-byte header + data).
-    fn v4_frag<'a>(pkt: &'a mut Vec<u8>, id: u16, off: u32, more: bool, data: &[u8]) -> (Frame<'a>, FragInfo) {
+    fn v4_frag<'a>(
+        pkt: &'a mut Vec<u8>,
+        id: u16,
+        off: u32,
+        more: bool,
+        data: &[u8],
+    ) -> (Frame<'a>, FragInfo) {
         pkt.clear();
-        pkt.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        pkt.extend_from_slice(&[
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
         pkt[4..6].copy_from_slice(&id.to_be_bytes());
         let tot = (20 + data.len()) as u16;
         pkt[2..4].copy_from_slice(&tot.to_be_bytes());
@@ -416,7 +424,17 @@ mod tests {
         (f, fi)
     }
 
-    fn feed(d: &mut Defragmenter, id: u16, off: u32, more: bool, data: &[u8], t: u64, out: &mut Vec<u8>, ev: &mut Vec<DefragEvent>) -> bool {
+    #[allow(clippy::too_many_arguments)]
+    fn feed(
+        d: &mut Defragmenter,
+        id: u16,
+        off: u32,
+        more: bool,
+        data: &[u8],
+        t: u64,
+        out: &mut Vec<u8>,
+        ev: &mut Vec<DefragEvent>,
+    ) -> bool {
         let mut pkt = Vec::new();
         let (f, fi) = v4_frag(&mut pkt, id, off, more, data);
         d.insert(&f, &fi, Timestamp::from_secs_nanos(t, 0), out, ev)
@@ -426,7 +444,16 @@ mod tests {
     fn reassembles_out_of_order_and_fixes_header() {
         let mut d = Defragmenter::new(&DefragConfig::default(), 1 << 20);
         let (mut out, mut ev) = (Vec::new(), Vec::new());
-        assert!(!feed(&mut d, 7, 8, false, b"89abcdef", 0, &mut out, &mut ev));
+        assert!(!feed(
+            &mut d,
+            7,
+            8,
+            false,
+            b"89abcdef",
+            0,
+            &mut out,
+            &mut ev
+        ));
         assert!(feed(&mut d, 7, 0, true, b"01234567", 0, &mut out, &mut ev));
         assert_eq!(&out[20..], b"0123456789abcdef");
         assert_eq!(u16::from_be_bytes([out[2], out[3]]), 36);
@@ -459,7 +486,16 @@ mod tests {
         assert_eq!(ev, vec![DefragEvent::Timeout]);
         assert_eq!(d.memory(), 0);
         // the late last fragment starts a new tracker and does not complete
-        assert!(!feed(&mut d, 1, 8, false, b"BBBBBBBB", 161, &mut out, &mut ev));
+        assert!(!feed(
+            &mut d,
+            1,
+            8,
+            false,
+            b"BBBBBBBB",
+            161,
+            &mut out,
+            &mut ev
+        ));
     }
 
     #[test]
@@ -471,7 +507,16 @@ mod tests {
         let mut d = Defragmenter::new(&cfg, 1 << 20);
         let (mut out, mut ev) = (Vec::new(), Vec::new());
         for i in 0..4 {
-            feed(&mut d, 2, i * 8 + 64, true, b"12345678", 0, &mut out, &mut ev);
+            feed(
+                &mut d,
+                2,
+                i * 8 + 64,
+                true,
+                b"12345678",
+                0,
+                &mut out,
+                &mut ev,
+            );
         }
         assert_eq!(ev, vec![DefragEvent::MaxFragments]);
         ev.clear();

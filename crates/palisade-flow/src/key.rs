@@ -31,12 +31,8 @@ pub fn ports(frame: &Frame) -> (u16, u16) {
         L4::Udp { src_port, dst_port } => (src_port, dst_port),
         // Echo request/reply pairs share the identifier: key on it so that
         // separate ping sessions are separate flows.
-        L4::Icmp {
-            icmp_type, id, ..
-        } if icmp_type == 0 || icmp_type == 8 => (id, id),
-        L4::Icmpv6 {
-            icmp_type, id, ..
-        } if icmp_type == 128 || icmp_type == 129 => (id, id),
+        L4::Icmp { icmp_type, id, .. } if icmp_type == 0 || icmp_type == 8 => (id, id),
+        L4::Icmpv6 { icmp_type, id, .. } if icmp_type == 128 || icmp_type == 129 => (id, id),
         _ => (0, 0),
     }
 }
@@ -114,7 +110,9 @@ impl Mix {
         Mix(0x9e37_79b9_7f4a_7c15)
     }
     fn word(&mut self, w: u64) {
-        self.0 = (self.0 ^ w).wrapping_mul(0xbf58_476d_1ce4_e5b9).rotate_left(31);
+        self.0 = (self.0 ^ w)
+            .wrapping_mul(0xbf58_476d_1ce4_e5b9)
+            .rotate_left(31);
     }
     fn bytes(&mut self, b: &[u8; 16]) {
         let (lo, hi) = b.split_at(8);
@@ -175,7 +173,10 @@ mod tests {
         let (k2, a2) = FlowKey::from_frame(&frame(2, 1, 80, 40000));
         assert_eq!(k1, k2);
         assert_ne!(a1, a2);
-        assert_eq!(worker_hash(&frame(1, 2, 1, 2)), worker_hash(&frame(2, 1, 3, 4)));
+        assert_eq!(
+            worker_hash(&frame(1, 2, 1, 2)),
+            worker_hash(&frame(2, 1, 3, 4))
+        );
         assert_eq!(flow_id(&k1, 5), flow_id(&k2, 5));
         assert_ne!(flow_id(&k1, 5), flow_id(&k1, 6));
         assert!(flow_id(&k1, 5) < (1 << 51));

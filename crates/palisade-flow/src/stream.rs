@@ -335,7 +335,11 @@ impl StreamDir {
                 let (a, b) = self.retained.as_slices();
                 for pos in cmp_from..old_end {
                     let ri = (pos - ret_start) as usize;
-                    let old = if ri < a.len() { a.get(ri) } else { b.get(ri - a.len()) };
+                    let old = if ri < a.len() {
+                        a.get(ri)
+                    } else {
+                        b.get(ri - a.len())
+                    };
                     let new = data.get((pos - off) as usize);
                     if old != new {
                         differs = true;
