@@ -63,7 +63,7 @@ impl DefragEvent {
 }
 
 /// Defragmentation counters (Suricata's `defrag.*`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DefragStats {
     /// IPv4 fragments received.
     pub ipv4_fragments: u64,

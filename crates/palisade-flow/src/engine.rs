@@ -107,7 +107,7 @@ impl Flow {
 }
 
 /// Flow table counters (Suricata's `flow.*`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FlowCounters {
     /// Flows created.
     pub total: u64,
@@ -140,7 +140,7 @@ pub struct FlowCounters {
 }
 
 /// Every counter of one engine.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineStats {
     /// Flow table.
     pub flow: FlowCounters,

@@ -76,7 +76,7 @@ impl StreamEvent {
 }
 
 /// Reassembly counters (Suricata's `tcp.*` reassembly counters).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StreamStats {
     /// Segments whose data lay entirely before the stream position.
     pub retransmission: u64,

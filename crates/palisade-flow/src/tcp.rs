@@ -60,7 +60,7 @@ impl TcpState {
 }
 
 /// TCP tracking counters (Suricata's `tcp.*`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TcpStats {
     /// Sessions tracked.
     pub sessions: u64,

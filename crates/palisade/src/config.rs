@@ -1,0 +1,241 @@
+//! palisade.toml: one file, every key documented and defaulted.
+//!
+//! Loading goes through a `toml::Value` so that `--set key.path=value`
+//! overrides can be applied to any key before the typed struct is built;
+//! `deny_unknown_fields` then makes any unknown key (from the file or from
+//! `--set`) an error that names it.
+
+use anyhow::{bail, Context, Result};
+use palisade_flow::{DefragConfig, EngineConfig, FlowConfig, StreamConfig};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Packet decoding.
+    pub decoder: DecoderSection,
+    /// Flow table.
+    pub flow: FlowConfig,
+    /// TCP tracking and reassembly.
+    pub stream: StreamConfig,
+    /// IP defragmentation.
+    pub defrag: DefragConfig,
+    /// Outputs.
+    pub output: OutputSection,
+    /// Worker threads and batching.
+    pub runtime: RuntimeSection,
+}
+
+/// `[decoder]`
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecoderSection {
+    /// Checksum validation: "auto" (validate, but switch off when most of the
+    /// first packets have bad checksums, as captures from offloading NICs do),
+    /// "yes" or "no". Packets with a bad TCP checksum are left out of stream
+    /// reassembly when validation is on.
+    pub checksum_checks: ChecksumMode,
+    /// UDP ports decoded as VXLAN.
+    pub vxlan_ports: Vec<u16>,
+    /// UDP port decoded as TZSP.
+    pub tzsp_port: u16,
+    /// Decode tunnels (GRE/ERSPAN, VXLAN, TZSP, IP-in-IP) and track inner
+    /// packets as their own flows.
+    pub decode_tunnels: bool,
+}
+
+impl Default for DecoderSection {
+    fn default() -> Self {
+        DecoderSection {
+            checksum_checks: ChecksumMode::Auto,
+            vxlan_ports: vec![4789],
+            tzsp_port: 37008,
+            decode_tunnels: true,
+        }
+    }
+}
+
+/// Checksum validation mode.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumMode {
+    /// Validate; give up if most sampled packets are bad (offloading NIC).
+    Auto,
+    /// Always validate.
+    Yes,
+    /// Never validate.
+    No,
+}
+
+/// `[output]`
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSection {
+    /// EVE event types written (empty = all): flow, anomaly, stats.
+    pub eve_types: Vec<String>,
+    /// Anomaly records for checksum errors (they are always counted in stats;
+    /// records are off by default because offloading NICs produce one per
+    /// packet).
+    pub checksum_anomalies: bool,
+}
+
+impl Default for OutputSection {
+    fn default() -> Self {
+        OutputSection {
+            eve_types: Vec::new(),
+            checksum_anomalies: false,
+        }
+    }
+}
+
+/// `[runtime]`
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeSection {
+    /// Worker threads (0 = one per core). `--threads` overrides it.
+    pub threads: usize,
+    /// Packets handed to a worker at a time.
+    pub batch_packets: usize,
+}
+
+impl Default for RuntimeSection {
+    fn default() -> Self {
+        RuntimeSection {
+            threads: 0,
+            batch_packets: 64,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the file (if any), applies `--set` overrides, validates.
+    pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config> {
+        let mut root = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading config {}", p.display()))?;
+                toml::from_str::<toml::Table>(&text)
+                    .with_context(|| format!("parsing config {}", p.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for s in sets {
+            apply_set(&mut root, s)?;
+        }
+        let cfg: Config = toml::Value::Table(root).try_into().map_err(|e: toml::de::Error| {
+            anyhow::anyhow!(
+                "invalid configuration{}: {}",
+                path.map(|p| format!(" in {}", p.display())).unwrap_or_default(),
+                e.message()
+            )
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<()> {
+        for t in &self.output.eve_types {
+            if !palisade_event::EVENT_TYPES.contains(&t.as_str()) {
+                bail!(
+                    "unknown EVE type '{t}' in output.eve_types (known: {})",
+                    palisade_event::EVENT_TYPES.join(", ")
+                );
+            }
+        }
+        if self.runtime.batch_packets == 0 {
+            bail!("runtime.batch_packets must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The flow engine's part.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            flow: self.flow.clone(),
+            stream: self.stream.clone(),
+            defrag: self.defrag.clone(),
+        }
+    }
+
+    /// The default configuration as TOML (for `palisade config defaults`).
+    pub fn defaults_toml() -> String {
+        toml::to_string_pretty(&Config::default()).unwrap_or_default()
+    }
+}
+
+/// Applies one `key.path=value` override. The value is read as TOML
+/// (`true`, `42`, `"x"`, `[1, 2]`), or taken as a plain string if that fails,
+/// so `--set vars.HOME_NET=[10.0.0.0/8]` works without quoting.
+fn apply_set(root: &mut toml::Table, set: &str) -> Result<()> {
+    let Some((path, raw)) = set.split_once('=') else {
+        bail!("--set '{set}': expected key.path=value");
+    };
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(|p| p.is_empty()) {
+        bail!("--set '{set}': bad key path '{path}'");
+    }
+    let value = parse_value(raw.trim());
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().unwrap_or_default();
+    let mut table = root;
+    for p in parts {
+        let entry = table
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = match entry {
+            toml::Value::Table(t) => t,
+            _ => bail!("--set '{set}': '{p}' is not a table"),
+        };
+    }
+    table.insert(last.to_string(), value);
+    Ok(())
+}
+
+fn parse_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&doc) {
+        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_roundtrip_and_sets_apply() {
+        let c = Config::load(None, &[]).unwrap();
+        assert_eq!(c, Config::default());
+        let c = Config::load(
+            None,
+            &[
+                "stream.reassembly_depth=0".into(),
+                "stream.midstream=true".into(),
+                "flow.timeouts.udp_new=5".into(),
+                "decoder.checksum_checks=no".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.stream.reassembly_depth, 0);
+        assert!(c.stream.midstream);
+        assert_eq!(c.flow.timeouts.udp_new, 5);
+        assert_eq!(c.decoder.checksum_checks, ChecksumMode::No);
+        let text = Config::defaults_toml();
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = Config::load(None, &["stream.reassembly_dept=5".into()]).unwrap_err();
+        assert!(e.to_string().contains("reassembly_dept"), "{e}");
+        let e = Config::load(None, &["nosuch.key=1".into()]).unwrap_err();
+        assert!(e.to_string().contains("nosuch"), "{e}");
+        let e = Config::load(None, &["output.eve_types=[\"flow\",\"bogus\"]".into()]).unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        assert!(Config::load(None, &["noequals".into()]).is_err());
+    }
+}

@@ -1,0 +1,442 @@
+//! The scan pipeline: inputs → (dispatch) → workers → output thread.
+//!
+//! With one thread, the main thread reads, decodes and tracks (no hand-over
+//! cost). With N threads, the main thread reads and decodes once to route
+//! each packet by the symmetric address-pair hash of its frames, copies it
+//! into the batch of every worker that owns one of them (a tunnelled packet
+//! may concern two workers: the one owning the mirror session and the one
+//! owning the inner flow), and N workers decode again and track their own
+//! flows without sharing anything. Events go to one EVE writer thread.
+
+pub mod output;
+pub mod worker;
+
+use crate::config::{ChecksumMode, Config};
+use anyhow::{Context, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use output::{run_eve_writer, EventBatcher, OutputTotals, TypeFilter};
+use palisade_capture::InputSet;
+use palisade_event::{Event, Timestamp};
+use palisade_flow::key::worker_hash;
+use palisade_flow::EngineStats;
+use palisade_wire::{DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use worker::{PacketIn, Worker, WorkerResult};
+
+/// Most worker threads.
+pub const MAX_THREADS: usize = 64;
+
+/// What to scan and how.
+pub struct ScanOptions {
+    /// Capture files, directories, or "-".
+    pub inputs: Vec<PathBuf>,
+    /// EVE output file.
+    pub eve: PathBuf,
+    /// Worker threads (1..=64).
+    pub threads: usize,
+    /// Configuration.
+    pub config: Config,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// What a scan did.
+pub struct ScanReport {
+    /// Inputs read.
+    pub inputs: Vec<String>,
+    /// Input errors (file, offset, what), in the order met.
+    pub input_errors: Vec<String>,
+    /// Files skipped in directories (not captures).
+    pub skipped: Vec<PathBuf>,
+    /// Packets read.
+    pub packets: u64,
+    /// Captured bytes read.
+    pub bytes: u64,
+    /// Wall-clock time of the scan.
+    pub elapsed: Duration,
+    /// First and last packet time.
+    pub span: Option<(Timestamp, Timestamp)>,
+    /// Flow records produced.
+    pub flows: u64,
+    /// Anomaly records produced.
+    pub anomalies: u64,
+    /// EVE records written.
+    pub written: OutputTotals,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Whether checksums were being validated at the end.
+    pub checksums_validated: bool,
+    /// Merged counters.
+    pub engine: EngineStats,
+    /// Decoder counters.
+    pub decoder: DecodeStats,
+}
+
+/// Auto checksum mode: validate the first packets; if more than 10% of the
+/// first 1000 carrying IP have bad checksums, the capture came from an
+/// offloading NIC and validation is switched off (Suricata's rule).
+struct ChecksumAuto {
+    mode: ChecksumMode,
+    sampled: u32,
+    bad: u32,
+    validate: bool,
+}
+
+const CHECKSUM_SAMPLE: u32 = 1000;
+
+impl ChecksumAuto {
+    fn new(mode: ChecksumMode) -> Self {
+        ChecksumAuto {
+            mode,
+            sampled: 0,
+            bad: 0,
+            validate: mode != ChecksumMode::No,
+        }
+    }
+    /// Records one packet; returns Some(new setting) when it changes.
+    fn observe(&mut self, had_ip: bool, bad: bool) -> Option<bool> {
+        if self.mode != ChecksumMode::Auto || !had_ip || self.sampled >= CHECKSUM_SAMPLE {
+            return None;
+        }
+        self.sampled += 1;
+        self.bad += bad as u32;
+        if self.sampled == CHECKSUM_SAMPLE && self.bad * 10 > CHECKSUM_SAMPLE {
+            tracing::info!(
+                bad = self.bad,
+                sampled = self.sampled,
+                "most packets have bad checksums (checksum offloading?): validation off"
+            );
+            self.validate = false;
+            return Some(false);
+        }
+        None
+    }
+}
+
+fn decoder_config(cfg: &Config) -> DecoderConfig {
+    DecoderConfig {
+        validate_checksums: cfg.decoder.checksum_checks != ChecksumMode::No,
+        vxlan_ports: cfg.decoder.vxlan_ports.clone(),
+        tzsp_port: cfg.decoder.tzsp_port,
+        decode_tunnels: cfg.decoder.decode_tunnels,
+    }
+}
+
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: Option<u64>) -> Self {
+        let bar = enabled.then(|| {
+            let bar = match total {
+                Some(t) => indicatif::ProgressBar::new(t),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
+    }
+    fn update(&self, consumed: u64, packets: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(consumed);
+            let secs = self.started.elapsed().as_secs_f64().max(1e-6);
+            b.set_message(format!("{packets} pkts, {:.0} pkt/s", packets as f64 / secs));
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Runs a scan to the end of its inputs.
+pub fn run(opts: ScanOptions) -> Result<ScanReport> {
+    let started = Instant::now();
+    let threads = opts.threads.clamp(1, MAX_THREADS);
+    let (mut inputs, open_errors) = InputSet::open(&opts.inputs);
+    let mut input_errors: Vec<String> = open_errors.iter().map(|e| e.to_string()).collect();
+    for e in &input_errors {
+        tracing::error!("{e}");
+    }
+    let filter = TypeFilter::from_names(&opts.config.output.eve_types);
+    let (ev_tx, ev_rx) = bounded::<Vec<Event>>(1024);
+    let eve_path = opts.eve.clone();
+    let writer = std::thread::Builder::new()
+        .name("eve-writer".into())
+        .spawn(move || run_eve_writer(ev_rx, eve_path))
+        .context("starting the EVE writer thread")?;
+    let engine_cfg = opts.config.engine();
+    let dec_cfg = decoder_config(&opts.config);
+    let mut csum = ChecksumAuto::new(opts.config.decoder.checksum_checks);
+    let progress = Progress::new(opts.progress, inputs.total_bytes());
+    let checksum_anomalies = opts.config.output.checksum_anomalies;
+
+    let mut packets = 0u64;
+    let mut bytes = 0u64;
+    let mut first_ts: Option<Timestamp> = None;
+    let mut last_ts = Timestamp::ZERO;
+
+    let (results, decoder_stats) = if threads == 1 {
+        let mut w = Worker::new(
+            0,
+            1,
+            dec_cfg,
+            &engine_cfg,
+            EventBatcher::new(ev_tx.clone(), filter),
+            checksum_anomalies,
+        );
+        while let Some(p) = inputs.next_packet() {
+            packets += 1;
+            bytes += p.data.len() as u64;
+            first_ts.get_or_insert(p.ts);
+            last_ts = last_ts.max(p.ts);
+            let pin = PacketIn {
+                ts: p.ts,
+                pcap_cnt: packets,
+                linktype: p.linktype,
+                data: p.data,
+                wire_len: p.wire_len,
+                primary: true,
+            };
+            let bad = w.packet(&pin);
+            if csum.sampled < CHECKSUM_SAMPLE {
+                if let Some(on) = csum.observe(true, bad) {
+                    w.set_validate_checksums(on);
+                }
+            }
+            if packets & 0xffff == 0 {
+                progress.update(inputs.bytes_consumed(), packets);
+            }
+        }
+        let r = w.finish();
+        let dec = r.decoder.clone();
+        (vec![r], dec)
+    } else {
+        let mut route = Decoder::new(dec_cfg.clone());
+        let batch_packets = opts.config.runtime.batch_packets;
+        let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
+        let mut handles = Vec::with_capacity(threads);
+        let (recycle_tx, recycle_rx) = bounded::<Batch>(threads * 80);
+        for id in 0..threads {
+            let (tx, rx) = bounded::<Batch>(64);
+            senders.push(tx);
+            let w = Worker::new(
+                id,
+                threads,
+                dec_cfg.clone(),
+                &engine_cfg,
+                EventBatcher::new(ev_tx.clone(), filter),
+                checksum_anomalies,
+            );
+            let recycle = recycle_tx.clone();
+            handles.push(
+                std::thread::Builder::new()
+                    .name(format!("worker-{id}"))
+                    .spawn(move || run_worker(w, rx, recycle))
+                    .context("starting a worker thread")?,
+            );
+        }
+        let mut batches: Vec<Batch> = (0..threads).map(|_| Batch::new(batch_packets)).collect();
+        let mut since_tick = 0u32;
+        while let Some(p) = inputs.next_packet() {
+            packets += 1;
+            bytes += p.data.len() as u64;
+            first_ts.get_or_insert(p.ts);
+            last_ts = last_ts.max(p.ts);
+            let mut d = DecodedPacket::default();
+            route.decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
+            let frames = d.frames();
+            let mut bad = false;
+            let mut mask = 0u64;
+            for f in frames {
+                bad |= f.checksum == palisade_wire::ChecksumStatus::BadIp
+                    || f.checksum == palisade_wire::ChecksumStatus::BadL4;
+                mask |= 1u64 << (worker_hash(f) % threads as u64);
+            }
+            let primary = match frames.first() {
+                Some(f) => (worker_hash(f) % threads as u64) as usize,
+                None => (packets % threads as u64) as usize,
+            };
+            mask |= 1u64 << primary;
+            if let Some(on) = csum.observe(!frames.is_empty(), bad) {
+                route.set_validate_checksums(on);
+            }
+            for (w, batch) in batches.iter_mut().enumerate() {
+                if mask & (1u64 << w) == 0 {
+                    continue;
+                }
+                batch.push(packets, &p, w == primary);
+                batch.clock = last_ts;
+                batch.validate = csum.validate;
+                if batch.is_full(batch_packets) {
+                    let fresh = recycle_rx.try_recv().unwrap_or_else(|_| Batch::new(batch_packets));
+                    let full = std::mem::replace(batch, fresh);
+                    let _ = senders[w].send(full);
+                }
+            }
+            since_tick += 1;
+            if since_tick >= 4096 {
+                since_tick = 0;
+                progress.update(inputs.bytes_consumed(), packets);
+                for (w, batch) in batches.iter_mut().enumerate() {
+                    batch.clock = last_ts;
+                    batch.validate = csum.validate;
+                    let fresh = recycle_rx.try_recv().unwrap_or_else(|_| Batch::new(batch_packets));
+                    let b = std::mem::replace(batch, fresh);
+                    let _ = senders[w].send(b);
+                }
+            }
+        }
+        for (w, batch) in batches.into_iter().enumerate() {
+            let _ = senders[w].send(batch);
+        }
+        drop(senders);
+        let mut results = Vec::with_capacity(threads);
+        for h in handles {
+            match h.join() {
+                Ok(r) => results.push(r),
+                Err(_) => anyhow::bail!("a worker thread panicked"),
+            }
+        }
+        (results, route.stats.clone())
+    };
+    progress.finish();
+    input_errors.extend(inputs.take_errors().iter().map(|e| e.to_string()));
+
+    let mut engine = EngineStats::default();
+    let mut flows = 0;
+    let mut anomalies = 0;
+    for r in &results {
+        merge_engine(&mut engine, &r.engine);
+        flows += r.flows;
+        anomalies += r.anomalies;
+    }
+    let report_stats = crate::stats::stats_json(&decoder_stats, &engine, packets, bytes, &input_errors);
+    if filter.stats {
+        let _ = ev_tx.send(vec![Event::Stats {
+            timestamp: last_ts,
+            stats: report_stats,
+        }]);
+    }
+    drop(ev_tx);
+    let written = match writer.join() {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("the EVE writer thread panicked"),
+    };
+    Ok(ScanReport {
+        inputs: inputs.inputs(),
+        input_errors,
+        skipped: inputs.skipped().to_vec(),
+        packets,
+        bytes,
+        elapsed: started.elapsed(),
+        span: first_ts.map(|f| (f, last_ts)),
+        flows,
+        anomalies,
+        written,
+        threads,
+        checksums_validated: csum.validate,
+        engine,
+        decoder: decoder_stats,
+    })
+}
+
+/// Packets handed to one worker at a time: one buffer of packet bytes plus
+/// their metadata, recycled through a channel so steady state allocates
+/// nothing.
+struct Batch {
+    buf: Vec<u8>,
+    pkts: Vec<Entry>,
+    clock: Timestamp,
+    validate: bool,
+}
+
+struct Entry {
+    ts: Timestamp,
+    pcap_cnt: u64,
+    linktype: u32,
+    wire_len: u32,
+    start: usize,
+    len: usize,
+    primary: bool,
+}
+
+impl Batch {
+    fn new(cap: usize) -> Batch {
+        Batch {
+            buf: Vec::with_capacity(cap * 512),
+            pkts: Vec::with_capacity(cap),
+            clock: Timestamp::ZERO,
+            validate: false,
+        }
+    }
+    fn push(&mut self, pcap_cnt: u64, p: &palisade_capture::Packet<'_>, primary: bool) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(p.data);
+        self.pkts.push(Entry {
+            ts: p.ts,
+            pcap_cnt,
+            linktype: p.linktype,
+            wire_len: p.wire_len,
+            start,
+            len: p.data.len(),
+            primary,
+        });
+    }
+    fn is_full(&self, cap: usize) -> bool {
+        self.pkts.len() >= cap || self.buf.len() >= 256 * 1024
+    }
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.pkts.clear();
+    }
+}
+
+fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> WorkerResult {
+    let mut validate = None;
+    for mut batch in rx {
+        if validate != Some(batch.validate) {
+            validate = Some(batch.validate);
+            w.set_validate_checksums(batch.validate);
+        }
+        for e in &batch.pkts {
+            let data = batch.buf.get(e.start..e.start + e.len).unwrap_or(&[]);
+            w.packet(&PacketIn {
+                ts: e.ts,
+                pcap_cnt: e.pcap_cnt,
+                linktype: e.linktype,
+                data,
+                wire_len: e.wire_len,
+                primary: e.primary,
+            });
+        }
+        w.advance(batch.clock);
+        batch.clear();
+        let _ = recycle.try_send(batch);
+    }
+    w.finish()
+}
+
+fn merge_engine(into: &mut EngineStats, s: &EngineStats) {
+    // Sum every counter field: go through JSON so that counters added later
+    // are merged without touching this function.
+    let mut a = serde_json::to_value(&*into).unwrap_or_default();
+    let b = serde_json::to_value(s).unwrap_or_default();
+    crate::stats::add_json(&mut a, &b);
+    if let Ok(v) = serde_json::from_value(a) {
+        *into = v;
+    }
+}

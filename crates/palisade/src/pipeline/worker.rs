@@ -1,0 +1,185 @@
+//! A worker: decodes its packets, tracks their flows, and hands the events
+//! to the output thread in batches.
+
+use crate::pipeline::output::EventBatcher;
+use palisade_event::{AnomalyRecord, AnomalyType, Timestamp};
+use palisade_flow::engine::frame_tuple;
+use palisade_flow::key::worker_hash;
+use palisade_flow::{EngineConfig, EngineStats, FlowEngine, PacketMeta};
+use palisade_wire::{DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Frame, FrameContext, Link};
+
+/// One packet as the worker receives it.
+#[derive(Clone, Copy, Debug)]
+pub struct PacketIn<'a> {
+    /// Packet time.
+    pub ts: Timestamp,
+    /// Packet number in the input (1-based).
+    pub pcap_cnt: u64,
+    /// LINKTYPE_ value.
+    pub linktype: u32,
+    /// Captured bytes.
+    pub data: &'a [u8],
+    /// Original length.
+    pub wire_len: u32,
+    /// This worker reports the packet's decode anomalies (exactly one worker
+    /// does, when a packet goes to several).
+    pub primary: bool,
+}
+
+/// What a worker leaves behind.
+pub struct WorkerResult {
+    /// Flow engine counters.
+    pub engine: EngineStats,
+    /// Decoder counters of the worker's own decoder.
+    pub decoder: DecodeStats,
+    /// Anomaly records produced.
+    pub anomalies: u64,
+    /// Flow records produced.
+    pub flows: u64,
+}
+
+/// A worker's state.
+pub struct Worker {
+    id: usize,
+    workers: usize,
+    decoder: Decoder,
+    engine: FlowEngine,
+    out: EventBatcher,
+    defrag_buf: Vec<u8>,
+    checksum_anomalies: bool,
+}
+
+fn is_checksum_event(ev: DecodeEvent) -> bool {
+    matches!(
+        ev,
+        DecodeEvent::Ipv4InvalidChecksum
+            | DecodeEvent::TcpInvalidChecksum
+            | DecodeEvent::UdpInvalidChecksum
+            | DecodeEvent::Icmpv4InvalidChecksum
+            | DecodeEvent::Icmpv6InvalidChecksum
+    )
+}
+
+impl Worker {
+    /// Worker `id` of `workers`.
+    pub fn new(
+        id: usize,
+        workers: usize,
+        decoder: DecoderConfig,
+        engine: &EngineConfig,
+        out: EventBatcher,
+        checksum_anomalies: bool,
+    ) -> Self {
+        Worker {
+            id,
+            workers,
+            decoder: Decoder::new(decoder),
+            engine: FlowEngine::new(engine, workers as u32),
+            out,
+            defrag_buf: Vec::new(),
+            checksum_anomalies,
+        }
+    }
+
+    /// Turns checksum validation on or off.
+    pub fn set_validate_checksums(&mut self, on: bool) {
+        self.decoder.set_validate_checksums(on);
+    }
+
+    /// Advances packet time without a packet (idle workers still expire
+    /// flows).
+    pub fn advance(&mut self, now: Timestamp) {
+        self.engine.advance(now, &mut self.out);
+    }
+
+    /// Handles one packet; returns its decode result's frames' checksum
+    /// badness (for the auto checksum mode).
+    pub fn packet(&mut self, p: &PacketIn<'_>) -> bool {
+        let meta = PacketMeta {
+            ts: p.ts,
+            pcap_cnt: p.pcap_cnt,
+        };
+        let mut d = DecodedPacket::default();
+        self.decoder
+            .decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
+        if p.primary && d.anomaly_count > 0 {
+            let first = d.frames().first();
+            emit_decode_anomalies(&mut self.out, &meta, first, d.anomalies(), self.checksum_anomalies);
+        }
+        let mut bad = false;
+        for frame in d.frames() {
+            bad |= frame.checksum == palisade_wire::ChecksumStatus::BadIp
+                || frame.checksum == palisade_wire::ChecksumStatus::BadL4;
+            if self.workers > 1 && (worker_hash(frame) % self.workers as u64) as usize != self.id {
+                continue;
+            }
+            self.frame(&meta, frame);
+        }
+        bad
+    }
+
+    fn frame(&mut self, meta: &PacketMeta, frame: &Frame<'_>) {
+        let Some(frag) = frame.ip.frag else {
+            self.engine.process(meta, frame, &mut self.out);
+            return;
+        };
+        let mut buf = std::mem::take(&mut self.defrag_buf);
+        if self
+            .engine
+            .defragment(meta, frame, &frag, &mut buf, &mut self.out)
+        {
+            let ctx = FrameContext::from(frame);
+            let mut d2 = DecodedPacket::default();
+            self.decoder.decode_reassembled(&buf, &ctx, &mut d2);
+            if d2.anomaly_count > 0 {
+                let first = d2.frames().first();
+                emit_decode_anomalies(&mut self.out, meta, first, d2.anomalies(), self.checksum_anomalies);
+            }
+            // Frames inside a reassembled datagram stay with this worker
+            // (it owns the fragments' address pair); a fragment nested
+            // inside a reassembled tunnel is not reassembled again.
+            for f2 in d2.frames() {
+                if f2.ip.frag.is_none() {
+                    self.engine.process(meta, f2, &mut self.out);
+                }
+            }
+        }
+        self.defrag_buf = buf;
+    }
+
+    /// End of input: ends every flow and returns the counters.
+    pub fn finish(mut self) -> WorkerResult {
+        self.engine.shutdown(&mut self.out);
+        self.out.flush();
+        WorkerResult {
+            engine: self.engine.stats(),
+            decoder: self.decoder.stats.clone(),
+            anomalies: self.out.anomalies,
+            flows: self.out.flows,
+        }
+    }
+}
+
+fn emit_decode_anomalies(
+    out: &mut EventBatcher,
+    meta: &PacketMeta,
+    first: Option<&Frame<'_>>,
+    events: &[DecodeEvent],
+    checksum_anomalies: bool,
+) {
+    use palisade_flow::FlowObserver;
+    for &ev in events {
+        if !checksum_anomalies && is_checksum_event(ev) {
+            continue;
+        }
+        out.anomaly(AnomalyRecord {
+            timestamp: meta.ts,
+            pcap_cnt: Some(meta.pcap_cnt),
+            flow_id: None,
+            tuple: first.map(frame_tuple),
+            kind: AnomalyType::Decode,
+            event: ev.name(),
+            app_proto: None,
+        });
+    }
+}

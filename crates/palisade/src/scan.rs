@@ -1,0 +1,146 @@
+//! `palisade scan`: options to pipeline, pipeline to summary and exit code.
+
+use crate::cli::{Format, ScanArgs};
+use crate::config::Config;
+use crate::pipeline::{self, ScanOptions, ScanReport};
+use anyhow::{Context, Result};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Exit status when an input was bad but everything else worked.
+pub const EXIT_INPUT_ERROR: u8 = 2;
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    let mut config = Config::load(args.config.as_deref(), &args.set)?;
+    if !args.eve_types.is_empty() {
+        let mut sets = args.set.clone();
+        let list = args
+            .eve_types
+            .iter()
+            .map(|t| format!("\"{}\"", t.trim()))
+            .collect::<Vec<_>>()
+            .join(",");
+        sets.push(format!("output.eve_types=[{list}]"));
+        config = Config::load(args.config.as_deref(), &sets).context("--eve-types")?;
+    }
+    if let Some(mode) = args.checksum_checks {
+        config.decoder.checksum_checks = mode;
+    }
+    let threads = args
+        .threads
+        .or((config.runtime.threads > 0).then_some(config.runtime.threads))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    std::fs::create_dir_all(&args.output_dir)
+        .with_context(|| format!("creating output directory {}", args.output_dir.display()))?;
+    let eve = args
+        .eve
+        .clone()
+        .unwrap_or_else(|| args.output_dir.join("eve.json"));
+    let report = pipeline::run(ScanOptions {
+        inputs: args.inputs.clone(),
+        eve: eve.clone(),
+        threads,
+        config,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+    })?;
+    if !args.quiet {
+        match args.format {
+            Format::Text => print_text(&report, &eve),
+            Format::Json => println!("{}", summary_json(&report, &eve)),
+        }
+    }
+    Ok(if report.input_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT_ERROR)
+    })
+}
+
+fn rate(n: u64, secs: f64) -> f64 {
+    n as f64 / secs.max(1e-9)
+}
+
+fn summary_json(r: &ScanReport, eve: &std::path::Path) -> serde_json::Value {
+    let secs = r.elapsed.as_secs_f64();
+    json!({
+        "inputs": r.inputs,
+        "input_errors": r.input_errors,
+        "skipped": r.skipped,
+        "packets": r.packets,
+        "bytes": r.bytes,
+        "flows": r.flows,
+        "flows_by_proto": {
+            "tcp": r.engine.flow.tcp, "udp": r.engine.flow.udp,
+            "icmpv4": r.engine.flow.icmpv4, "icmpv6": r.engine.flow.icmpv6,
+            "other": r.engine.flow.other,
+        },
+        "anomalies": r.anomalies,
+        "eve": eve,
+        "eve_records": r.written.records,
+        "threads": r.threads,
+        "elapsed_seconds": secs,
+        "packets_per_second": rate(r.packets, secs),
+        "gbit_per_second": rate(r.bytes * 8, secs) / 1e9,
+        "checksums_validated": r.checksums_validated,
+        "first_packet": r.span.map(|s| s.0.to_string()),
+        "last_packet": r.span.map(|s| s.1.to_string()),
+    })
+}
+
+fn print_text(r: &ScanReport, eve: &std::path::Path) {
+    let secs = r.elapsed.as_secs_f64();
+    let e = &r.engine;
+    println!("palisade scan: {} input(s), {} thread(s)", r.inputs.len(), r.threads);
+    if let Some((a, b)) = r.span {
+        println!("  packet time   {a} .. {b}");
+    }
+    println!(
+        "  packets       {} ({:.1} MB)",
+        r.packets,
+        r.bytes as f64 / 1e6
+    );
+    println!(
+        "  flows         {} (tcp {}, udp {}, icmp {}, other {})",
+        r.flows,
+        e.flow.tcp,
+        e.flow.udp,
+        e.flow.icmpv4 + e.flow.icmpv6,
+        e.flow.other
+    );
+    println!(
+        "  tcp           {} sessions, {} bytes reassembled, {} gaps, {} overlaps ({} with different data)",
+        e.tcp.sessions,
+        e.reassembly.reassembled_bytes,
+        e.reassembly.reassembly_gap,
+        e.reassembly.overlap,
+        e.reassembly.overlap_diff_data
+    );
+    println!(
+        "  fragments     {} reassembled of {} received",
+        e.defrag.ipv4_reassembled + e.defrag.ipv6_reassembled,
+        e.defrag.ipv4_fragments + e.defrag.ipv6_fragments
+    );
+    println!("  anomalies     {}", r.anomalies);
+    if e.flow.memcap_evictions > 0 {
+        println!("  flow memcap   {} flows evicted early", e.flow.memcap_evictions);
+    }
+    println!(
+        "  throughput    {:.0} packets/s, {:.2} Gbit/s in {:.2} s{}",
+        rate(r.packets, secs),
+        rate(r.bytes * 8, secs) / 1e9,
+        secs,
+        if r.checksums_validated {
+            ""
+        } else {
+            " (checksum validation off)"
+        }
+    );
+    println!("  EVE           {} ({} records)", eve.display(), r.written.records);
+    for s in &r.skipped {
+        println!("  skipped       {} (not a capture)", s.display());
+    }
+    for err in &r.input_errors {
+        println!("  INPUT ERROR   {err}");
+    }
+}
