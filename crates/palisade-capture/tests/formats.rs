@@ -403,3 +403,26 @@ fn many_packets_across_buffer_refills() {
     assert!(f.bytes.len() > 2 * palisade_capture::READ_BUFFER_SIZE);
     assert_eq!(read_ok(&f.bytes), f.expect);
 }
+
+/// Simple packet blocks from lenient writers: the captured length is
+/// min(original length, snaplen, block room), whatever the block holds.
+#[test]
+fn simple_packet_block_lengths() {
+    for be in [false, true] {
+        let mut f = File::new_ng(be);
+        f.idb(1, 16, &[]);
+        f.epb(0, 9, &[1], 1, 9000, 1);
+        // more data in the block than the snaplen: cut at the snaplen
+        f.spb(&[0xcc; 40], 1500, 16, 9000, 1);
+        let mut g = File::new_ng(be);
+        g.idb(1, 0, &[]);
+        g.epb(0, 9, &[1], 1, 9000, 1);
+        // no snaplen, block smaller than the original length: the room
+        g.spb(&[0xdd; 8], 1500, 8, 9000, 1);
+        // original length not a multiple of 4: padding is not data
+        g.spb(&[0xee; 3], 3, 3, 9000, 1);
+        for h in [f, g] {
+            assert_eq!(read_ok(&h.bytes), h.expect);
+        }
+    }
+}

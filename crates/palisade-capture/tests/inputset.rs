@@ -222,3 +222,39 @@ fn symlinked_directories_are_not_followed() {
     assert_eq!(drain(&mut set).len(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The child half of `stdin_input`: runs only when re-executed with the
+/// environment variable set and a capture on standard input.
+#[test]
+fn stdin_child() {
+    if std::env::var_os("PALISADE_STDIN_CHILD").is_none() {
+        return;
+    }
+    let (mut set, errs) = InputSet::open(&[PathBuf::from("-")]);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(set.total_bytes(), None);
+    assert_eq!(set.inputs(), vec!["<stdin>".to_string()]);
+    let got = drain(&mut set);
+    let times: Vec<u64> = got.iter().map(|g| g.ts / 1000).collect();
+    println!("STDIN-PACKETS={times:?} BYTES={}", set.bytes_consumed());
+}
+
+#[test]
+fn stdin_input() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bytes = gzip(&pcap_bytes(&[1, 2, 3], 9));
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stdin_child", "--nocapture", "--test-threads=1"])
+        .env("PALISADE_STDIN_CHILD", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let want = format!("STDIN-PACKETS=[1, 2, 3] BYTES={}", bytes.len());
+    assert!(stdout.contains(&want), "{stdout}");
+}

@@ -339,8 +339,16 @@ pub fn sample_pcapng(first_be: bool) -> File {
         1_700_000_000_123_456_000,
         1,
     );
-    // name resolution block: skipped
-    f.block(4, &[1, 0, 4, 0, 10, 0, 0, 1, 0, 0, 0, 0]);
+    // name resolution block (10.0.0.1 = "a"): skipped
+    let mut nrb = File {
+        be: f.be,
+        ..File::default()
+    };
+    nrb.u16(1);
+    nrb.u16(6);
+    nrb.bytes.extend_from_slice(&[10, 0, 0, 1, b'a', 0, 0, 0]);
+    nrb.u32(0);
+    f.block(4, &nrb.bytes);
     f.epb(
         1,
         1_700_000_000_999_999_999,
@@ -384,8 +392,8 @@ pub fn sample_pcapng(first_be: bool) -> File {
         1_700_000_003_250_000_000,
         228,
     );
-    // SPB longer than the snaplen: captured length is min(wire, snaplen, room)
-    f.spb(&[0xcc; 120], 1500, 96, 1_700_000_003_250_000_000, 228);
+    // SPB of a packet cut at the snaplen: captured length is min(wire, snaplen)
+    f.spb(&[0xcc; 96], 1500, 96, 1_700_000_003_250_000_000, 228);
     // SPB whose wire length is shorter than the room: the padding is dropped
     f.spb(&[0xdd; 5], 5, 5, 1_700_000_003_250_000_000, 228);
     f
