@@ -1,6 +1,6 @@
 //! Command-line interface.
 
-use crate::config::ChecksumMode;
+use palisade::config::ChecksumMode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

@@ -5,11 +5,10 @@
 //! Everything it calls lives in the library crates.
 
 mod cli;
-mod config;
-mod pipeline;
 mod scan;
-mod stats;
 mod testbed;
+
+use palisade::config;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -1,8 +1,8 @@
 //! `palisade scan`: options to pipeline, pipeline to summary and exit code.
 
 use crate::cli::{Format, ScanArgs};
-use crate::config::Config;
-use crate::pipeline::{self, ScanOptions, ScanReport};
+use palisade::config::Config;
+use palisade::pipeline::{self, ScanOptions, ScanReport};
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::io::IsTerminal;

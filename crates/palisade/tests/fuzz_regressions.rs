@@ -1,0 +1,44 @@
+//! Replays every input the fuzzers ever crashed on (fuzz/regressions/<target>/)
+//! through the same harness as the fuzz target, plus a few seeds.
+
+use std::path::Path;
+
+fn replay(target: &str, f: fn(&[u8])) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions")
+        .join(target);
+    let mut n = 0;
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        let mut files: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for p in files {
+            let data = std::fs::read(&p).unwrap();
+            eprintln!("replaying {}", p.display());
+            f(&data);
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn capture_reader_regressions() {
+    replay("capture_reader", palisade::harness::capture_reader);
+    // seeds: empty, magic only, a header with a huge snaplen
+    palisade::harness::capture_reader(b"");
+    palisade::harness::capture_reader(&[0xd4, 0xc3, 0xb2, 0xa1]);
+    palisade::harness::capture_reader(&[0x0a, 0x0d, 0x0d, 0x0a, 0xff, 0xff, 0xff, 0xff]);
+}
+
+#[test]
+fn decode_regressions() {
+    replay("decode", palisade::harness::decode);
+    palisade::harness::decode(&[]);
+    palisade::harness::decode(&[1, 0x45]);
+}
+
+#[test]
+fn flow_engine_regressions() {
+    replay("flow_engine", palisade::harness::flow_engine);
+    palisade::harness::flow_engine(&[0xff; 64]);
+}

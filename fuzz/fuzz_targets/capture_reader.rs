@@ -1,0 +1,3 @@
+//! Fuzz target: see palisade::harness::capture_reader for what it feeds and asserts.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| palisade::harness::capture_reader(data));
