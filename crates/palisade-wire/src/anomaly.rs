@@ -100,9 +100,10 @@ decode_events! {
     Ipv6ExthdrUselessFh => "decoder.ipv6.exthdr_useless_fh",
     /// Routing header type 0 (deprecated, RFC 5095).
     Ipv6Rh0 => "decoder.ipv6.rh_type_0",
-    /// IPv6 with payload length 0 and no jumbogram.
+    /// PadN option with zero length in a hop-by-hop or destination options
+    /// header (as Suricata's `ipv6.zero_len_padn`).
     Ipv6ZeroLenPadn => "decoder.ipv6.zero_len_padn",
-    /// IPv4 packet inside IPv6 where the inner version is wrong.
+    /// IPv6 packet inside IPv6 whose version is not 6.
     Ipv6InIpv6WrongVersion => "decoder.ipv6.ipv6_in_ipv6_wrong_version",
     /// Unknown next header.
     Ipv6UnknownNextHeader => "decoder.ipv6.unknown_next_header",
@@ -172,6 +173,47 @@ decode_events! {
     TooManyLayers => "decoder.too_many_layers",
     /// Captured length shorter than the original length (snaplen cut).
     PktTruncatedBySnaplen => "decoder.snaplen_truncated",
+    /// Raw-IP link whose first nibble is neither 4 nor 6.
+    IpRawInvalidIpv => "decoder.ipraw.invalid_ip_version",
+    /// Second routing header.
+    Ipv6ExthdrDuplRh => "decoder.ipv6.exthdr_dupl_rh",
+    /// Second hop-by-hop header.
+    Ipv6ExthdrDuplHh => "decoder.ipv6.exthdr_dupl_hh",
+    /// Third destination options header (two are allowed: before the
+    /// routing header and before the upper layer).
+    Ipv6ExthdrDuplDh => "decoder.ipv6.exthdr_dupl_dh",
+    /// Second authentication header.
+    Ipv6ExthdrDuplAh => "decoder.ipv6.exthdr_dupl_ah",
+    /// An option runs past its hop-by-hop / destination options header.
+    Ipv6ExthdrInvalidOptlen => "decoder.ipv6.exthdr_invalid_optlen",
+    /// AH reserved field not zero.
+    Ipv6ExthdrAhResNotNull => "decoder.ipv6.exthdr_ah_res_not_null",
+    /// Hop-by-hop option of an unknown type.
+    Ipv6HopoptsUnknownOpt => "decoder.ipv6.hopopts_unknown_opt",
+    /// Hop-by-hop header holding only padding (a covert channel carrier).
+    Ipv6HopoptsOnlyPadding => "decoder.ipv6.hopopts_only_padding",
+    /// Destination option of an unknown type.
+    Ipv6DstoptsUnknownOpt => "decoder.ipv6.dstopts_unknown_opt",
+    /// Destination options header holding only padding.
+    Ipv6DstoptsOnlyPadding => "decoder.ipv6.dstopts_only_padding",
+    /// Fragment header with non-zero reserved bits.
+    Ipv6FhNonZeroReservedField => "decoder.ipv6.fh_non_zero_reserved_field",
+    /// Bytes after a "no next header" (59).
+    Ipv6DataAfterNoneHeader => "decoder.ipv6.data_after_none_header",
+    /// ICMPv4 carried over IPv6.
+    Ipv6WithIcmpv4 => "decoder.ipv6.icmpv4",
+    /// IPv6 fragment whose end would pass 65535 bytes.
+    Ipv6FragPktTooLarge => "decoder.ipv6.frag_pkt_too_large",
+    /// IPv4 inside IPv6 shorter than an IPv4 header.
+    Ipv4InIpv6TooSmall => "decoder.ipv6.ipv4_in_ipv6_too_small",
+    /// IPv4 inside IPv6 whose version is not 4.
+    Ipv4InIpv6WrongVersion => "decoder.ipv6.ipv4_in_ipv6_wrong_version",
+    /// IPv6 inside IPv6 shorter than an IPv6 header.
+    Ipv6InIpv6TooSmall => "decoder.ipv6.ipv6_in_ipv6_too_small",
+    /// ICMPv6 code not valid for its type.
+    Icmpv6UnknownCode => "decoder.icmpv6.unknown_code",
+    /// GRE source route entries malformed (endless or truncated list).
+    GreVersion0MalformedSreHdr => "decoder.gre.version0_malformed_sre_hdr",
 }
 
 impl DecodeEvent {
