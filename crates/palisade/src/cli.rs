@@ -1,7 +1,7 @@
 //! Command-line interface.
 
-use palisade::config::ChecksumMode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade::config::ChecksumMode;
 use std::path::PathBuf;
 
 /// palisade: network security monitoring for IoT fleets.

@@ -124,13 +124,16 @@ impl Config {
         for s in sets {
             apply_set(&mut root, s)?;
         }
-        let cfg: Config = toml::Value::Table(root).try_into().map_err(|e: toml::de::Error| {
-            anyhow::anyhow!(
-                "invalid configuration{}: {}",
-                path.map(|p| format!(" in {}", p.display())).unwrap_or_default(),
-                e.message()
-            )
-        })?;
+        let cfg: Config = toml::Value::Table(root)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                anyhow::anyhow!(
+                    "invalid configuration{}: {}",
+                    path.map(|p| format!(" in {}", p.display()))
+                        .unwrap_or_default(),
+                    e.message()
+                )
+            })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -196,7 +199,9 @@ fn apply_set(root: &mut toml::Table, set: &str) -> Result<()> {
 fn parse_value(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match toml::from_str::<toml::Table>(&doc) {
-        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.to_string()),
     }
 }

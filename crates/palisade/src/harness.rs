@@ -10,7 +10,8 @@ use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, FrameContext, Link};
 
 /// Any bytes as a capture file: a clean end or an error naming an offset.
 pub fn capture_reader(data: &[u8]) {
-    let Ok(mut r) = CaptureReader::from_reader("fuzz", Box::new(std::io::Cursor::new(data.to_vec())))
+    let Ok(mut r) =
+        CaptureReader::from_reader("fuzz", Box::new(std::io::Cursor::new(data.to_vec())))
     else {
         return;
     };

@@ -1,9 +1,9 @@
 //! `palisade scan`: options to pipeline, pipeline to summary and exit code.
 
 use crate::cli::{Format, ScanArgs};
+use anyhow::{Context, Result};
 use palisade::config::Config;
 use palisade::pipeline::{self, ScanOptions, ScanReport};
-use anyhow::{Context, Result};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -91,7 +91,11 @@ fn summary_json(r: &ScanReport, eve: &std::path::Path) -> serde_json::Value {
 fn print_text(r: &ScanReport, eve: &std::path::Path) {
     let secs = r.elapsed.as_secs_f64();
     let e = &r.engine;
-    println!("palisade scan: {} input(s), {} thread(s)", r.inputs.len(), r.threads);
+    println!(
+        "palisade scan: {} input(s), {} thread(s)",
+        r.inputs.len(),
+        r.threads
+    );
     if let Some((a, b)) = r.span {
         println!("  packet time   {a} .. {b}");
     }
@@ -123,7 +127,10 @@ fn print_text(r: &ScanReport, eve: &std::path::Path) {
     );
     println!("  anomalies     {}", r.anomalies);
     if e.flow.memcap_evictions > 0 {
-        println!("  flow memcap   {} flows evicted early", e.flow.memcap_evictions);
+        println!(
+            "  flow memcap   {} flows evicted early",
+            e.flow.memcap_evictions
+        );
     }
     println!(
         "  throughput    {:.0} packets/s, {:.2} Gbit/s in {:.2} s{}",
@@ -136,7 +143,11 @@ fn print_text(r: &ScanReport, eve: &std::path::Path) {
             " (checksum validation off)"
         }
     );
-    println!("  EVE           {} ({} records)", eve.display(), r.written.records);
+    println!(
+        "  EVE           {} ({} records)",
+        eve.display(),
+        r.written.records
+    );
     for s in &r.skipped {
         println!("  skipped       {} (not a capture)", s.display());
     }

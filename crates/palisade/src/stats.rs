@@ -31,7 +31,10 @@ pub fn stats_json(
     }
     decoder.insert("event".into(), Value::Object(events));
     let mut tcp = serde_json::to_value(&eng.tcp).unwrap_or_default();
-    add_json(&mut tcp, &serde_json::to_value(&eng.reassembly).unwrap_or_default());
+    add_json(
+        &mut tcp,
+        &serde_json::to_value(&eng.reassembly).unwrap_or_default(),
+    );
     let d = &eng.defrag;
     json!({
         "capture": {

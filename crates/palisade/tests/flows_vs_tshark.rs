@@ -78,9 +78,16 @@ fn palisade_conversations(pcap: &Path) -> Conv {
             continue;
         }
         // tshark reports tunnelled flows by their inner addresses too
-        let a = endpoint(r["src_ip"].as_str().unwrap(), r["src_port"].as_u64().unwrap_or(0));
-        let b = endpoint(r["dest_ip"].as_str().unwrap(), r["dest_port"].as_u64().unwrap_or(0));
-        let pk = r["flow"]["pkts_toserver"].as_u64().unwrap() + r["flow"]["pkts_toclient"].as_u64().unwrap();
+        let a = endpoint(
+            r["src_ip"].as_str().unwrap(),
+            r["src_port"].as_u64().unwrap_or(0),
+        );
+        let b = endpoint(
+            r["dest_ip"].as_str().unwrap(),
+            r["dest_port"].as_u64().unwrap_or(0),
+        );
+        let pk = r["flow"]["pkts_toserver"].as_u64().unwrap()
+            + r["flow"]["pkts_toclient"].as_u64().unwrap();
         *conv.entry(key(proto, a, b)).or_default() += pk;
     }
     conv
@@ -107,7 +114,12 @@ fn compare(pcap: &Path) {
         pcap.display(),
         diffs.len(),
         theirs.len(),
-        diffs.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        diffs
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert!(!theirs.is_empty() || ours.is_empty());
     eprintln!("{}: {} conversations agree", pcap.display(), theirs.len());

@@ -85,7 +85,10 @@ fn run(name: &str, bytes: Vec<u8>) -> (u64, bool) {
             }
             Ok(None) => break,
             Err(e) => {
-                assert!(e.to_string().contains("at byte"), "error without offset: {e}");
+                assert!(
+                    e.to_string().contains("at byte"),
+                    "error without offset: {e}"
+                );
                 assert!(e.offset() <= r.bytes_consumed() + 16 * 1024 * 1024);
                 errored = true;
                 break;
@@ -125,7 +128,10 @@ fn truncated_and_corrupted_shared_captures_never_panic() {
         let mut last = 0;
         for cut in (0..64.min(bytes.len())).chain((0..bytes.len()).step_by(step)) {
             let (n, _) = run(&name, bytes[..cut].to_vec());
-            assert!(n <= full, "{name} cut at {cut}: more packets than the whole file");
+            assert!(
+                n <= full,
+                "{name} cut at {cut}: more packets than the whole file"
+            );
             if cut >= 64 {
                 assert!(n >= last, "{name}: a longer prefix gave fewer packets");
                 last = n;

@@ -39,7 +39,8 @@ fn fleet_capture_flows_match_ground_truth() {
         let pkts: u64 = flows
             .iter()
             .map(|f| {
-                f["flow"]["pkts_toserver"].as_u64().unwrap() + f["flow"]["pkts_toclient"].as_u64().unwrap()
+                f["flow"]["pkts_toserver"].as_u64().unwrap()
+                    + f["flow"]["pkts_toclient"].as_u64().unwrap()
             })
             .sum();
         let stats = of_type(&recs, "stats");
@@ -49,8 +50,15 @@ fn fleet_capture_flows_match_ground_truth() {
         // every IP packet belongs to exactly one flow (ARP does not)
         let arp = s["decoder"]["arp"].as_u64().unwrap_or(0);
         assert_eq!(pkts + arp, labels.packets);
-        assert_eq!(s["tcp"]["reassembly_gap"], 0, "generated streams are complete");
-        assert_eq!(of_type(&recs, "anomaly").len(), 0, "clean traffic has no anomalies");
+        assert_eq!(
+            s["tcp"]["reassembly_gap"], 0,
+            "generated streams are complete"
+        );
+        assert_eq!(
+            of_type(&recs, "anomaly").len(),
+            0,
+            "clean traffic has no anomalies"
+        );
         // Suricata's envelope
         let f = flows[0];
         assert!(f["timestamp"].as_str().unwrap().ends_with("+0000"));
@@ -58,7 +66,18 @@ fn fleet_capture_flows_match_ground_truth() {
         for k in ["src_ip", "dest_ip", "proto"] {
             assert!(f.get(k).is_some(), "{k}");
         }
-        for k in ["pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient", "start", "end", "age", "state", "reason", "alerted"] {
+        for k in [
+            "pkts_toserver",
+            "pkts_toclient",
+            "bytes_toserver",
+            "bytes_toclient",
+            "start",
+            "end",
+            "age",
+            "state",
+            "reason",
+            "alerted",
+        ] {
             assert!(f["flow"].get(k).is_some(), "flow.{k}");
         }
     }
@@ -71,7 +90,11 @@ fn same_results_with_one_and_two_threads() {
     let mut sets = Vec::new();
     for threads in ["1", "2"] {
         let out = tmp.path().join(format!("o{threads}"));
-        let (_, recs) = scan(&[&pcap], &["--threads", threads, "--eve-types", "flow"], &out);
+        let (_, recs) = scan(
+            &[&pcap],
+            &["--threads", threads, "--eve-types", "flow"],
+            &out,
+        );
         let mut lines: Vec<String> = recs.iter().map(|r| r.to_string()).collect();
         lines.sort();
         sets.push(lines);
@@ -96,7 +119,12 @@ fn truncated_input_keeps_results_and_exits_2() {
         .arg(&good)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let errs: Vec<String> = summary["input_errors"]
         .as_array()
@@ -105,12 +133,18 @@ fn truncated_input_keeps_results_and_exits_2() {
         .map(|e| e.as_str().unwrap().to_string())
         .collect();
     assert_eq!(errs.len(), 2, "{errs:?}");
-    assert!(errs.iter().any(|e| e.contains("cut.pcap") && e.contains("byte")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("cut.pcap") && e.contains("byte")),
+        "{errs:?}"
+    );
     assert!(errs.iter().any(|e| e.contains("missing.pcap")), "{errs:?}");
     // the good file and the good part of the cut one were both processed
     let good_only = tmp.path().join("g");
     let (_, good_recs) = scan(&[&good], &[], &good_only);
-    let good_pkts = of_type(&good_recs, "stats")[0]["stats"]["capture"]["packets"].as_u64().unwrap();
+    let good_pkts = of_type(&good_recs, "stats")[0]["stats"]["capture"]["packets"]
+        .as_u64()
+        .unwrap();
     assert!(summary["packets"].as_u64().unwrap() > good_pkts);
 }
 
@@ -129,12 +163,18 @@ fn directories_gzip_and_stdin() {
 
     // gzip
     let gz = tmp.path().join("a.pcap.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
     enc.write_all(&std::fs::read(&a).unwrap()).unwrap();
     enc.finish().unwrap();
     let (status, recs) = scan(&[&gz], &[], &tmp.path().join("o2"));
     assert!(status.success());
-    assert_eq!(of_type(&recs, "stats")[0]["stats"]["capture"]["packets"], la.packets);
+    assert_eq!(
+        of_type(&recs, "stats")[0]["stats"]["capture"]["packets"],
+        la.packets
+    );
 
     // stdin
     let out = tmp.path().join("o3");
@@ -145,11 +185,22 @@ fn directories_gzip_and_stdin() {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&std::fs::read(&a).unwrap()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&a).unwrap())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     let text = std::fs::read_to_string(out.join("eve.json")).unwrap();
-    let flows_stdin = text.lines().filter(|l| l.contains("\"event_type\":\"flow\"")).count() as u64;
-    assert_eq!(flows_stdin, la.conversations.tcp + la.conversations.udp + la.conversations.icmp);
+    let flows_stdin = text
+        .lines()
+        .filter(|l| l.contains("\"event_type\":\"flow\""))
+        .count() as u64;
+    assert_eq!(
+        flows_stdin,
+        la.conversations.tcp + la.conversations.udp + la.conversations.icmp
+    );
 }
 
 #[test]

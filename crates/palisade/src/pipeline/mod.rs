@@ -152,7 +152,10 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.set_position(consumed);
             let secs = self.started.elapsed().as_secs_f64().max(1e-6);
-            b.set_message(format!("{packets} pkts, {:.0} pkt/s", packets as f64 / secs));
+            b.set_message(format!(
+                "{packets} pkts, {:.0} pkt/s",
+                packets as f64 / secs
+            ));
         }
     }
     fn finish(&self) {
@@ -282,7 +285,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 batch.clock = last_ts;
                 batch.validate = csum.validate;
                 if batch.is_full(batch_packets) {
-                    let fresh = recycle_rx.try_recv().unwrap_or_else(|_| Batch::new(batch_packets));
+                    let fresh = recycle_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| Batch::new(batch_packets));
                     let full = std::mem::replace(batch, fresh);
                     let _ = senders[w].send(full);
                 }
@@ -294,7 +299,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 for (w, batch) in batches.iter_mut().enumerate() {
                     batch.clock = last_ts;
                     batch.validate = csum.validate;
-                    let fresh = recycle_rx.try_recv().unwrap_or_else(|_| Batch::new(batch_packets));
+                    let fresh = recycle_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| Batch::new(batch_packets));
                     let b = std::mem::replace(batch, fresh);
                     let _ = senders[w].send(b);
                 }
@@ -324,7 +331,8 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         flows += r.flows;
         anomalies += r.anomalies;
     }
-    let report_stats = crate::stats::stats_json(&decoder_stats, &engine, packets, bytes, &input_errors);
+    let report_stats =
+        crate::stats::stats_json(&decoder_stats, &engine, packets, bytes, &input_errors);
     if filter.stats {
         let _ = ev_tx.send(vec![Event::Stats {
             timestamp: last_ts,

@@ -6,7 +6,9 @@ use palisade_event::{AnomalyRecord, AnomalyType, Timestamp};
 use palisade_flow::engine::frame_tuple;
 use palisade_flow::key::worker_hash;
 use palisade_flow::{EngineConfig, EngineStats, FlowEngine, PacketMeta};
-use palisade_wire::{DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Frame, FrameContext, Link};
+use palisade_wire::{
+    DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Frame, FrameContext, Link,
+};
 
 /// One packet as the worker receives it.
 #[derive(Clone, Copy, Debug)]
@@ -104,7 +106,13 @@ impl Worker {
             .decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
         if p.primary && d.anomaly_count > 0 {
             let first = d.frames().first();
-            emit_decode_anomalies(&mut self.out, &meta, first, d.anomalies(), self.checksum_anomalies);
+            emit_decode_anomalies(
+                &mut self.out,
+                &meta,
+                first,
+                d.anomalies(),
+                self.checksum_anomalies,
+            );
         }
         let mut bad = false;
         for frame in d.frames() {
@@ -133,7 +141,13 @@ impl Worker {
             self.decoder.decode_reassembled(&buf, &ctx, &mut d2);
             if d2.anomaly_count > 0 {
                 let first = d2.frames().first();
-                emit_decode_anomalies(&mut self.out, meta, first, d2.anomalies(), self.checksum_anomalies);
+                emit_decode_anomalies(
+                    &mut self.out,
+                    meta,
+                    first,
+                    d2.anomalies(),
+                    self.checksum_anomalies,
+                );
             }
             // Frames inside a reassembled datagram stay with this worker
             // (it owns the fragments' address pair); a fragment nested

@@ -45,7 +45,9 @@ pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -68,7 +70,11 @@ pub fn palisade() -> Command {
 }
 
 /// Runs `palisade scan` and returns the EVE records.
-pub fn scan(inputs: &[&Path], extra: &[&str], out: &Path) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+pub fn scan(
+    inputs: &[&Path],
+    extra: &[&str],
+    out: &Path,
+) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
     let mut cmd = palisade();
     cmd.arg("scan").arg("--quiet").arg("--output-dir").arg(out);
     cmd.args(extra);
