@@ -1,0 +1,222 @@
+//! Actors: everything the scheduler runs. A conversation emits exactly one
+//! packet per step; a timer emits none and starts conversations.
+//!
+//! Dispatch is a `match` over a closed enum (no `dyn`): adding a protocol or
+//! an attack means adding a variant here and a module beside the others.
+
+use crate::activity::{self, Activity, Timer};
+use crate::proto::arp::ArpConv;
+use crate::proto::dns::DnsConv;
+use crate::proto::http::FirmwareCheck;
+use crate::proto::icmp::PingConv;
+use crate::proto::mqtt::MqttSession;
+use crate::proto::ntp::NtpConv;
+use crate::proto::rtsp::RtspSession;
+use crate::proto::tls::TlsSession;
+use crate::scheduler::Ctx;
+use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
+use crate::world::{DevId, SvcId};
+
+/// Something with a next time in the scheduler.
+#[derive(Debug)]
+pub(crate) enum Actor {
+    Timer(Timer),
+    Tcp(Box<TcpConv>),
+    Dns(DnsConv),
+    Ntp(NtpConv),
+    Ping(PingConv),
+    Arp(ArpConv),
+}
+
+impl Actor {
+    /// Runs the actor at `cx.now`; returns its next time or `None` when it
+    /// is finished.
+    pub(crate) fn step(&mut self, cx: &mut Ctx<'_>) -> Option<u64> {
+        match self {
+            Actor::Timer(t) => activity::fire(t, cx),
+            Actor::Tcp(c) => {
+                let next = c.conn.step(&mut c.app, cx);
+                if next.is_none() {
+                    c.ended(cx);
+                }
+                next
+            }
+            Actor::Dns(d) => d.step(cx),
+            Actor::Ntp(n) => n.step(cx),
+            Actor::Ping(p) => p.step(cx),
+            Actor::Arp(a) => a.step(cx),
+        }
+    }
+
+    /// Gives back the buffer a finished TCP conversation used.
+    pub(crate) fn into_buffer(self) -> Option<Vec<u8>> {
+        match self {
+            Actor::Tcp(c) => Some(c.conn.buf),
+            _ => None,
+        }
+    }
+}
+
+/// The application protocols spoken over TCP.
+#[derive(Debug)]
+pub(crate) enum TcpApp {
+    Mqtt(MqttSession),
+    Tls(TlsSession),
+    Http(FirmwareCheck),
+    Rtsp(RtspSession),
+}
+
+impl App for TcpApp {
+    #[inline]
+    fn next(&mut self, cx: &mut AppCtx<'_>, buf: &mut Vec<u8>) -> AppStep {
+        match self {
+            TcpApp::Mqtt(a) => a.next(cx, buf),
+            TcpApp::Tls(a) => a.next(cx, buf),
+            TcpApp::Http(a) => a.next(cx, buf),
+            TcpApp::Rtsp(a) => a.next(cx, buf),
+        }
+    }
+}
+
+/// A TCP connection and the application on it.
+#[derive(Debug)]
+pub(crate) struct TcpConv {
+    conn: TcpConn,
+    app: TcpApp,
+    /// Device that opened it.
+    dev: DevId,
+}
+
+impl TcpConv {
+    /// What happens after the connection closed: long-lived sessions come
+    /// back.
+    fn ended(&mut self, cx: &mut Ctx<'_>) {
+        let now = cx.now;
+        match &self.app {
+            TcpApp::Mqtt(_) => {
+                let at = now + cx.rng.range(1_000_000_000, 30_000_000_000);
+                cx.spawn(
+                    at,
+                    Actor::Timer(Timer {
+                        dev: self.dev,
+                        what: Activity::Mqtt,
+                    }),
+                );
+            }
+            TcpApp::Rtsp(_) => {
+                let cam = self.cam();
+                let at = now + cx.rng.range(1_000_000_000, 10_000_000_000);
+                cx.spawn(
+                    at,
+                    Actor::Timer(Timer {
+                        dev: self.dev,
+                        what: Activity::Rtsp { cam },
+                    }),
+                );
+            }
+            TcpApp::Tls(_) | TcpApp::Http(_) => {}
+        }
+    }
+
+    fn cam(&self) -> DevId {
+        match &self.app {
+            TcpApp::Rtsp(r) => r.cam(),
+            _ => 0,
+        }
+    }
+}
+
+/// A TCP conversation a device starts once it knows the server's address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Launch {
+    /// HTTPS session with the device's cloud.
+    Https { dev: DevId, svc: SvcId },
+    /// HTTP firmware check.
+    Firmware { dev: DevId, svc: SvcId },
+    /// MQTT session with the broker.
+    Mqtt { dev: DevId, svc: SvcId },
+}
+
+impl Launch {
+    fn target(self) -> (DevId, SvcId) {
+        match self {
+            Launch::Https { dev, svc }
+            | Launch::Firmware { dev, svc }
+            | Launch::Mqtt { dev, svc } => (dev, svc),
+        }
+    }
+}
+
+/// Starts `l` at `at`, resolving the server's name first unless the device
+/// still has a cached answer.
+pub(crate) fn open(cx: &mut Ctx<'_>, at: u64, l: Launch) {
+    let (dev, svc) = l.target();
+    if cx.world.devices[dev as usize].cached(svc, at) {
+        launch(cx, at, l);
+    } else if let Some(d) = DnsConv::new(cx, dev, svc, Some(l)) {
+        cx.spawn(at, Actor::Dns(d));
+    }
+}
+
+/// Starts the TCP conversation of `l` at `at` (the address is known).
+pub(crate) fn launch(cx: &mut Ctx<'_>, at: u64, l: Launch) {
+    let (dev, svc) = l.target();
+    let client = cx.world.devices[dev as usize].host;
+    let Some(cport) = cx.world.hosts[client as usize].ports.next() else {
+        return; // ephemeral ports exhausted: the device stays quiet
+    };
+    let s = &cx.world.services[svc as usize];
+    let (server, sport) = (s.host, s.port);
+    let rtt = cx.rng.jitter(cx.world.hosts[server as usize].rtt, 10);
+    let app = match l {
+        Launch::Https { .. } => TcpApp::Tls(TlsSession::new(dev, svc, cx.rng)),
+        Launch::Firmware { .. } => TcpApp::Http(FirmwareCheck::new(dev, svc)),
+        Launch::Mqtt { .. } => TcpApp::Mqtt(MqttSession::new(dev, at, cx.rng)),
+    };
+    let buf = cx.buffer();
+    let conn = TcpConn::new(
+        cx.world,
+        cx.rng,
+        Open {
+            client,
+            cport,
+            server,
+            sport,
+            rtt,
+        },
+        buf,
+    );
+    cx.spawn(at, Actor::Tcp(Box::new(TcpConv { conn, app, dev })));
+}
+
+/// Starts an NVR's RTSP session with one of its cameras at `at`.
+pub(crate) fn rtsp(cx: &mut Ctx<'_>, at: u64, nvr: DevId, cam: DevId) {
+    let client = cx.world.devices[nvr as usize].host;
+    let server = cx.world.devices[cam as usize].host;
+    let Some(cport) = cx.world.hosts[client as usize].ports.next() else {
+        return;
+    };
+    let rtt = cx.rng.range(200_000, 1_200_000);
+    let app = TcpApp::Rtsp(RtspSession::new(nvr, cam, at, cx.rng));
+    let buf = cx.buffer();
+    let conn = TcpConn::new(
+        cx.world,
+        cx.rng,
+        Open {
+            client,
+            cport,
+            server,
+            sport: 554,
+            rtt,
+        },
+        buf,
+    );
+    cx.spawn(
+        at,
+        Actor::Tcp(Box::new(TcpConv {
+            conn,
+            app,
+            dev: nvr,
+        })),
+    );
+}

@@ -1,0 +1,103 @@
+//! The scenario registry.
+//!
+//! A scenario is a name, a one-line description and a setup function that
+//! schedules actors into a freshly built fleet. Adding one is adding an entry
+//! to [`SCENARIOS`] and a module beside `fleet`: an attack scenario calls
+//! [`fleet::setup`] for the background traffic, schedules its own actors
+//! (new [`crate::actor::Actor`] variants for the attack's conversations) and
+//! records what it planned with [`Setup::attack`], which becomes the labels'
+//! `attacks` list, clipped to where the capture really ended.
+
+pub(crate) mod fleet;
+
+use crate::actor::Actor;
+use crate::labels::PlannedAttack;
+use crate::prng::Rng;
+use crate::scheduler::Scheduler;
+use crate::world::World;
+use crate::{ScenarioConfig, TestbedError};
+
+/// What a scenario's setup function works with.
+pub(crate) struct Setup<'a> {
+    /// The configuration (attack scenarios size their attacks by it).
+    #[allow(dead_code)]
+    pub cfg: &'a ScenarioConfig,
+    pub world: &'a mut World,
+    pub rng: &'a mut Rng,
+    sched: &'a mut Scheduler,
+    attacks: &'a mut Vec<PlannedAttack>,
+}
+
+impl<'a> Setup<'a> {
+    pub(crate) fn new(
+        cfg: &'a ScenarioConfig,
+        world: &'a mut World,
+        rng: &'a mut Rng,
+        sched: &'a mut Scheduler,
+        attacks: &'a mut Vec<PlannedAttack>,
+    ) -> Self {
+        Setup {
+            cfg,
+            world,
+            rng,
+            sched,
+            attacks,
+        }
+    }
+
+    /// Schedules `actor` at `at` (ns since the epoch).
+    pub(crate) fn spawn(&mut self, at: u64, actor: Actor) {
+        self.sched.spawn(at, actor);
+    }
+
+    /// Records an attack for the labels.
+    #[allow(dead_code)] // used by attack scenarios
+    pub(crate) fn attack(&mut self, a: PlannedAttack) {
+        self.attacks.push(a);
+    }
+}
+
+/// A scenario's setup function.
+pub(crate) type SetupFn = fn(&mut Setup<'_>) -> Result<(), TestbedError>;
+
+/// One registered scenario.
+pub(crate) struct ScenarioDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub setup: SetupFn,
+}
+
+/// Every scenario, in the order `palisade testbed` lists them.
+pub(crate) const SCENARIOS: &[ScenarioDef] = &[ScenarioDef {
+    name: "fleet",
+    description: "Normal IoT fleet traffic: MQTT telemetry, DNS, NTP, HTTPS to vendor clouds, \
+                  HTTP firmware checks, RTSP video from cameras to NVRs, ICMP and ARP; no attacks",
+    setup: fleet::setup,
+}];
+
+/// (name, description) of every scenario, derived from [`SCENARIOS`] at
+/// compile time.
+pub(crate) static LIST: [(&str, &str); SCENARIOS.len()] = {
+    let mut out = [("", ""); SCENARIOS.len()];
+    let mut i = 0;
+    while i < SCENARIOS.len() {
+        out[i] = (SCENARIOS[i].name, SCENARIOS[i].description);
+        i += 1;
+    }
+    out
+};
+
+/// The scenario called `name`.
+pub(crate) fn find(name: &str) -> Result<&'static ScenarioDef, TestbedError> {
+    SCENARIOS
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| TestbedError::UnknownScenario {
+            name: name.to_string(),
+            known: SCENARIOS
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
