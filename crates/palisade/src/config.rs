@@ -75,7 +75,8 @@ pub enum ChecksumMode {
 pub struct OutputSection {
     /// EVE event types written (empty = all): flow, anomaly, stats.
     pub eve_types: Vec<String>,
-    /// Anomaly records for checksum errors (they are always counted in stats;
+    /// Anomaly records for checksum errors and snaplen cuts (they are always
+    /// counted in stats;
     /// records are off by default because offloading NICs produce one per
     /// packet).
     pub checksum_anomalies: bool,

@@ -228,7 +228,12 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         let dec = r.decoder.clone();
         (vec![r], dec)
     } else {
-        let mut route = Decoder::new(dec_cfg.clone());
+        // The routing decoder validates checksums only while the auto mode
+        // samples; the workers validate for real.
+        let mut route = Decoder::new(DecoderConfig {
+            validate_checksums: opts.config.decoder.checksum_checks == ChecksumMode::Auto,
+            ..dec_cfg.clone()
+        });
         let batch_packets = opts.config.runtime.batch_packets;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
@@ -274,8 +279,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 None => (packets % threads as u64) as usize,
             };
             mask |= 1u64 << primary;
-            if let Some(on) = csum.observe(!frames.is_empty(), bad) {
-                route.set_validate_checksums(on);
+            csum.observe(!frames.is_empty(), bad);
+            if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
+                route.set_validate_checksums(false);
             }
             for (w, batch) in batches.iter_mut().enumerate() {
                 if mask & (1u64 << w) == 0 {

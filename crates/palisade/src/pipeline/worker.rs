@@ -51,9 +51,13 @@ pub struct Worker {
     checksum_anomalies: bool,
 }
 
-fn is_checksum_event(ev: DecodeEvent) -> bool {
+/// Events counted in stats but not written as records unless asked for:
+/// checksum errors (one per packet behind an offloading NIC) and snaplen
+/// cuts (one per packet of a capture taken with a small snaplen).
+fn is_per_packet_noise(ev: DecodeEvent) -> bool {
     matches!(
         ev,
+        DecodeEvent::PktTruncatedBySnaplen |
         DecodeEvent::Ipv4InvalidChecksum
             | DecodeEvent::TcpInvalidChecksum
             | DecodeEvent::UdpInvalidChecksum
@@ -183,7 +187,7 @@ fn emit_decode_anomalies(
 ) {
     use palisade_flow::FlowObserver;
     for &ev in events {
-        if !checksum_anomalies && is_checksum_event(ev) {
+        if !checksum_anomalies && is_per_packet_noise(ev) {
             continue;
         }
         out.anomaly(AnomalyRecord {
