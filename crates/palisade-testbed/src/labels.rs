@@ -9,8 +9,10 @@ use palisade_event::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Ground truth for one generated capture.
+///
+/// Readers should ignore fields they do not know: later versions may add
+/// some.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Labels {
     /// The scenario name.
     pub scenario: String,
@@ -39,7 +41,6 @@ pub struct Labels {
 
 /// One device of the fleet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DeviceLabel {
     /// Stable identifier within the capture, e.g. `camera-03`.
     pub id: String,
@@ -61,7 +62,6 @@ pub struct DeviceLabel {
 
 /// A server the fleet talks to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ServerLabel {
     /// Host name (the DNS name devices resolve), or `gateway`.
     pub name: String,
@@ -81,7 +81,6 @@ pub struct ServerLabel {
 /// ephemeral port (or echo identifier), so these are also the numbers a
 /// 5-tuple flow table sees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ConversationCounts {
     /// TCP connections.
     pub tcp: u64,
@@ -93,7 +92,6 @@ pub struct ConversationCounts {
 
 /// One attack in an attack scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AttackLabel {
     /// Identifier, unique within the capture (e.g. `scan-1`).
     pub id: String,

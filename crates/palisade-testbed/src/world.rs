@@ -316,7 +316,7 @@ impl World {
                 mqtt_client_id,
                 mqtt_user,
                 cameras: Vec::new(),
-                boot: start + rng.range(0, 90_000) * 1_000_000,
+                boot: start + rng.range(0, 90_000_000_000),
             });
         }
         // NVR k records cameras 16k..16k+15.

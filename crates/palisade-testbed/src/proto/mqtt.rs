@@ -259,7 +259,7 @@ impl App for MqttSession {
                 self.reply = Reply::PubAck(Side::Server, pid);
                 let delay = cx.rng.range(1_000_000, 50_000_000);
                 self.last_client = cx.now + delay;
-                self.next_publish = self.last_client + cx.rng.range(1, 10) * 1_000_000_000;
+                self.next_publish = self.last_client + cx.rng.range(1_000_000_000, 10_000_000_000);
                 AppStep::Send {
                     from: Side::Client,
                     delay,

@@ -373,7 +373,7 @@ impl App for RtspSession {
                         self.video.next_frame_at = t + cx.rng.range(5_000_000, 40_000_000);
                         self.next_sr = t + 5_000_000_000;
                         self.next_rr = t + cx.rng.range(4_000_000_000, 6_000_000_000);
-                        self.next_keepalive = t + cx.rng.range(25, 30) * 1_000_000_000;
+                        self.next_keepalive = t + cx.rng.range(25_000_000_000, 30_000_000_000);
                     }
                     "TEARDOWN" => {
                         self.reply_head(cx, buf, "200 OK");
@@ -512,7 +512,7 @@ impl App for RtspSession {
                 if t == keepalive {
                     self.request(cx, buf, "GET_PARAMETER", "/", true);
                     let _ = write!(buf, "Session: {:08X}\r\n\r\n", self.session);
-                    self.next_keepalive = t + cx.rng.range(25, 30) * 1_000_000_000;
+                    self.next_keepalive = t + cx.rng.range(25_000_000_000, 30_000_000_000);
                     self.reply_due = Some((t + proc, "GET_PARAMETER"));
                     return AppStep::Send {
                         from: Side::Client,

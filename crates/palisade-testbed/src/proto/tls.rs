@@ -450,8 +450,7 @@ impl App for TlsSession {
     }
 }
 
-/// Finds an extension's body in a ClientHello record (used by tests and
-/// documentation examples of what the generator emits).
+/// Finds an extension's body in a ClientHello record.
 #[cfg(test)]
 pub(crate) fn find_extension(record: &[u8], ty: u16) -> Option<&[u8]> {
     let hs = &record[5..];
