@@ -287,6 +287,13 @@ impl TcpConn {
 
     fn push_ack(&mut self, at: u64, from: Side) {
         let ack = self.ends[from.other() as usize].nxt;
+        // A side's ACKs leave in the order they were decided, so their
+        // numbers never go back.
+        let at = self.acks[..self.n_acks]
+            .iter()
+            .filter(|a| a.from == from as u8)
+            .map(|a| a.at)
+            .fold(at, u64::max);
         if self.n_acks == ACK_RING {
             // Cannot happen: the sender stalls on a full ring. Keep the latest.
             self.acks[ACK_RING - 1] = PendingAck {

@@ -246,13 +246,18 @@ fn addressing_ttls_and_ip_ids_are_plausible() {
     }
 }
 
-#[test]
-fn tcp_connections_are_consistent() {
-    let c = capture();
-    let end_us = c.cfg.start.as_nanos() / 1000 + c.cfg.duration_secs * 1_000_000;
-    let flows = tcp_flows(&c.pkts);
+fn ws_option(opts: &[u8]) -> Option<u8> {
+    opts.windows(3)
+        .find(|w| w[0] == 3 && w[1] == 3)
+        .map(|w| w[2])
+}
+
+/// Checks every TCP connection: handshake, exact sequence/ACK arithmetic,
+/// MSS, receive window, teardown. Returns (FIN-closed, RST-closed, open at
+/// the end).
+fn check_tcp(pkts: &[Packet], end_us: u64) -> (u32, u32, u32) {
     let (mut fin, mut rst, mut cut) = (0, 0, 0);
-    for (k, f) in &flows {
+    for (k, f) in &tcp_flows(pkts) {
         let s = &f.segs;
         // Handshake.
         assert_eq!(s[0].flags, SYN, "{k:?} starts without SYN");
@@ -272,8 +277,14 @@ fn tcp_connections_are_consistent() {
         let mss = mss_option(&s[0].options)
             .unwrap()
             .min(mss_option(&s[1].options).unwrap()) as usize;
+        let scale = match (ws_option(&s[0].options), ws_option(&s[1].options)) {
+            (Some(c), Some(sv)) => [c as u32, sv as u32],
+            _ => [0, 0],
+        };
         // Sequence and acknowledgement arithmetic, in both directions.
         let mut next = [s[0].seq.wrapping_add(1), s[1].seq.wrapping_add(1)]; // client, server
+        let mut acked = [s[1].ack, s[2].ack]; // of the client's, the server's data
+        let mut window = [s[0].window as u32, s[1].window as u32]; // bytes each side accepts
         let mut fins = [false, false];
         let mut closed_by_rst = false;
         for seg in &s[2..] {
@@ -281,11 +292,17 @@ fn tcp_connections_are_consistent() {
             assert!(!closed_by_rst, "{k:?}: packet after RST");
             assert_eq!(seg.seq, next[from], "{k:?}: seq gap");
             assert!(seg.flags & ACK != 0);
-            // An ACK never acknowledges what was not sent.
+            // An ACK never acknowledges what was not sent, nor goes back.
             assert!(
                 next[to].wrapping_sub(seg.ack) < 1 << 30,
                 "{k:?}: ack beyond data"
             );
+            assert!(
+                seg.ack.wrapping_sub(acked[to]) < 1 << 30,
+                "{k:?}: ack went back"
+            );
+            acked[to] = seg.ack;
+            window[from] = (seg.window as u32) << scale[from];
             assert!(
                 seg.payload.len() <= mss,
                 "{k:?}: {} > MSS {mss}",
@@ -296,6 +313,13 @@ fn tcp_connections_are_consistent() {
                 "{k:?}: data after FIN"
             );
             next[from] = next[from].wrapping_add(seg.payload.len() as u32);
+            // Never more in flight than the receiver offered.
+            let in_flight = next[from].wrapping_sub(acked[from]);
+            assert!(
+                in_flight < window[to],
+                "{k:?}: {in_flight} bytes in flight, window {}",
+                window[to]
+            );
             if seg.flags & FIN != 0 {
                 next[from] = next[from].wrapping_add(1);
                 fins[from] = true;
@@ -324,8 +348,61 @@ fn tcp_connections_are_consistent() {
             cut += 1;
         }
     }
-    assert!(fin > 30, "fin {fin} rst {rst} cut {cut}");
+    (fin, rst, cut)
+}
+
+#[test]
+fn tcp_connections_are_consistent() {
+    let c = capture();
+    let end_us = c.cfg.start.as_nanos() / 1000 + c.cfg.duration_secs * 1_000_000;
+    let (fin, rst, cut) = check_tcp(&c.pkts, end_us);
+    assert!(fin > 30 && rst > 0, "fin {fin} rst {rst} cut {cut}");
     assert!(cut > 0, "long-lived sessions are cut at the end");
+}
+
+#[test]
+fn many_seeds_and_fleet_sizes_stay_consistent() {
+    for (seed, devices, secs) in [
+        (0, 1, 600),
+        (1, 2, 300),
+        (2, 3, 300),
+        (3, 5, 240),
+        (4, 40, 120),
+        (5, 300, 45),
+    ] {
+        let cfg = ScenarioConfig {
+            seed,
+            devices,
+            duration_secs: secs,
+            ..Default::default()
+        };
+        let (bytes, labels) = run(&cfg);
+        let (_, recs) = read_pcap(&bytes);
+        let pkts: Vec<Packet> = recs.iter().map(parse).collect();
+        assert_eq!(labels.packets, pkts.len() as u64);
+        assert_eq!(labels.devices.len(), devices + 1);
+        let mut keys: BTreeMap<u8, BTreeSet<Key>> = BTreeMap::new();
+        let mut prev = 0;
+        for p in &pkts {
+            assert!(p.ts >= prev);
+            prev = p.ts;
+            if let Frame::Ip(ip) = &p.frame {
+                assert!(ip.header_ok && ip.l4_ok, "seed {seed}: bad checksum");
+            }
+            if let Some(k) = key(p) {
+                keys.entry(k.0).or_default().insert(k);
+            }
+        }
+        let n = |p: u8| keys.get(&p).map_or(0, |s| s.len() as u64);
+        let cc = labels.conversations;
+        assert_eq!(
+            (n(6), n(17), n(1)),
+            (cc.tcp, cc.udp, cc.icmp),
+            "seed {seed}"
+        );
+        let end_us = cfg.start.as_nanos() / 1000 + secs * 1_000_000;
+        check_tcp(&pkts, end_us);
+    }
 }
 
 #[test]
