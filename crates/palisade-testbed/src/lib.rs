@@ -68,7 +68,8 @@
 //!
 //! A device whose ephemeral port range (28,232 ports on Linux, 16,384 on
 //! lwIP) is exhausted stops opening conversations rather than reuse a
-//! 5-tuple; at the rates modelled here that takes days, beyond
+//! 5-tuple. At the rates modelled here the busiest device, an NVR recording
+//! 16 cameras, uses about 1,500 ports a day, so that never happens within
 //! [`MAX_DURATION_SECS`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
