@@ -1,13 +1,31 @@
 //! Decoder cost per packet: typical IoT TCP, with and without checksum
 //! validation, and a VXLAN-mirrored packet.
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use palisade_benches::{eth_ipv4_tcp, vxlan};
+use palisade_testbed::craft::{eth_ipv4_tcp, vxlan};
 use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, Link};
 
 fn bench(c: &mut Criterion) {
-    let small = eth_ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 1883, 1, 0x18, &[0x30; 64]);
-    let large = eth_ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 554, 1, 0x10, &[0x24; 1400]);
-    let mirrored = vxlan(&small);
+    let small = eth_ipv4_tcp(
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+        40000,
+        1883,
+        1,
+        1,
+        0x18,
+        &[0x30; 64],
+    );
+    let large = eth_ipv4_tcp(
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+        40000,
+        554,
+        1,
+        1,
+        0x10,
+        &[0x24; 1400],
+    );
+    let mirrored = vxlan([192, 0, 2, 1], [192, 0, 2, 2], 42, &small);
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Elements(1));
     for (name, pkt, validate) in [
@@ -33,7 +51,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("checksum");
     g.throughput(Throughput::Bytes(1500));
     let buf = vec![0xa5u8; 1500];
-    g.bench_function("1500B", |b| b.iter(|| palisade_wire::checksum::checksum(black_box(&buf))));
+    g.bench_function("1500B", |b| {
+        b.iter(|| palisade_wire::checksum::checksum(black_box(&buf)))
+    });
     g.finish();
 }
 

@@ -1,9 +1,9 @@
 //! Flow engine cost per packet: lookup and update with few and many
 //! concurrent flows (cache-resident vs. not), and in-order TCP reassembly.
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use palisade_benches::eth_ipv4_tcp;
 use palisade_event::{AnomalyRecord, FlowRecord, Timestamp};
 use palisade_flow::{Direction, EngineConfig, FlowEngine, FlowObserver, FlowRef, PacketMeta};
+use palisade_testbed::craft::eth_ipv4_tcp;
 use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, Link};
 
 struct Sink(u64);
@@ -19,7 +19,16 @@ fn packets(flows: u32) -> Vec<Vec<u8>> {
     (0..flows)
         .map(|i| {
             let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-            eth_ipv4_tcp(src, [203, 0, 113, 7], 40000 + (i % 20000) as u16, 1883, 1, 0x10, &[0; 32])
+            eth_ipv4_tcp(
+                src,
+                [203, 0, 113, 7],
+                40000 + (i % 20000) as u16,
+                1883,
+                1,
+                1,
+                0x10,
+                &[0; 32],
+            )
         })
         .collect()
 }
@@ -36,7 +45,14 @@ fn bench(c: &mut Criterion) {
         for p in &pkts {
             let mut d = DecodedPacket::default();
             dec.decode(Link::Ethernet, p, p.len() as u32, &mut d);
-            eng.process(&PacketMeta { ts: Timestamp::from_secs_nanos(1, 0), pcap_cnt: 0 }, &d.frames()[0], &mut sink);
+            eng.process(
+                &PacketMeta {
+                    ts: Timestamp::from_secs_nanos(1, 0),
+                    pcap_cnt: 0,
+                },
+                &d.frames()[0],
+                &mut sink,
+            );
         }
         g.throughput(Throughput::Elements(1));
         g.bench_function(format!("{flows}_flows"), |b| {
@@ -46,7 +62,14 @@ fn bench(c: &mut Criterion) {
                 let p = &pkts[i];
                 let mut d = DecodedPacket::default();
                 dec.decode(Link::Ethernet, p, p.len() as u32, &mut d);
-                eng.process(&PacketMeta { ts: Timestamp::from_secs_nanos(2, 0), pcap_cnt: 0 }, &d.frames()[0], &mut sink);
+                eng.process(
+                    &PacketMeta {
+                        ts: Timestamp::from_secs_nanos(2, 0),
+                        pcap_cnt: 0,
+                    },
+                    &d.frames()[0],
+                    &mut sink,
+                );
             })
         });
     }
@@ -58,9 +81,27 @@ fn bench(c: &mut Criterion) {
     g.bench_function("in_order_1000x1400B", |b| {
         b.iter_batched(
             || {
-                let mut ps = vec![eth_ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80, 99, 0x02, &[])];
+                let mut ps = vec![eth_ipv4_tcp(
+                    [10, 0, 0, 1],
+                    [10, 0, 0, 2],
+                    40000,
+                    80,
+                    99,
+                    0,
+                    0x02,
+                    &[],
+                )];
                 for k in 0..1000u32 {
-                    ps.push(eth_ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80, 100 + k * 1400, 0x10, &seg));
+                    ps.push(eth_ipv4_tcp(
+                        [10, 0, 0, 1],
+                        [10, 0, 0, 2],
+                        40000,
+                        80,
+                        100 + k * 1400,
+                        1,
+                        0x10,
+                        &seg,
+                    ));
                 }
                 ps
             },

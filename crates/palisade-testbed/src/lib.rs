@@ -77,6 +77,7 @@
 mod activity;
 mod actor;
 mod catalog;
+pub mod craft;
 mod duration;
 mod error;
 mod labels;
