@@ -1,10 +1,11 @@
 //! Reads captures through an `InputSet` and prints packets per second.
 //!
-//! `cargo run --release -p palisade-capture --example readspeed -- FILE_OR_DIR...`
-//! With no argument, it writes a 2-million-packet pcap and pcapng to the
-//! temporary directory and reads those.
+//! `cargo run --release -p palisade-capture --example readspeed -- [--no-mmap] FILE_OR_DIR...`
+//! With no file argument, it writes a 2-million-packet pcap and pcapng to the
+//! temporary directory and reads those. `--no-mmap` reads every input
+//! through the read buffer instead of memory-mapping plain files.
 
-use palisade_capture::{linktype, InputSet, PcapNgWriter, PcapWriter};
+use palisade_capture::{linktype, InputSet, OpenOptions, PcapNgWriter, PcapWriter};
 use palisade_event::Timestamp;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -34,7 +35,15 @@ fn synthetic() -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn main() -> std::io::Result<()> {
-    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let mut opts = OpenOptions::default();
+    let mut args: Vec<PathBuf> = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        if a == "--no-mmap" {
+            opts.mmap = false;
+        } else {
+            args.push(PathBuf::from(a));
+        }
+    }
     let runs: Vec<Vec<PathBuf>> = if args.is_empty() {
         let files = synthetic()?;
         vec![vec![files[0].clone()], vec![files[1].clone()], files]
@@ -43,10 +52,14 @@ fn main() -> std::io::Result<()> {
     };
     for paths in runs {
         let start = Instant::now();
-        let (mut set, errs) = InputSet::open(&paths);
+        let (mut set, errs) = InputSet::open_with(&paths, &opts);
         for e in errs {
             eprintln!("{e}");
         }
+        // open inputs that are memory-mapped (parked ones are not open yet)
+        let mapped = (0..set.inputs().len())
+            .filter(|&i| set.shared_bytes(i as u16).is_some())
+            .count();
         let (mut n, mut bytes, mut check) = (0u64, 0u64, 0u64);
         while let Some(p) = set.next_packet() {
             n += 1;
@@ -58,7 +71,7 @@ fn main() -> std::io::Result<()> {
         }
         let secs = start.elapsed().as_secs_f64();
         println!(
-            "{:?}: {n} packets, {:.1} MB in {secs:.3} s: {:.2} Mpps, {:.0} MB/s (check {check})",
+            "{:?} ({mapped} mapped): {n} packets, {:.1} MB in {secs:.3} s: {:.2} Mpps, {:.0} MB/s (check {check})",
             set.inputs(),
             bytes as f64 / 1e6,
             n as f64 / secs / 1e6,

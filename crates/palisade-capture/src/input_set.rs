@@ -1,6 +1,7 @@
 //! Several inputs merged in packet-time order.
 
 use crate::error::{CaptureError, ErrorKind};
+use crate::mapped::SharedBytes;
 use crate::reader::{has_capture_magic, CaptureReader, Packet, RawPacket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -17,6 +18,32 @@ pub const MAX_INPUTS: usize = u16::MAX as usize + 1;
 
 /// Deepest directory nesting followed when expanding a directory.
 pub const MAX_DIR_DEPTH: usize = 64;
+
+/// How [`InputSet::open_with`] (and [`CaptureReader::open_with`]) open inputs.
+///
+/// `OpenOptions::default()` is what [`InputSet::open`] uses: mapping on,
+/// [`MAX_OPEN_INPUTS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Memory-map plain captures that are non-empty regular files (default
+    /// `true`). Turn it off to read every input through a buffer, e.g. for
+    /// files another process may truncate while palisade reads them (a
+    /// mapped file truncated under the reader kills the process with
+    /// SIGBUS; see the crate docs). `.gz` inputs, stdin, pipes and other
+    /// non-regular files are read through a buffer either way.
+    pub mmap: bool,
+    /// Most inputs open at once (at least 1; default [`MAX_OPEN_INPUTS`]).
+    pub max_open: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            mmap: true,
+            max_open: MAX_OPEN_INPUTS,
+        }
+    }
+}
 
 enum State {
     /// Open, with the packet at the head of this input (not yet delivered, or
@@ -48,15 +75,17 @@ enum Source {
 ///
 /// A k-way merge over a binary heap keyed by (timestamp, input index): ties
 /// go to the lower input index. Each input's next packet stays in place in its
-/// own reader's buffer until it is delivered, so nothing is copied, whether
-/// there is one input or many, and nothing is allocated per packet.
+/// own reader's buffer (or memory mapping) until it is delivered, so nothing
+/// is copied, whether there is one input or many, and nothing is allocated
+/// per packet. Packets of memory-mapped inputs can be handed to other threads
+/// by reference: [`InputSet::shared_bytes`] and [`Packet::offset_in`].
 ///
 /// Inputs are usually opened all at once; past [`MAX_OPEN_INPUTS`] (a
 /// directory of thousands of rolled files), the extra inputs are probed for
 /// their first timestamp, closed, and reopened only when the merge reaches
 /// them, and every input is closed as soon as it is exhausted, so the number
-/// of open files and read buffers stays bounded unless that many files
-/// really overlap in time.
+/// of open files, read buffers and mappings stays bounded unless that many
+/// files really overlap in time.
 pub struct InputSet {
     slots: Vec<Slot>,
     heap: BinaryHeap<Reverse<(u64, u16)>>,
@@ -68,6 +97,8 @@ pub struct InputSet {
     /// Bytes read by inputs already closed.
     finished_bytes: u64,
     open: usize,
+    /// How to reopen parked inputs.
+    opts: OpenOptions,
 }
 
 impl std::fmt::Debug for InputSet {
@@ -87,14 +118,30 @@ impl InputSet {
     ///
     /// Inputs that fail to open produce an error in the returned `Vec` and are
     /// left out; the rest still run.
+    ///
+    /// Plain captures in regular files are memory-mapped (see
+    /// [`OpenOptions::mmap`] and [`InputSet::shared_bytes`]); use
+    /// [`InputSet::open_with`] to turn that off.
     pub fn open(paths: &[PathBuf]) -> (InputSet, Vec<CaptureError>) {
-        Self::open_with_max_open(paths, MAX_OPEN_INPUTS)
+        Self::open_with(paths, &OpenOptions::default())
     }
 
     /// [`InputSet::open`] keeping at most `max_open` inputs open at once
     /// (at least 1).
     pub fn open_with_max_open(paths: &[PathBuf], max_open: usize) -> (InputSet, Vec<CaptureError>) {
-        let max_open = max_open.max(1);
+        Self::open_with(
+            paths,
+            &OpenOptions {
+                max_open,
+                ..OpenOptions::default()
+            },
+        )
+    }
+
+    /// [`InputSet::open`] with explicit options: whether to memory-map, and
+    /// how many inputs to keep open at once.
+    pub fn open_with(paths: &[PathBuf], opts: &OpenOptions) -> (InputSet, Vec<CaptureError>) {
+        let max_open = opts.max_open.max(1);
         let mut open_errors = Vec::new();
         let mut set = InputSet {
             slots: Vec::new(),
@@ -105,6 +152,10 @@ impl InputSet {
             total: Some(0),
             finished_bytes: 0,
             open: 0,
+            opts: OpenOptions {
+                mmap: opts.mmap,
+                max_open,
+            },
         };
         let mut sources = Vec::new();
         for p in paths {
@@ -139,7 +190,7 @@ impl InputSet {
                 Source::File(p) => (
                     p.display().to_string(),
                     Some(p.clone()),
-                    CaptureReader::open(&p),
+                    CaptureReader::open_with(&p, &set.opts),
                 ),
             };
             let mut reader = match opened {
@@ -248,7 +299,7 @@ impl InputSet {
         let Some(path) = &slot.path else {
             return;
         };
-        let mut reader = match CaptureReader::open(path) {
+        let mut reader = match CaptureReader::open_with(path, &self.opts) {
             Ok(r) => r,
             Err(e) => {
                 self.errors.push(e);
@@ -267,6 +318,27 @@ impl InputSet {
                 self.finished_bytes += reader.bytes_consumed();
                 self.errors.push(e);
             }
+        }
+    }
+
+    /// The shared mapping that holds the bytes of packets from input `input`
+    /// ([`Packet::input`]), if that input is memory-mapped.
+    ///
+    /// For such packets `packet.data` is a subslice of it, so
+    /// `packet.data.as_ptr() as usize - shared.as_ptr() as usize` is its
+    /// offset ([`Packet::offset_in`] computes and checks it). A clone keeps
+    /// the bytes readable after the input closes, on any thread.
+    ///
+    /// `None` for an input read through a buffer (`.gz`, stdin, pipes, or
+    /// mapping turned off), and for an input that is not open: parked (past
+    /// [`OpenOptions::max_open`]; reopening maps it again, at another
+    /// address) or finished (its mapping is released then, apart from
+    /// clones). The input of the packet returned by the last
+    /// [`InputSet::next_packet`] is open until the next call.
+    pub fn shared_bytes(&self, input: u16) -> Option<&SharedBytes> {
+        match &self.slots.get(usize::from(input))?.state {
+            State::Active { reader, .. } => reader.shared_bytes(),
+            State::Parked | State::Done => None,
         }
     }
 

@@ -13,6 +13,8 @@
 //!   before a single byte is buffered for it.
 
 use crate::error::{CaptureError, ErrorKind};
+use crate::input_set::OpenOptions;
+use crate::mapped::SharedBytes;
 use flate2::read::MultiGzDecoder;
 use palisade_event::Timestamp;
 use std::io::{self, Cursor, Read};
@@ -52,6 +54,8 @@ const PCAPNG_SPB: u32 = 3;
 const PCAPNG_EPB: u32 = 6;
 const PCAPNG_MIN_SHB_LEN: usize = 28;
 
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 const OPT_ENDOFOPT: u16 = 0;
 const OPT_IF_TSRESOL: u16 = 9;
 const OPT_IF_TSOFFSET: u16 = 14;
@@ -76,7 +80,8 @@ pub fn has_capture_magic(head: &[u8]) -> bool {
         .any(|m| head.len() >= m.len() && head.starts_with(m))
 }
 
-/// One packet, borrowed from the reader's buffer until the next call.
+/// One packet, borrowed from the reader's buffer (or its memory mapping) until
+/// the next call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Packet<'a> {
     /// Capture time (packet time, never wall-clock time).
@@ -93,6 +98,24 @@ pub struct Packet<'a> {
     pub interface: u32,
     /// Index of the input (file) this packet came from, in open order.
     pub input: u16,
+}
+
+impl Packet<'_> {
+    /// The offset of this packet's bytes in `shared`, if they lie inside it:
+    /// `shared[off..off + self.data.len()]` is then `self.data`, and a thread
+    /// holding a clone of `shared` can read the packet later without a copy.
+    ///
+    /// For a packet of a memory-mapped input, pass that input's mapping
+    /// ([`crate::InputSet::shared_bytes`] or
+    /// [`crate::CaptureReader::shared_bytes`]); a packet of a buffered input,
+    /// or of another mapping, gives `None`. Plain address arithmetic: no
+    /// unsafe code, no dereference.
+    #[inline]
+    pub fn offset_in(&self, shared: &SharedBytes) -> Option<usize> {
+        let off = (self.data.as_ptr() as usize).checked_sub(shared.as_ptr() as usize)?;
+        let end = off.checked_add(self.data.len())?;
+        (end <= shared.len()).then_some(off)
+    }
 }
 
 /// A packet located in a reader's buffer: everything but the borrow.
@@ -205,11 +228,30 @@ impl Read for Counting {
     }
 }
 
-/// The read buffer: `data[start..end]` is read but not yet consumed; `base`
-/// is the stream offset of `data[0]`.
+/// Where a reader's bytes live.
+enum Backing {
+    /// A buffer filled by reads from `src` (gzip, stdin, pipes, and files
+    /// when mapping is off or fails).
+    Read {
+        src: Box<dyn Read + Send>,
+        data: Vec<u8>,
+    },
+    /// The whole file, memory-mapped: nothing to refill.
+    Mapped(SharedBytes),
+}
+
+/// The bytes the parser looks at: `bytes()[start..end]` is available but not
+/// yet consumed, and `base` is the stream offset of `bytes()[0]`.
+///
+/// The parser is the same for both backings: it asks [`Buffer::fill`] for
+/// `need` bytes at `start` and reads them out of [`Buffer::bytes`] at
+/// absolute offset `base + start`. A read buffer refills (shifting its tail
+/// and growing up to what a bounded record needs); a mapping holds the whole
+/// file from the start (`base` 0, `end` its length, `eof` set), so a fill
+/// beyond its end is the end of the stream, exactly as for a read buffer at
+/// end of file.
 struct Buffer {
-    src: Box<dyn Read + Send>,
-    data: Vec<u8>,
+    backing: Backing,
     start: usize,
     end: usize,
     base: u64,
@@ -217,6 +259,38 @@ struct Buffer {
 }
 
 impl Buffer {
+    fn reading(src: Box<dyn Read + Send>, size: usize) -> Buffer {
+        Buffer {
+            backing: Backing::Read {
+                src,
+                data: vec![0; size],
+            },
+            start: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+        }
+    }
+
+    fn mapped(map: SharedBytes) -> Buffer {
+        Buffer {
+            end: map.len(),
+            backing: Backing::Mapped(map),
+            start: 0,
+            base: 0,
+            eof: true,
+        }
+    }
+
+    /// The backing bytes; `[start..end]` is what is available.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match &self.backing {
+            Backing::Read { data, .. } => data,
+            Backing::Mapped(m) => m,
+        }
+    }
+
     #[inline]
     fn avail(&self) -> usize {
         self.end - self.start
@@ -242,24 +316,28 @@ impl Buffer {
     #[cold]
     #[inline(never)]
     fn refill(&mut self, need: usize) -> io::Result<bool> {
+        // A mapping is always at end of stream.
+        let Backing::Read { src, data } = &mut self.backing else {
+            return Ok(false);
+        };
         if self.eof {
             return Ok(false);
         }
-        if self.start + need > self.data.len() {
-            self.data.copy_within(self.start..self.end, 0);
+        if self.start + need > data.len() {
+            data.copy_within(self.start..self.end, 0);
             self.base += self.start as u64;
             self.end -= self.start;
             self.start = 0;
         }
-        while self.avail() < need {
-            if self.end == self.data.len() {
+        while self.end - self.start < need {
+            if self.end == data.len() {
                 // Full (so `start` is 0) and still short of `need`: grow by
                 // doubling as bytes actually arrive, so a length declared by
                 // a short file does not allocate its declared size.
-                let len = (self.data.len() * 2).min(need).max(self.data.len() + 1);
-                self.data.resize(len, 0);
+                let len = (data.len() * 2).min(need).max(data.len() + 1);
+                data.resize(len, 0);
             }
-            match self.src.read(&mut self.data[self.end..]) {
+            match src.read(&mut data[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
@@ -312,6 +390,24 @@ fn rd64(b: &[u8], i: usize, be: bool) -> u64 {
     }
 }
 
+/// Maps `file` if it is a non-empty regular file holding a plain capture (not
+/// gzip); `None` means "read it through a buffer". Mapping errors are not
+/// errors: the buffered path reads the file (and reports its own errors).
+fn map_capture(file: &std::fs::File) -> Option<SharedBytes> {
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() == 0 {
+        return None;
+    }
+    let map = crate::mapped::map_file(file).ok()?;
+    // An empty mapping (the file was emptied since `metadata`) keeps the
+    // buffered path's behaviour for empty files; gzip is decoded from a
+    // stream.
+    if map.is_empty() || map.starts_with(&GZIP_MAGIC) {
+        return None;
+    }
+    Some(map)
+}
+
 fn corrupt(name: &str, off: u64, what: String) -> CaptureError {
     CaptureError::new(name, off, ErrorKind::Corrupt(what))
 }
@@ -323,7 +419,10 @@ fn corrupt(name: &str, off: u64, what: String) -> CaptureError {
 /// (both byte orders, microsecond and nanosecond magic, and the "modified"
 /// variant) or pcapng (sections of either byte order, any number of
 /// interfaces). Packets are slices into the reader's buffer, valid until the
-/// next call.
+/// next call. A plain capture in a regular file is memory-mapped instead (see
+/// [`CaptureReader::open`]): then packets are slices of the mapping, which
+/// other threads can share through [`CaptureReader::shared_bytes`]; the
+/// parsing, the checks and the errors are the same either way.
 pub struct CaptureReader {
     name: String,
     buf: Buffer,
@@ -342,6 +441,7 @@ impl std::fmt::Debug for CaptureReader {
             .field("name", &self.name)
             .field("offset", &self.buf.offset())
             .field("packets", &self.packets)
+            .field("mapped", &self.shared_bytes().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -349,17 +449,40 @@ impl std::fmt::Debug for CaptureReader {
 impl CaptureReader {
     /// Opens a capture file; `-` reads standard input.
     ///
+    /// A plain (not gzip) capture that is a non-empty regular file is
+    /// memory-mapped (see the crate docs, including the hazard of a file
+    /// truncated while mapped); everything else is read through a buffer.
+    /// Same as [`CaptureReader::open_with`] with default options.
+    ///
     /// Reads and checks the file header (pcap) or first section header
     /// (pcapng) before returning.
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
+        Self::open_with(path, &OpenOptions::default())
+    }
+
+    /// [`CaptureReader::open`], memory-mapping only if `opts.mmap` is set
+    /// (`opts.max_open` does not apply to a single reader).
+    ///
+    /// A file that cannot be mapped (some special file systems) is read
+    /// through a buffer instead; [`CaptureReader::shared_bytes`] tells which
+    /// way it went.
+    pub fn open_with(path: &Path, opts: &OpenOptions) -> Result<CaptureReader, CaptureError> {
         if path.as_os_str() == "-" {
             return Self::from_reader(STDIN_NAME, Box::new(io::stdin()));
         }
         let name = path.display().to_string();
-        match std::fs::File::open(path) {
-            Ok(f) => Self::from_reader(&name, Box::new(f)),
-            Err(e) => Err(CaptureError::new(name, 0, ErrorKind::Io(e))),
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => return Err(CaptureError::new(name, 0, ErrorKind::Io(e))),
+        };
+        if opts.mmap {
+            if let Some(map) = map_capture(&file) {
+                return Self::with_buffer(&name, Buffer::mapped(map), Arc::default(), false);
+            }
         }
+        // Nothing was read from `file` yet: mapping does not move its
+        // position, so the buffered path starts at byte 0.
+        Self::from_reader(&name, Box::new(file))
     }
 
     /// Reads a capture from any byte stream; `name` is used in errors.
@@ -379,23 +502,25 @@ impl CaptureReader {
                 Err(e) => return Err(CaptureError::new(name, 0, ErrorKind::Io(e))),
             }
         }
-        let gz = head[..n].starts_with(&[0x1f, 0x8b]);
+        let gz = head[..n].starts_with(&GZIP_MAGIC);
         let chained = Cursor::new(head[..n].to_vec()).chain(raw);
         let src: Box<dyn Read + Send> = if gz {
             Box::new(MultiGzDecoder::new(chained))
         } else {
             Box::new(chained)
         };
+        Self::with_buffer(name, Buffer::reading(src, READ_BUFFER_SIZE), consumed, gz)
+    }
+
+    fn with_buffer(
+        name: &str,
+        buf: Buffer,
+        consumed: Arc<AtomicU64>,
+        gz: bool,
+    ) -> Result<CaptureReader, CaptureError> {
         let mut reader = CaptureReader {
             name: name.to_string(),
-            buf: Buffer {
-                src,
-                data: vec![0; READ_BUFFER_SIZE],
-                start: 0,
-                end: 0,
-                base: 0,
-                eof: false,
-            },
+            buf,
             fmt: Format::PcapNg {
                 be: false,
                 ifaces: Vec::new(),
@@ -411,15 +536,29 @@ impl CaptureReader {
         Ok(reader)
     }
 
+    /// The memory mapping this reader parses, if it is memory-mapped (see
+    /// [`CaptureReader::open`]); `None` for a buffered reader. Every packet
+    /// of a mapped reader is a subslice of it: see [`Packet::offset_in`].
+    pub fn shared_bytes(&self) -> Option<&SharedBytes> {
+        match &self.buf.backing {
+            Backing::Mapped(m) => Some(m),
+            Backing::Read { .. } => None,
+        }
+    }
+
     /// The input's name: the path as given, or `<stdin>`.
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Bytes of the underlying file read so far (compressed bytes for a
-    /// `.gz` input): drives a progress bar against the file size.
+    /// `.gz` input; for a mapped file, the bytes parsed so far): drives a
+    /// progress bar against the file size.
     pub fn bytes_consumed(&self) -> u64 {
-        self.consumed.load(Ordering::Relaxed)
+        match self.buf.backing {
+            Backing::Mapped(_) => self.buf.offset(),
+            Backing::Read { .. } => self.consumed.load(Ordering::Relaxed),
+        }
     }
 
     /// Packets delivered so far.
@@ -452,7 +591,7 @@ impl CaptureReader {
         Packet {
             ts: raw.ts,
             linktype: raw.linktype,
-            data: &self.buf.data[raw.pos..raw.pos + raw.len as usize],
+            data: &self.buf.bytes()[raw.pos..raw.pos + raw.len as usize],
             wire_len: raw.wire_len,
             interface: raw.interface,
             input: self.input,
@@ -515,7 +654,7 @@ impl CaptureReader {
     /// Reads the magic and the pcap file header or first pcapng section header.
     fn read_file_header(&mut self) -> Result<(), CaptureError> {
         if !self.fill(0, 4)? {
-            let head = &self.buf.data[self.buf.start..self.buf.end];
+            let head = &self.buf.bytes()[self.buf.start..self.buf.end];
             let kind = if MAGICS.iter().any(|m| m.starts_with(head)) {
                 ErrorKind::Truncated
             } else {
@@ -523,7 +662,7 @@ impl CaptureReader {
             };
             return Err(self.err(0, kind));
         }
-        let magic = rd32(&self.buf.data, self.buf.start, false);
+        let magic = rd32(self.buf.bytes(), self.buf.start, false);
         let (be, nanos, hdr_len) = match magic {
             0xa1b2_c3d4 => (false, false, 16),
             0xd4c3_b2a1 => (true, false, 16),
@@ -537,7 +676,7 @@ impl CaptureReader {
         if !self.fill(0, 24)? {
             return Err(self.err(0, ErrorKind::Truncated));
         }
-        let h = &self.buf.data[self.buf.start..self.buf.start + 24];
+        let h = &self.buf.bytes()[self.buf.start..self.buf.start + 24];
         let snaplen = rd32(h, 16, be);
         // Upper bits of the link-type field carry FCS information (libpcap's
         // LT_LINKTYPE mask).
@@ -574,7 +713,7 @@ impl CaptureReader {
             return Err(self.err(off, ErrorKind::Truncated));
         }
         let s = self.buf.start;
-        let h = &self.buf.data[s..s + hdr_len];
+        let h = &self.buf.bytes()[s..s + hdr_len];
         let secs = u64::from(rd32(h, 0, be));
         let frac = u64::from(rd32(h, 4, be));
         let caplen = rd32(h, 8, be);
@@ -617,7 +756,7 @@ impl CaptureReader {
             return Err(self.err(off, ErrorKind::Truncated));
         }
         let s = self.buf.start;
-        let be = match self.buf.data[s + 8..s + 12] {
+        let be = match self.buf.bytes()[s + 8..s + 12] {
             [0x4d, 0x3c, 0x2b, 0x1a] => false,
             [0x1a, 0x2b, 0x3c, 0x4d] => true,
             _ => {
@@ -628,7 +767,7 @@ impl CaptureReader {
                 ))
             }
         };
-        let blen = rd32(&self.buf.data, s + 4, be) as usize;
+        let blen = rd32(self.buf.bytes(), s + 4, be) as usize;
         if blen < PCAPNG_MIN_SHB_LEN || blen & 3 != 0 || blen > MAX_BLOCK_LEN {
             return Err(corrupt(
                 &self.name,
@@ -640,7 +779,7 @@ impl CaptureReader {
             return Err(self.err(off, ErrorKind::Truncated));
         }
         let s = self.buf.start;
-        let b = &self.buf.data[s..s + blen];
+        let b = &self.buf.bytes()[s..s + blen];
         if rd32(b, blen - 4, be) as usize != blen {
             return Err(corrupt(
                 &self.name,
@@ -686,12 +825,12 @@ impl CaptureReader {
                 return Ok(None);
             };
             let s = self.buf.start;
-            let btype = rd32(&self.buf.data, s, be);
+            let btype = rd32(self.buf.bytes(), s, be);
             if btype == PCAPNG_SHB {
                 self.section_header(off)?;
                 continue;
             }
-            let blen = rd32(&self.buf.data, s + 4, be) as usize;
+            let blen = rd32(self.buf.bytes(), s + 4, be) as usize;
             if blen < 12 || blen & 3 != 0 {
                 return Err(corrupt(
                     &self.name,
@@ -710,7 +849,7 @@ impl CaptureReader {
                 return Err(self.err(off, ErrorKind::Truncated));
             }
             let s = self.buf.start;
-            let block = &self.buf.data[s..s + blen];
+            let block = &self.buf.bytes()[s..s + blen];
             if rd32(block, blen - 4, be) as usize != blen {
                 return Err(corrupt(
                     &self.name,
@@ -959,22 +1098,15 @@ mod tests {
     #[test]
     fn buffer_grows_for_big_blocks_and_shifts_tail() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| i as u8).collect();
-        let mut b = Buffer {
-            src: Box::new(Cursor::new(data)),
-            data: vec![0; 16],
-            start: 0,
-            end: 0,
-            base: 0,
-            eof: false,
-        };
+        let mut b = Buffer::reading(Box::new(Cursor::new(data)), 16);
         assert!(b.fill(10).unwrap());
         b.start += 10;
         assert!(b.fill(12).unwrap());
         assert_eq!(b.offset(), 10);
-        assert_eq!(b.data[b.start], 10);
+        assert_eq!(b.bytes()[b.start], 10);
         assert!(b.fill(2_000_000).unwrap());
-        assert!(b.data.len() >= 2_000_000 && b.data.len() <= MAX_BLOCK_LEN);
-        assert_eq!(b.data[b.start + 1_999_999], (2_000_009u32 % 256) as u8);
+        assert!(b.bytes().len() >= 2_000_000 && b.bytes().len() <= MAX_BLOCK_LEN);
+        assert_eq!(b.bytes()[b.start + 1_999_999], (2_000_009u32 % 256) as u8);
         b.start += 2_000_000;
         assert!(!b.fill(1_000_000).unwrap());
         assert_eq!(b.avail(), 3_000_000 - 2_000_010);

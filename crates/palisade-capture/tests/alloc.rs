@@ -5,7 +5,9 @@
 mod common;
 
 use common::{gzip, temp_dir, File};
-use palisade_capture::{linktype, CaptureReader, ErrorKind, InputSet, PcapNgWriter, PcapWriter};
+use palisade_capture::{
+    linktype, CaptureReader, ErrorKind, InputSet, OpenOptions, PcapNgWriter, PcapWriter,
+};
 use palisade_event::Timestamp;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -127,28 +129,63 @@ fn steady_state_reading_does_not_allocate() {
 }
 
 #[test]
+fn steady_state_mapped_reading_does_not_allocate() {
+    let dir = temp_dir("alloc-mapped");
+    for (name, bytes) in [("a.pcap", big_pcap()), ("b.pcapng", big_pcapng())] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let mut r = CaptureReader::open(&path).unwrap();
+        assert!(r.shared_bytes().is_some(), "{name} is mapped");
+        for _ in 0..100 {
+            r.next_packet().unwrap().unwrap();
+        }
+        let before = allocs();
+        let mut n = 100u64;
+        let mut sum = 0u64;
+        while let Some(p) = r.next_packet().unwrap() {
+            sum += u64::from(p.data[0]);
+            n += 1;
+        }
+        let after = allocs();
+        assert_eq!(n, N, "{name}");
+        assert!(sum > 0);
+        assert_eq!(after - before, 0, "{name}: allocations while reading");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn steady_state_merge_does_not_allocate() {
     let dir = temp_dir("alloc-merge");
     std::fs::write(dir.join("a.pcap"), big_pcap()).unwrap();
     std::fs::write(dir.join("b.pcapng"), big_pcapng()).unwrap();
     std::fs::write(dir.join("c.pcap"), big_pcap()).unwrap();
-    let (mut set, errs) = InputSet::open(std::slice::from_ref(&dir));
-    assert!(errs.is_empty());
-    for _ in 0..100 {
-        set.next_packet().unwrap();
+    for mmap in [true, false] {
+        let opts = OpenOptions {
+            mmap,
+            ..OpenOptions::default()
+        };
+        let (mut set, errs) = InputSet::open_with(std::slice::from_ref(&dir), &opts);
+        assert!(errs.is_empty());
+        for i in 0..3 {
+            assert_eq!(set.shared_bytes(i).is_some(), mmap);
+        }
+        for _ in 0..100 {
+            set.next_packet().unwrap();
+        }
+        let before = allocs();
+        let mut n = 100u64;
+        let mut last = 0;
+        while let Some(p) = set.next_packet() {
+            assert!(p.ts.as_nanos() >= last);
+            last = p.ts.as_nanos();
+            n += 1;
+        }
+        let after = allocs();
+        assert_eq!(n, 3 * N);
+        // closing an exhausted input frees, never allocates; allow nothing
+        assert_eq!(after - before, 0, "allocations while merging (mmap {mmap})");
     }
-    let before = allocs();
-    let mut n = 100u64;
-    let mut last = 0;
-    while let Some(p) = set.next_packet() {
-        assert!(p.ts.as_nanos() >= last);
-        last = p.ts.as_nanos();
-        n += 1;
-    }
-    let after = allocs();
-    assert_eq!(n, 3 * N);
-    // closing an exhausted input frees, never allocates; allow nothing
-    assert_eq!(after - before, 0, "allocations while merging");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{gzip, is_truncated, read_all, sample_pcap, sample_pcapng, File, Rng};
+use common::{
+    assert_same_end, gzip, is_truncated, read_all, read_all_mapped, sample_pcap, sample_pcapng,
+    temp_dir, File, Rng,
+};
 use palisade_capture::{CaptureReader, ErrorKind};
 use std::io::{self, Read};
 
@@ -22,10 +25,18 @@ fn samples() -> Vec<(&'static str, File)> {
 
 #[test]
 fn truncation_at_every_offset() {
+    let dir = temp_dir("truncation");
     for (name, f) in samples() {
         let len = f.bytes.len();
+        let path = dir.join(format!("{name}.cap"));
+        let file = path.display().to_string();
         for cut in 0..=len {
             let (pkts, end) = read_all(&f.bytes[..cut]);
+            // the same bytes as a memory-mapped file: the same packets and
+            // the same end, error kind and offset
+            let (mpkts, mend) = read_all_mapped(&f.bytes[..cut], &path);
+            assert_eq!(mpkts, pkts, "{name} mapped, cut at {cut}");
+            assert_same_end(&end, &mend, &file, &format!("{name} mapped, cut at {cut}"));
             let complete = f.spans.iter().filter(|s| s.1 <= cut).count();
             assert_eq!(pkts, f.expect[..complete], "{name} cut at {cut}");
             if f.bounds.contains(&cut) {
@@ -46,6 +57,7 @@ fn truncation_at_every_offset() {
             }
         }
     }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -68,6 +80,9 @@ fn gzip_truncation_at_every_offset() {
 
 #[test]
 fn random_byte_flips_never_panic() {
+    let dir = temp_dir("flips");
+    let path = dir.join("flipped.cap");
+    let file = path.display().to_string();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let files: Vec<Vec<u8>> = samples().into_iter().map(|(_, f)| f.bytes).collect();
     let mut outcomes = [0usize; 2];
@@ -90,9 +105,14 @@ fn random_byte_flips_never_panic() {
         for p in &pkts {
             assert!(p.data.len() <= b.len() || round % 11 == 5);
         }
+        // through a memory-mapped file (gzip rounds: the buffered file path)
+        let (mpkts, mend) = read_all_mapped(&b, &path);
+        assert_eq!(mpkts, pkts, "round {round} mapped");
+        assert_same_end(&end, &mend, &file, &format!("round {round} mapped"));
     }
     // both outcomes happened: the flips reached the parser's checks
     assert!(outcomes[0] > 100 && outcomes[1] > 100, "{outcomes:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

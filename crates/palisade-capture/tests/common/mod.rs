@@ -3,9 +3,9 @@
 //! know exactly which packets a prefix of the file holds.
 #![allow(dead_code)]
 
-use palisade_capture::{CaptureError, CaptureReader, ErrorKind};
+use palisade_capture::{CaptureError, CaptureReader, ErrorKind, OpenOptions};
 use std::io::{Cursor, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A packet as a test expects to read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,6 +269,90 @@ pub fn read_all(bytes: &[u8]) -> (Vec<Expect>, Result<(), CaptureError>) {
                 return (out, Err(e));
             }
         }
+    }
+}
+
+/// Reads a whole input from a file opened with `opts`: the packets, how it
+/// ended, and whether the reader was memory-mapped. Checks that a mapped
+/// reader's packets are slices of its mapping.
+pub fn read_all_path(
+    path: &Path,
+    opts: &OpenOptions,
+) -> (Vec<Expect>, Result<(), CaptureError>, bool) {
+    let mut out = Vec::new();
+    let mut r = match CaptureReader::open_with(path, opts) {
+        Ok(r) => r,
+        Err(e) => return (out, Err(e), false),
+    };
+    let shared = r.shared_bytes().cloned();
+    loop {
+        match r.next_packet() {
+            Ok(Some(p)) => {
+                if let Some(m) = &shared {
+                    let off = p.offset_in(m).expect("a mapped packet lies in its mapping");
+                    assert_eq!(&m[off..off + p.data.len()], p.data);
+                }
+                out.push(Expect {
+                    ts: p.ts.as_nanos(),
+                    linktype: p.linktype,
+                    data: p.data.to_vec(),
+                    wire_len: p.wire_len,
+                    interface: p.interface,
+                })
+            }
+            Ok(None) => return (out, Ok(()), shared.is_some()),
+            Err(e) => {
+                assert!(matches!(r.next_packet(), Ok(None)));
+                return (out, Err(e), shared.is_some());
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to `path` and reads it back memory-mapped (asserting that
+/// it was mapped unless it is empty or gzip).
+pub fn read_all_mapped(bytes: &[u8], path: &Path) -> (Vec<Expect>, Result<(), CaptureError>) {
+    // A new file each time: rewriting (truncating) one would make ext4 flush
+    // it to disk on close, thousands of times.
+    let _ = std::fs::remove_file(path);
+    std::fs::write(path, bytes).unwrap();
+    let (pkts, end, mapped) = read_all_path(path, &OpenOptions::default());
+    std::fs::remove_file(path).unwrap();
+    let mappable = !bytes.is_empty() && !bytes.starts_with(&[0x1f, 0x8b]);
+    // (a reader that failed to open reports `false`)
+    assert!(
+        mapped == mappable || end.is_err() && pkts.is_empty(),
+        "mapped {mapped}"
+    );
+    (pkts, end)
+}
+
+/// Asserts that two ways of reading the same bytes ended the same way: both
+/// fine, or the same error kind, message and offset. `file` is the name the
+/// second error must carry.
+pub fn assert_same_end(
+    a: &Result<(), CaptureError>,
+    b: &Result<(), CaptureError>,
+    file: &str,
+    what: &str,
+) {
+    match (a, b) {
+        (Ok(()), Ok(())) => {}
+        (Err(x), Err(y)) => {
+            assert_eq!(x.offset(), y.offset(), "{what}: {x} vs {y}");
+            assert_eq!(
+                x.kind().to_string(),
+                y.kind().to_string(),
+                "{what}: {x} vs {y}"
+            );
+            assert_eq!(
+                std::mem::discriminant(x.kind()),
+                std::mem::discriminant(y.kind()),
+                "{what}"
+            );
+            assert_eq!(y.file(), file, "{what}");
+        }
+        _ => panic!("{what}: {a:?} vs {b:?}"),
     }
 }
 
