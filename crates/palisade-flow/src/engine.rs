@@ -468,8 +468,18 @@ impl FlowEngine {
             L4::Tcp(t) => Some(t),
             _ => None,
         };
-        // TCP port reuse: a fresh SYN on a closed session starts a new flow.
         let mut slot = self.map.get(&key).copied();
+        // A flow idle past its timeout is over even if no expiry pass has
+        // run since (passes run once a second of packet time): this keeps
+        // flow boundaries exact and independent of the thread count.
+        if let Some(s) = slot {
+            if self.is_expired(s, meta.ts) {
+                self.end_flow(s, EndReason::Timeout, obs);
+                self.counters.end_timeout += 1;
+                slot = None;
+            }
+        }
+        // TCP port reuse: a fresh SYN on a closed session starts a new flow.
         if let (Some(s), Some(t)) = (slot, tcp_info) {
             let is_syn = t.flags & 0x12 == 0x02;
             let closed = self
@@ -666,8 +676,18 @@ impl FlowEngine {
         obs.flow_end(record);
     }
 
-    /// Ends every open flow (end of input), oldest first, and drops fragment
-    /// trackers.
+    fn is_expired(&self, slot: u32, now: Timestamp) -> bool {
+        self.flow(slot).is_some_and(|f| {
+            f.last
+                .as_nanos()
+                .saturating_add(self.timeouts_ns[Self::class_of(f.key.proto, f.state()) as usize])
+                <= now.as_nanos()
+        })
+    }
+
+    /// Ends every open flow (end of input), oldest first: flows already idle
+    /// past their timeout at the last packet time end as `timeout`, the rest
+    /// as `shutdown`.
     pub fn shutdown<O: FlowObserver>(&mut self, obs: &mut O) {
         let mut open: Vec<(Timestamp, u64, u32)> = self
             .slots
@@ -677,7 +697,12 @@ impl FlowEngine {
             .collect();
         open.sort_unstable();
         for (_, _, slot) in open {
-            self.end_flow(slot, EndReason::Shutdown, obs);
+            if self.is_expired(slot, self.clock) {
+                self.end_flow(slot, EndReason::Timeout, obs);
+                self.counters.end_timeout += 1;
+            } else {
+                self.end_flow(slot, EndReason::Shutdown, obs);
+            }
         }
         for q in self.queues.iter_mut() {
             q.clear();

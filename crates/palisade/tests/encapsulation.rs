@@ -18,8 +18,26 @@ fn session(sport: u16) -> Vec<Vec<u8>> {
         craft::eth_ipv4_tcp(C, S, sport, 80, 100, 0, flags::SYN, b""),
         craft::eth_ipv4_tcp(S, C, 80, sport, 5000, 101, flags::SYN | flags::ACK, b""),
         craft::eth_ipv4_tcp(C, S, sport, 80, 101, 5001, flags::ACK, b""),
-        craft::eth_ipv4_tcp(C, S, sport, 80, 101, 5001, flags::PSH_ACK, b"GET / HTTP/1.0\r\n\r\n"),
-        craft::eth_ipv4_tcp(S, C, 80, sport, 5001, 119, flags::PSH_ACK, b"HTTP/1.0 200 OK\r\n\r\n"),
+        craft::eth_ipv4_tcp(
+            C,
+            S,
+            sport,
+            80,
+            101,
+            5001,
+            flags::PSH_ACK,
+            b"GET / HTTP/1.0\r\n\r\n",
+        ),
+        craft::eth_ipv4_tcp(
+            S,
+            C,
+            80,
+            sport,
+            5001,
+            119,
+            flags::PSH_ACK,
+            b"HTTP/1.0 200 OK\r\n\r\n",
+        ),
         craft::eth_ipv4_tcp(C, S, sport, 80, 119, 5020, flags::FIN | flags::ACK, b""),
         craft::eth_ipv4_tcp(S, C, 80, sport, 5020, 120, flags::FIN | flags::ACK, b""),
         craft::eth_ipv4_tcp(C, S, sport, 80, 120, 5021, flags::ACK, b""),
@@ -64,7 +82,10 @@ fn vxlan_mirrored_session_is_tracked_inside_and_out() {
         assert_eq!(pkts(outer[0]), 8);
         let tcp: Vec<_> = fl.iter().filter(|f| f["proto"] == "TCP").collect();
         assert_eq!(tcp.len(), 2);
-        let inner: Vec<_> = tcp.iter().filter(|f| f.get("tunnel_id").is_some()).collect();
+        let inner: Vec<_> = tcp
+            .iter()
+            .filter(|f| f.get("tunnel_id").is_some())
+            .collect();
         assert_eq!(inner.len(), 1, "exactly one TCP flow is the mirrored one");
         for f in &tcp {
             assert_eq!(f["src_ip"], "10.0.0.1");
@@ -88,14 +109,19 @@ fn fragments_are_reassembled_and_overlaps_reported() {
     let mut frames = craft::ipv4_fragments(C, S, 17, 77, &dgram, 128);
     assert_eq!(frames.len(), 3);
     frames.swap(0, 2); // out of order
-    // A second datagram whose fragments overlap with different bytes.
+                       // A second datagram whose fragments overlap with different bytes.
     let d2 = craft::udp(C, S, 6000, 53, &[0xAA; 64]);
     let mut evil = craft::ipv4_fragments(C, S, 17, 78, &d2, 40);
     let mut forged = d2.clone();
     for b in forged.iter_mut().skip(40) {
         *b = 0xBB;
     }
-    evil.insert(1, craft::ipv4_fragments(C, S, 17, 78, &forged, 40)[1].clone());
+    // last fragment first, then a forged copy of it, then the first one
+    evil.swap(0, 1);
+    evil.insert(
+        1,
+        craft::ipv4_fragments(C, S, 17, 78, &forged, 40)[1].clone(),
+    );
     frames.extend(evil);
     let pcap = tmp.path().join("frag.pcap");
     write(&pcap, &frames);
@@ -121,14 +147,32 @@ fn tcp_overlap_with_different_data_is_reported_on_its_flow() {
     let tmp = TempDir::new("overlap");
     let mut frames = session(41000);
     // retransmit the request with different bytes (an evasion attempt)
-    frames.insert(4, craft::eth_ipv4_tcp(C, S, 41000, 80, 101, 5001, flags::PSH_ACK, b"GET /evil HTTP/1.0"));
+    frames.insert(
+        4,
+        craft::eth_ipv4_tcp(
+            C,
+            S,
+            41000,
+            80,
+            101,
+            5001,
+            flags::PSH_ACK,
+            b"GET /evil HTTP/1.0",
+        ),
+    );
     let pcap = tmp.path().join("ovl.pcap");
     write(&pcap, &frames);
     let (_, recs) = scan(&[&pcap], &[], tmp.path());
-    let a: Vec<_> = recs.iter().filter(|r| r["event_type"] == "anomaly").collect();
+    let a: Vec<_> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "anomaly")
+        .collect();
     assert_eq!(a.len(), 1);
     assert_eq!(a[0]["anomaly"]["type"], "stream");
-    assert_eq!(a[0]["anomaly"]["event"], "stream.reassembly_overlap_different_data");
+    assert_eq!(
+        a[0]["anomaly"]["event"],
+        "stream.reassembly_overlap_different_data"
+    );
     let f = flows(&recs);
     assert_eq!(a[0]["flow_id"], f[0]["flow_id"]);
     assert_eq!(a[0]["pcap_cnt"], 5);

@@ -15,11 +15,11 @@ use crate::config::{ChecksumMode, Config};
 use anyhow::{Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use output::{run_eve_writer, EventBatcher, OutputTotals, TypeFilter};
-use palisade_capture::InputSet;
+use palisade_capture::{InputSet, SharedBytes};
 use palisade_event::{Event, Timestamp};
 use palisade_flow::key::worker_hash;
 use palisade_flow::EngineStats;
-use palisade_wire::{DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
+use palisade_wire::{DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use worker::{PacketIn, Worker, WorkerResult};
@@ -259,7 +259,16 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         }
         let mut batches: Vec<Batch> = (0..threads).map(|_| Batch::new(batch_packets)).collect();
         let mut since_tick = 0u32;
-        while let Some(p) = inputs.next_packet() {
+        let mut mappings: Vec<Option<SharedBytes>> = Vec::new();
+        let mut relearn: Option<usize> = None;
+        loop {
+            if let Some(i) = relearn.take() {
+                if mappings.len() <= i {
+                    mappings.resize(i + 1, None);
+                }
+                mappings[i] = inputs.shared_bytes(i as u16).cloned();
+            }
+            let Some(p) = inputs.next_packet() else { break };
             packets += 1;
             bytes += p.data.len() as u64;
             first_ts.get_or_insert(p.ts);
@@ -283,11 +292,21 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
                 route.set_validate_checksums(false);
             }
+            // Memory-mapped inputs are handed over by reference. The
+            // mapping of an input is learnt after its first packet (the
+            // packet borrows the input set) and re-learnt if the input was
+            // reopened (the offset check fails).
+            let input = p.input as usize;
+            let mapped = mappings
+                .get(input)
+                .and_then(|m| m.as_ref())
+                .and_then(|m| p.offset_in(m).map(|off| (m, off)));
+            relearn = mapped.is_none().then_some(input);
             for (w, batch) in batches.iter_mut().enumerate() {
                 if mask & (1u64 << w) == 0 {
                     continue;
                 }
-                batch.push(packets, &p, w == primary);
+                batch.push(packets, &p, w == primary, mapped);
                 batch.clock = last_ts;
                 batch.validate = csum.validate;
                 if batch.is_full(batch_packets) {
@@ -313,7 +332,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 }
             }
         }
-        for (w, batch) in batches.into_iter().enumerate() {
+        for (w, mut batch) in batches.into_iter().enumerate() {
+            // the last batch brings every worker's clock to the input's end
+            batch.clock = last_ts;
             let _ = senders[w].send(batch);
         }
         drop(senders);
@@ -324,7 +345,22 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 Err(_) => anyhow::bail!("a worker thread panicked"),
             }
         }
-        (results, route.stats.clone())
+        // The routing decoder saw every packet once: its counters are the
+        // decoder's, except checksum results, which only the workers
+        // (validating for real) know.
+        let mut dec = route.stats.clone();
+        dec.checksum_checked = results.iter().map(|r| r.decoder.checksum_checked).sum();
+        dec.checksum_bad = results.iter().map(|r| r.decoder.checksum_bad).sum();
+        for ev in [
+            DecodeEvent::Ipv4InvalidChecksum,
+            DecodeEvent::TcpInvalidChecksum,
+            DecodeEvent::UdpInvalidChecksum,
+            DecodeEvent::Icmpv4InvalidChecksum,
+            DecodeEvent::Icmpv6InvalidChecksum,
+        ] {
+            dec.events[ev.index()] = results.iter().map(|r| r.decoder.events[ev.index()]).sum();
+        }
+        (results, dec)
     };
     progress.finish();
     input_errors.extend(inputs.take_errors().iter().map(|e| e.to_string()));
@@ -372,10 +408,23 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
 /// their metadata, recycled through a channel so steady state allocates
 /// nothing.
 struct Batch {
+    /// Bytes of packets copied in (inputs that are not memory-mapped).
     buf: Vec<u8>,
+    /// Mappings that hold the bytes of the other packets (Arc clones, one
+    /// per run of packets from the same input, not one per packet).
+    shared: Vec<SharedBytes>,
     pkts: Vec<Entry>,
     clock: Timestamp,
     validate: bool,
+}
+
+/// Where a batched packet's bytes are.
+#[derive(Clone, Copy)]
+enum Loc {
+    /// `buf[start..start + len]`
+    Copied { start: usize },
+    /// `shared[idx][offset..offset + len]`
+    Mapped { idx: usize, offset: usize },
 }
 
 struct Entry {
@@ -383,7 +432,7 @@ struct Entry {
     pcap_cnt: u64,
     linktype: u32,
     wire_len: u32,
-    start: usize,
+    loc: Loc,
     len: usize,
     primary: bool,
 }
@@ -392,29 +441,64 @@ impl Batch {
     fn new(cap: usize) -> Batch {
         Batch {
             buf: Vec::with_capacity(cap * 512),
+            shared: Vec::new(),
             pkts: Vec::with_capacity(cap),
             clock: Timestamp::ZERO,
             validate: false,
         }
     }
-    fn push(&mut self, pcap_cnt: u64, p: &palisade_capture::Packet<'_>, primary: bool) {
-        let start = self.buf.len();
-        self.buf.extend_from_slice(p.data);
+    /// Adds a packet: by reference when its bytes live in `mapped` (no
+    /// copy), by copy otherwise.
+    fn push(
+        &mut self,
+        pcap_cnt: u64,
+        p: &palisade_capture::Packet<'_>,
+        primary: bool,
+        mapped: Option<(&SharedBytes, usize)>,
+    ) {
+        let loc = match mapped {
+            Some((m, offset)) => {
+                let idx = match self.shared.last() {
+                    Some(last) if SharedBytes::ptr_eq(last, m) => self.shared.len() - 1,
+                    _ => {
+                        self.shared.push(m.clone());
+                        self.shared.len() - 1
+                    }
+                };
+                Loc::Mapped { idx, offset }
+            }
+            None => {
+                let start = self.buf.len();
+                self.buf.extend_from_slice(p.data);
+                Loc::Copied { start }
+            }
+        };
         self.pkts.push(Entry {
             ts: p.ts,
             pcap_cnt,
             linktype: p.linktype,
             wire_len: p.wire_len,
-            start,
+            loc,
             len: p.data.len(),
             primary,
         });
+    }
+    fn data(&self, e: &Entry) -> &[u8] {
+        let got = match e.loc {
+            Loc::Copied { start } => self.buf.get(start..start + e.len),
+            Loc::Mapped { idx, offset } => self
+                .shared
+                .get(idx)
+                .and_then(|m| m.get(offset..offset + e.len)),
+        };
+        got.unwrap_or(&[])
     }
     fn is_full(&self, cap: usize) -> bool {
         self.pkts.len() >= cap || self.buf.len() >= 256 * 1024
     }
     fn clear(&mut self) {
         self.buf.clear();
+        self.shared.clear();
         self.pkts.clear();
     }
 }
@@ -427,7 +511,7 @@ fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> Wor
             w.set_validate_checksums(batch.validate);
         }
         for e in &batch.pkts {
-            let data = batch.buf.get(e.start..e.start + e.len).unwrap_or(&[]);
+            let data = batch.data(e);
             w.packet(&PacketIn {
                 ts: e.ts,
                 pcap_cnt: e.pcap_cnt,

@@ -57,8 +57,8 @@ pub struct Worker {
 fn is_per_packet_noise(ev: DecodeEvent) -> bool {
     matches!(
         ev,
-        DecodeEvent::PktTruncatedBySnaplen |
-        DecodeEvent::Ipv4InvalidChecksum
+        DecodeEvent::PktTruncatedBySnaplen
+            | DecodeEvent::Ipv4InvalidChecksum
             | DecodeEvent::TcpInvalidChecksum
             | DecodeEvent::UdpInvalidChecksum
             | DecodeEvent::Icmpv4InvalidChecksum
