@@ -17,7 +17,7 @@
 //! The pipeline's target is millions of packets per second on one core, so
 //! the per-packet cost of reading must be a few loads and compares. Each
 //! reader owns one large buffer ([`READ_BUFFER_SIZE`], 1 MiB) filled with big
-//! reads; records are parsed in place and the packet handed out is a slice of
+//! reads (or maps the whole file: see below); records are parsed in place and the packet handed out is a slice of
 //! that buffer: no copy and no allocation per packet. When a record does not
 //! fit in what is left, the unconsumed tail is shifted to the front and the
 //! buffer refilled. Parsing by hand (rather than with `pcap-parser`'s block
@@ -42,7 +42,23 @@
 //! mapping, cheap to clone, `Send + Sync`) so another thread can be handed a
 //! clone and an offset ([`Packet::offset_in`]) instead of the bytes. The
 //! kernel is told the mapping is read sequentially (`madvise`), so it reads
-//! ahead and drops pages behind as it would for `read()`.
+//! ahead aggressively and may drop pages behind.
+//!
+//! Mapping is not free: the bytes arrive by page faults, TLB misses and cache
+//! misses instead of one streaming copy, and unmapping a large file costs
+//! kernel time too. A mapped reader therefore reads its bytes in a little
+//! ahead of the parser (16 KiB, one load per cache line), which lets those
+//! misses overlap; without it each record header was a miss that had to wait
+//! for the previous one, and mapped reading ran at about half the buffered
+//! speed. Even so, measured on one 1.5 GB, 2-million-packet pcap in the page
+//! cache (`examples/readspeed.rs`, on this project's 2-core VM, medians of 9
+//! runs), buffered reading was faster: 6.9 against 5.0 million packets/s
+//! reading every packet's bytes, and 5.9 (buffered, copying each packet into
+//! a batch as the pipeline's dispatcher does) against 5.4 (mapped, handing
+//! over a reference). The kernel time the copy cost is spent on faults and
+//! unmapping instead. Whether mapping pays end to end depends on the consumer
+//! and the machine (virtual machines make page walks dearer): measure with
+//! [`OpenOptions::mmap`] on and off.
 //!
 //! The parser is the same code for both sources: it asks for `n` bytes at
 //! the current absolute offset and reads them out of one byte slice. A read
@@ -64,9 +80,8 @@
 //! to, replaced by new files, or rotated by rename or unlink (tcpdump
 //! `-C`/`-G`, logrotate's default `create` mode) are safe: the mapping has
 //! the length the file had when it was opened and keeps the old file's pages
-//! alive. For
-//! inputs something may truncate in place (`copytruncate`-style rotation, a
-//! capture being rewritten), turn mapping off:
+//! alive. For inputs something may truncate in place (`copytruncate`-style
+//! rotation, a capture being rewritten), turn mapping off:
 //! `InputSet::open_with(paths, &OpenOptions { mmap: false, ..Default::default() })`.
 //! A mapped file also sees only the bytes it had when it was opened, where a
 //! buffered read of a growing file would read on to its end at that time.
@@ -76,10 +91,10 @@
 //! [`InputSet`] runs a k-way merge over a binary heap keyed by
 //! (timestamp, input index), so ties go to the input opened first. Each
 //! input's next packet waits in place in its own reader's buffer or mapping,
-//! so the merge copies nothing either. A directory of thousands of rolled files does not
-//! open thousands of files: past [`MAX_OPEN_INPUTS`], inputs are probed for
-//! their first timestamp, closed, and reopened when the merge reaches them;
-//! an input is closed as soon as it is exhausted.
+//! so the merge copies nothing either. A directory of thousands of rolled
+//! files does not open thousands of files: past [`MAX_OPEN_INPUTS`], inputs
+//! are probed for their first timestamp, closed, and reopened when the merge
+//! reaches them; an input is closed as soon as it is exhausted.
 //!
 //! # Errors
 //!

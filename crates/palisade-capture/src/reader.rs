@@ -44,6 +44,14 @@ pub const MAX_PCAP_CAPLEN: u32 = 262_144;
 /// bytes of memory); one more is [`ErrorKind::Corrupt`].
 pub const MAX_INTERFACES: usize = 65_536;
 
+/// How far ahead of the parser a memory-mapped reader reads its bytes in
+/// (16 KiB; see `Buffer::touch_ahead`). Measured on the benchmark file:
+/// 8 to 32 KiB are equally good, 4 KiB too short.
+const TOUCH_AHEAD: usize = 16 << 10;
+
+/// Cache line size assumed by the touch-ahead.
+const CACHE_LINE: usize = 64;
+
 /// What the name of standard input is in errors and [`CaptureReader::name`].
 pub const STDIN_NAME: &str = "<stdin>";
 
@@ -236,8 +244,9 @@ enum Backing {
         src: Box<dyn Read + Send>,
         data: Vec<u8>,
     },
-    /// The whole file, memory-mapped: nothing to refill.
-    Mapped(SharedBytes),
+    /// The whole file, memory-mapped: nothing to refill. `touched` is how
+    /// far [`Buffer::touch_ahead`] has read.
+    Mapped { map: SharedBytes, touched: usize },
 }
 
 /// The bytes the parser looks at: `bytes()[start..end]` is available but not
@@ -275,7 +284,7 @@ impl Buffer {
     fn mapped(map: SharedBytes) -> Buffer {
         Buffer {
             end: map.len(),
-            backing: Backing::Mapped(map),
+            backing: Backing::Mapped { map, touched: 0 },
             start: 0,
             base: 0,
             eof: true,
@@ -287,8 +296,38 @@ impl Buffer {
     fn bytes(&self) -> &[u8] {
         match &self.backing {
             Backing::Read { data, .. } => data,
-            Backing::Mapped(m) => m,
+            Backing::Mapped { map, .. } => map,
         }
+    }
+
+    /// For a mapping, reads one byte of every cache line up to
+    /// [`TOUCH_AHEAD`] bytes past `start`, so the lines (and their page
+    /// faults and TLB entries) are in hand before the parser needs them.
+    ///
+    /// A read buffer gets this for free: the kernel's copy streams the bytes
+    /// in. A mapping is demand-paged and demand-loaded: without this, every
+    /// record header is a cache miss that depends on the previous header's
+    /// length (the next address is only known then), so the misses cannot
+    /// overlap, and mapped reading ran at half the buffered speed. The loads
+    /// here have addresses known in advance, so the CPU overlaps them.
+    /// Plain slice reads: no prefetch intrinsic, no unsafe code.
+    #[inline]
+    fn touch_ahead(&mut self) {
+        let Backing::Mapped { map, touched } = &mut self.backing else {
+            return;
+        };
+        let target = (self.start + TOUCH_AHEAD).min(map.len());
+        if *touched >= target {
+            return;
+        }
+        let mut acc = 0u8;
+        let mut at = *touched;
+        while at < target {
+            acc ^= map[at];
+            at += CACHE_LINE;
+        }
+        std::hint::black_box(acc);
+        *touched = at;
     }
 
     #[inline]
@@ -541,7 +580,7 @@ impl CaptureReader {
     /// of a mapped reader is a subslice of it: see [`Packet::offset_in`].
     pub fn shared_bytes(&self) -> Option<&SharedBytes> {
         match &self.buf.backing {
-            Backing::Mapped(m) => Some(m),
+            Backing::Mapped { map, .. } => Some(map),
             Backing::Read { .. } => None,
         }
     }
@@ -556,7 +595,7 @@ impl CaptureReader {
     /// progress bar against the file size.
     pub fn bytes_consumed(&self) -> u64 {
         match self.buf.backing {
-            Backing::Mapped(_) => self.buf.offset(),
+            Backing::Mapped { .. } => self.buf.offset(),
             Backing::Read { .. } => self.consumed.load(Ordering::Relaxed),
         }
     }
@@ -604,6 +643,7 @@ impl CaptureReader {
         if self.done {
             return Ok(None);
         }
+        self.buf.touch_ahead();
         let r = match self.fmt {
             Format::Pcap { .. } => self.next_pcap(),
             Format::PcapNg { .. } => self.next_pcapng(),
@@ -1110,5 +1150,45 @@ mod tests {
         b.start += 2_000_000;
         assert!(!b.fill(1_000_000).unwrap());
         assert_eq!(b.avail(), 3_000_000 - 2_000_010);
+    }
+
+    #[test]
+    fn mapped_buffer_touches_ahead_within_the_mapping() {
+        let dir = std::env::temp_dir().join(format!("palisade-touch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for len in [
+            1usize,
+            63,
+            64,
+            65,
+            5000,
+            TOUCH_AHEAD + 1,
+            3 * TOUCH_AHEAD + 7,
+        ] {
+            let path = dir.join(format!("{len}"));
+            std::fs::write(&path, vec![7u8; len]).unwrap();
+            let map = crate::mapped::map_file(&std::fs::File::open(&path).unwrap()).unwrap();
+            let mut b = Buffer::mapped(map);
+            let touched = |b: &Buffer| match b.backing {
+                Backing::Mapped { touched, .. } => touched,
+                Backing::Read { .. } => unreachable!(),
+            };
+            assert_eq!((b.start, b.end, b.eof), (0, len, true));
+            // a mapping never refills: asking past its end is end of stream
+            assert!(b.fill(len).unwrap());
+            assert!(!b.fill(len + 1).unwrap());
+            b.touch_ahead();
+            let t = touched(&b);
+            assert!(t >= TOUCH_AHEAD.min(len) && t < TOUCH_AHEAD.min(len) + CACHE_LINE);
+            b.touch_ahead();
+            assert_eq!(touched(&b), t, "nothing new to touch");
+            while b.start < len {
+                b.start = (b.start + 1000).min(len);
+                b.touch_ahead();
+                let want = (b.start + TOUCH_AHEAD).min(len);
+                assert!(touched(&b) >= want && touched(&b) < want + CACHE_LINE);
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
