@@ -70,7 +70,7 @@ pub enum ChecksumMode {
 }
 
 /// `[output]`
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputSection {
     /// EVE event types written (empty = all): flow, anomaly, stats.
@@ -82,15 +82,6 @@ pub struct OutputSection {
     pub checksum_anomalies: bool,
 }
 
-impl Default for OutputSection {
-    fn default() -> Self {
-        OutputSection {
-            eve_types: Vec::new(),
-            checksum_anomalies: false,
-        }
-    }
-}
-
 /// `[runtime]`
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -99,13 +90,20 @@ pub struct RuntimeSection {
     pub threads: usize,
     /// Packets handed to a worker at a time.
     pub batch_packets: usize,
+    /// Memory-map plain capture files instead of reading them through a
+    /// buffer; with several workers, mapped packets are handed over by
+    /// reference instead of copied. Off reads through `read()`. A file
+    /// truncated by another process while mapped would crash palisade
+    /// (SIGBUS); rotation by rename is safe.
+    pub mmap_inputs: bool,
 }
 
 impl Default for RuntimeSection {
     fn default() -> Self {
         RuntimeSection {
             threads: 0,
-            batch_packets: 64,
+            batch_packets: 256,
+            mmap_inputs: true,
         }
     }
 }

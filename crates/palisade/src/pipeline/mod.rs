@@ -15,7 +15,7 @@ use crate::config::{ChecksumMode, Config};
 use anyhow::{Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use output::{run_eve_writer, EventBatcher, OutputTotals, TypeFilter};
-use palisade_capture::{InputSet, SharedBytes};
+use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
 use palisade_flow::key::worker_hash;
 use palisade_flow::EngineStats;
@@ -169,7 +169,13 @@ impl Progress {
 pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     let started = Instant::now();
     let threads = opts.threads.clamp(1, MAX_THREADS);
-    let (mut inputs, open_errors) = InputSet::open(&opts.inputs);
+    let (mut inputs, open_errors) = InputSet::open_with(
+        &opts.inputs,
+        &OpenOptions {
+            mmap: opts.config.runtime.mmap_inputs,
+            ..OpenOptions::default()
+        },
+    );
     let mut input_errors: Vec<String> = open_errors.iter().map(|e| e.to_string()).collect();
     for e in &input_errors {
         tracing::error!("{e}");
