@@ -92,10 +92,16 @@ pub struct RuntimeSection {
     pub batch_packets: usize,
     /// Memory-map plain capture files instead of reading them through a
     /// buffer; with several workers, mapped packets are handed over by
-    /// reference instead of copied. Off reads through `read()`. A file
+    /// reference instead of copied. Off by default: on the machines measured
+    /// (BENCHMARKS.md) buffered reads were as fast or faster, and a file
     /// truncated by another process while mapped would crash palisade
-    /// (SIGBUS); rotation by rename is safe.
+    /// (SIGBUS; rotation by rename is safe).
     pub mmap_inputs: bool,
+    /// With several threads, the thread that reads and routes packets also
+    /// tracks flows; this is its share of the flows relative to 1 for each
+    /// other worker (it does less tracking because it also reads and
+    /// decodes every packet once).
+    pub reader_weight: f64,
 }
 
 impl Default for RuntimeSection {
@@ -103,7 +109,8 @@ impl Default for RuntimeSection {
         RuntimeSection {
             threads: 0,
             batch_packets: 256,
-            mmap_inputs: true,
+            mmap_inputs: false,
+            reader_weight: 0.15,
         }
     }
 }

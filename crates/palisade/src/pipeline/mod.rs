@@ -17,12 +17,11 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use output::{run_eve_writer, EventBatcher, OutputTotals, TypeFilter};
 use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
-use palisade_flow::key::worker_hash;
 use palisade_flow::EngineStats;
 use palisade_wire::{DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use worker::{PacketIn, Worker, WorkerResult};
+use worker::{Owners, PacketIn, Worker, WorkerResult};
 
 /// Most worker threads.
 pub const MAX_THREADS: usize = 64;
@@ -201,7 +200,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     let (results, decoder_stats) = if threads == 1 {
         let mut w = Worker::new(
             0,
-            1,
+            Owners::new(1, 1.0),
             dec_cfg,
             &engine_cfg,
             EventBatcher::new(ev_tx.clone(), filter),
@@ -241,15 +240,29 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             ..dec_cfg.clone()
         });
         let batch_packets = opts.config.runtime.batch_packets;
+        let owners = Owners::new(threads, opts.config.runtime.reader_weight);
+        // Worker 0 runs on this thread; 1.. on their own.
+        let mut w0 = Worker::new(
+            0,
+            owners,
+            dec_cfg.clone(),
+            &engine_cfg,
+            EventBatcher::new(ev_tx.clone(), filter),
+            checksum_anomalies,
+        );
+        let mut w0_validates = None;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
         let (recycle_tx, recycle_rx) = bounded::<Batch>(threads * 80);
         for id in 0..threads {
             let (tx, rx) = bounded::<Batch>(64);
             senders.push(tx);
+            if id == 0 {
+                continue; // keeps indices aligned; worker 0 is never sent to
+            }
             let w = Worker::new(
                 id,
-                threads,
+                owners,
                 dec_cfg.clone(),
                 &engine_cfg,
                 EventBatcher::new(ev_tx.clone(), filter),
@@ -287,12 +300,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             for f in frames {
                 bad |= f.checksum == palisade_wire::ChecksumStatus::BadIp
                     || f.checksum == palisade_wire::ChecksumStatus::BadL4;
-                mask |= 1u64 << (worker_hash(f) % threads as u64);
+                mask |= 1u64 << owners.of(f);
             }
-            let primary = match frames.first() {
-                Some(f) => (worker_hash(f) % threads as u64) as usize,
-                None => (packets % threads as u64) as usize,
-            };
+            let primary = frames.first().map_or(0, |f| owners.of(f));
             mask |= 1u64 << primary;
             csum.observe(!frames.is_empty(), bad);
             if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
@@ -308,7 +318,21 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 .and_then(|m| m.as_ref())
                 .and_then(|m| p.offset_in(m).map(|off| (m, off)));
             relearn = mapped.is_none().then_some(input);
-            for (w, batch) in batches.iter_mut().enumerate() {
+            if mask & 1 != 0 {
+                if w0_validates != Some(csum.validate) {
+                    w0_validates = Some(csum.validate);
+                    w0.set_validate_checksums(csum.validate);
+                }
+                w0.packet(&PacketIn {
+                    ts: p.ts,
+                    pcap_cnt: packets,
+                    linktype: p.linktype,
+                    data: p.data,
+                    wire_len: p.wire_len,
+                    primary: primary == 0,
+                });
+            }
+            for (w, batch) in batches.iter_mut().enumerate().skip(1) {
                 if mask & (1u64 << w) == 0 {
                     continue;
                 }
@@ -327,7 +351,8 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             if since_tick >= 4096 {
                 since_tick = 0;
                 progress.update(inputs.bytes_consumed(), packets);
-                for (w, batch) in batches.iter_mut().enumerate() {
+                w0.advance(last_ts);
+                for (w, batch) in batches.iter_mut().enumerate().skip(1) {
                     batch.clock = last_ts;
                     batch.validate = csum.validate;
                     let fresh = recycle_rx
@@ -338,13 +363,14 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 }
             }
         }
-        for (w, mut batch) in batches.into_iter().enumerate() {
+        for (w, mut batch) in batches.into_iter().enumerate().skip(1) {
             // the last batch brings every worker's clock to the input's end
             batch.clock = last_ts;
             let _ = senders[w].send(batch);
         }
         drop(senders);
-        let mut results = Vec::with_capacity(threads);
+        w0.advance(last_ts);
+        let mut results = vec![w0.finish()];
         for h in handles {
             match h.join() {
                 Ok(r) => results.push(r),

@@ -40,10 +40,52 @@ pub struct WorkerResult {
     pub flows: u64,
 }
 
+/// Which worker owns a frame: 64 buckets of the symmetric address-pair
+/// hash, dealt out by weight. The reading thread also tracks flows (so two
+/// threads use two cores without a third thread competing), and since it
+/// reads and routes every packet too, it gets a smaller weight.
+#[derive(Clone, Copy, Debug)]
+pub struct Owners {
+    table: [u8; 64],
+    workers: usize,
+}
+
+impl Owners {
+    /// Buckets for `workers` workers; worker 0 (the reading thread) weighs
+    /// `reader_weight` against 1 for each other worker.
+    pub fn new(workers: usize, reader_weight: f64) -> Owners {
+        let workers = workers.clamp(1, 64);
+        let mut table = [0u8; 64];
+        if workers > 1 {
+            let w0 = reader_weight.clamp(0.0, 1.0);
+            let total = w0 + (workers - 1) as f64;
+            // buckets of worker 0, then round-robin over the others
+            let b0 = ((64.0 * w0 / total).round() as usize).min(64 - (workers - 1));
+            for (i, slot) in table.iter_mut().enumerate() {
+                *slot = if i < b0 {
+                    0
+                } else {
+                    (1 + (i - b0) % (workers - 1)) as u8
+                };
+            }
+        }
+        Owners { table, workers }
+    }
+
+    /// The worker owning a frame.
+    #[inline]
+    pub fn of(&self, frame: &Frame<'_>) -> usize {
+        if self.workers == 1 {
+            return 0;
+        }
+        self.table[(worker_hash(frame) % 64) as usize] as usize
+    }
+}
+
 /// A worker's state.
 pub struct Worker {
     id: usize,
-    workers: usize,
+    owners: Owners,
     decoder: Decoder,
     engine: FlowEngine,
     out: EventBatcher,
@@ -67,10 +109,10 @@ fn is_per_packet_noise(ev: DecodeEvent) -> bool {
 }
 
 impl Worker {
-    /// Worker `id` of `workers`.
+    /// Worker `id` among those `owners` deals flows to.
     pub fn new(
         id: usize,
-        workers: usize,
+        owners: Owners,
         decoder: DecoderConfig,
         engine: &EngineConfig,
         out: EventBatcher,
@@ -78,9 +120,9 @@ impl Worker {
     ) -> Self {
         Worker {
             id,
-            workers,
+            owners,
             decoder: Decoder::new(decoder),
-            engine: FlowEngine::new(engine, workers as u32),
+            engine: FlowEngine::new(engine, owners.workers as u32),
             out,
             defrag_buf: Vec::new(),
             checksum_anomalies,
@@ -122,7 +164,7 @@ impl Worker {
         for frame in d.frames() {
             bad |= frame.checksum == palisade_wire::ChecksumStatus::BadIp
                 || frame.checksum == palisade_wire::ChecksumStatus::BadL4;
-            if self.workers > 1 && (worker_hash(frame) % self.workers as u64) as usize != self.id {
+            if self.owners.of(frame) != self.id {
                 continue;
             }
             self.frame(&meta, frame);
