@@ -88,18 +88,23 @@ fn same_results_with_one_and_two_threads() {
     let tmp = TempDir::new("det");
     let (pcap, _) = fleet(tmp.path(), 5, 300);
     let mut sets = Vec::new();
-    for threads in ["1", "2"] {
+    // 1 thread; 2 threads copying packets to the worker; 3 threads handing
+    // memory-mapped packets over by reference
+    for (threads, mmap) in [("1", "false"), ("2", "false"), ("3", "true")] {
         let out = tmp.path().join(format!("o{threads}"));
+        let set = format!("runtime.mmap_inputs={mmap}");
         let (_, recs) = scan(
             &[&pcap],
-            &["--threads", threads, "--eve-types", "flow"],
+            &["--threads", threads, "--eve-types", "flow", "--set", &set],
             &out,
         );
         let mut lines: Vec<String> = recs.iter().map(|r| r.to_string()).collect();
         lines.sort();
         sets.push(lines);
     }
+    assert!(!sets[0].is_empty());
     assert_eq!(sets[0], sets[1]);
+    assert_eq!(sets[0], sets[2]);
 }
 
 #[test]
