@@ -14,7 +14,8 @@ PACKETS=${1:-1000000}
 DEVICES=${2:-200}
 CORES=$(nproc)
 WORK=${BENCH_DIR:-$(mktemp -d)}
-trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$WORK"' EXIT
+mkdir -p "$WORK"
+trap 'if [ -z "${BENCH_DIR:-}" ]; then rm -rf "$WORK"; fi' EXIT
 
 cargo build --release -q -p palisade --bin palisade --example decode_floor
 BIN=target/release/palisade

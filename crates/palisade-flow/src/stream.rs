@@ -167,6 +167,9 @@ impl StreamCtx {
     }
 }
 
+/// Retained-buffer capacity a pooled stream may keep across reuse.
+const RETAIN_KEEP_CAPACITY: usize = 4096;
+
 /// Largest distance from the expected position a segment or ACK may have
 /// before it is treated as bogus (1 GiB, far above any real window).
 const MAX_SEQ_DISTANCE: i64 = 1 << 30;
@@ -215,6 +218,11 @@ impl StreamDir {
     pub fn reset(&mut self, ctx: &mut StreamCtx) {
         ctx.mem.give(self.retained.len() as u64 + self.ooo_bytes);
         self.retained.clear();
+        // Sessions are pooled for reuse: keep a small buffer, not one a bulk
+        // transfer grew to, or the pool would hold memory no flow uses.
+        if self.retained.capacity() > RETAIN_KEEP_CAPACITY {
+            self.retained = VecDeque::new();
+        }
         self.ooo.clear();
         self.ooo_bytes = 0;
         self.started = false;

@@ -4,7 +4,7 @@
 //!
 //! Usage: decode_floor CAPTURE...   (prints one JSON object)
 
-use palisade_capture::InputSet;
+use palisade_capture::{InputSet, OpenOptions};
 use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, Link};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,7 +16,12 @@ fn main() {
         std::process::exit(2);
     }
     let started = Instant::now();
-    let (mut inputs, errors) = InputSet::open(&paths);
+    // buffered reads, as `palisade scan` does by default
+    let opts = OpenOptions {
+        mmap: false,
+        ..OpenOptions::default()
+    };
+    let (mut inputs, errors) = InputSet::open_with(&paths, &opts);
     for e in &errors {
         eprintln!("{e}");
     }

@@ -253,9 +253,15 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         let mut w0_validates = None;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
-        let (recycle_tx, recycle_rx) = bounded::<Batch>(threads * 80);
+        // A fixed pool of batches bounds memory: when every batch is in
+        // flight the reader waits for a worker to return one.
+        let pool = BATCHES_PER_WORKER * threads;
+        let (recycle_tx, recycle_rx) = bounded::<Batch>(pool);
+        for _ in 0..pool {
+            let _ = recycle_tx.try_send(Batch::new(batch_packets));
+        }
         for id in 0..threads {
-            let (tx, rx) = bounded::<Batch>(64);
+            let (tx, rx) = bounded::<Batch>(BATCHES_PER_WORKER);
             senders.push(tx);
             if id == 0 {
                 continue; // keeps indices aligned; worker 0 is never sent to
@@ -276,6 +282,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                     .context("starting a worker thread")?,
             );
         }
+        // Only workers return batches: if they all die, the reader's wait
+        // for a free batch ends instead of hanging.
+        drop(recycle_tx);
         let mut batches: Vec<Batch> = (0..threads).map(|_| Batch::new(batch_packets)).collect();
         let mut since_tick = 0u32;
         let mut mappings: Vec<Option<SharedBytes>> = Vec::new();
@@ -340,9 +349,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 batch.clock = last_ts;
                 batch.validate = csum.validate;
                 if batch.is_full(batch_packets) {
-                    let fresh = recycle_rx
-                        .try_recv()
-                        .unwrap_or_else(|_| Batch::new(batch_packets));
+                    let fresh = next_batch(&recycle_rx, batch_packets);
                     let full = std::mem::replace(batch, fresh);
                     let _ = senders[w].send(full);
                 }
@@ -355,9 +362,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 for (w, batch) in batches.iter_mut().enumerate().skip(1) {
                     batch.clock = last_ts;
                     batch.validate = csum.validate;
-                    let fresh = recycle_rx
-                        .try_recv()
-                        .unwrap_or_else(|_| Batch::new(batch_packets));
+                    let fresh = next_batch(&recycle_rx, batch_packets);
                     let b = std::mem::replace(batch, fresh);
                     let _ = senders[w].send(b);
                 }
@@ -533,6 +538,17 @@ impl Batch {
         self.shared.clear();
         self.pkts.clear();
     }
+}
+
+/// Batches in flight per worker (channel capacity and pool share).
+const BATCHES_PER_WORKER: usize = 16;
+
+/// A free batch from the pool, waiting for a worker to return one if all are
+/// in flight. If every worker is gone (they only stop when their channel
+/// closes, so this means a worker panicked), a new batch keeps the reader
+/// going; the panic is reported when the worker is joined.
+fn next_batch(recycle: &Receiver<Batch>, cap: usize) -> Batch {
+    recycle.recv().unwrap_or_else(|_| Batch::new(cap))
 }
 
 fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> WorkerResult {
