@@ -154,6 +154,10 @@ pub struct EngineStats {
 
 const CLASSES: usize = 12;
 
+/// Ended TCP sessions kept for reuse (so steady-state tracking does not
+/// allocate); beyond it they are freed.
+const SESSION_POOL_MAX: usize = 1024;
+
 #[derive(Clone, Copy, Debug)]
 struct QEntry {
     expiry: u64,
@@ -669,7 +673,7 @@ impl FlowEngine {
         let record = flow_record(&flow, reason);
         if let Some(mut sess) = flow.tcp.take() {
             sess.reset(&mut self.stream);
-            if self.session_pool.len() < 4096 {
+            if self.session_pool.len() < SESSION_POOL_MAX {
                 self.session_pool.push(sess);
             }
         }

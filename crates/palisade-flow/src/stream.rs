@@ -168,7 +168,7 @@ impl StreamCtx {
 }
 
 /// Retained-buffer capacity a pooled stream may keep across reuse.
-const RETAIN_KEEP_CAPACITY: usize = 4096;
+const RETAIN_KEEP_CAPACITY: usize = 1024;
 
 /// Largest distance from the expected position a segment or ACK may have
 /// before it is treated as bogus (1 GiB, far above any real window).

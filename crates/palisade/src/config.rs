@@ -97,10 +97,11 @@ pub struct RuntimeSection {
     /// truncated by another process while mapped would crash palisade
     /// (SIGBUS; rotation by rename is safe).
     pub mmap_inputs: bool,
-    /// With several threads, the thread that reads and routes packets also
-    /// tracks flows; this is its share of the flows relative to 1 for each
-    /// other worker (it does less tracking because it also reads and
-    /// decodes every packet once).
+    /// With several threads, the thread that reads and routes packets can
+    /// also track flows: this is its share relative to 1 for each other
+    /// worker. Default 0: reading and routing already keep it the busiest
+    /// thread (BENCHMARKS.md); it still reports anomalies of packets without
+    /// an IP layer.
     pub reader_weight: f64,
 }
 
@@ -110,7 +111,7 @@ impl Default for RuntimeSection {
             threads: 0,
             batch_packets: 256,
             mmap_inputs: false,
-            reader_weight: 0.15,
+            reader_weight: 0.0,
         }
     }
 }

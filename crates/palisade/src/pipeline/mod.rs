@@ -23,6 +23,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use worker::{Owners, PacketIn, Worker, WorkerResult};
 
+/// Event batches queued for the output thread; workers wait beyond it, so a
+/// slow sink bounds memory instead of growing it.
+const EVENT_BATCHES_IN_FLIGHT: usize = 64;
+
 /// Most worker threads.
 pub const MAX_THREADS: usize = 64;
 
@@ -180,7 +184,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         tracing::error!("{e}");
     }
     let filter = TypeFilter::from_names(&opts.config.output.eve_types);
-    let (ev_tx, ev_rx) = bounded::<Vec<Event>>(1024);
+    let (ev_tx, ev_rx) = bounded::<Vec<Event>>(EVENT_BATCHES_IN_FLIGHT);
     let eve_path = opts.eve.clone();
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
