@@ -4,17 +4,23 @@
 use palisade_capture::{linktype, CaptureReader, InputSet};
 use std::path::{Path, PathBuf};
 
-fn pcaps_dir() -> PathBuf {
+/// `shared/data/pcaps` beside the repository; None (test skipped) where it
+/// is absent, except under CI (CI=true), where its absence is a failure.
+fn pcaps_dir() -> Option<PathBuf> {
     let d = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/data/pcaps"
     ));
+    if d.is_dir() {
+        return Some(d);
+    }
     assert!(
-        d.is_dir(),
+        std::env::var_os("CI").is_none(),
         "real captures expected at {} (shared/data/pcaps beside the repository)",
         d.display()
     );
-    d
+    eprintln!("skipping: {} not present", d.display());
+    None
 }
 
 /// (path, packets, sum of captured lengths, first and last timestamp in
@@ -169,7 +175,7 @@ fn read_file(p: &Path) -> Vec<Pkt> {
 
 #[test]
 fn every_real_capture_matches_tshark() {
-    let dir = pcaps_dir();
+    let Some(dir) = pcaps_dir() else { return };
     for &(rel, count, caplen, first, last, lt) in EXPECTED {
         let pkts = read_file(&dir.join(rel));
         assert_eq!(pkts.len() as u64, count, "{rel}: packets");
@@ -186,7 +192,7 @@ fn every_real_capture_matches_tshark() {
 /// the lower input index), with every input kept open and with inputs parked.
 #[test]
 fn whole_folder_merges_like_the_reference() {
-    let dir = pcaps_dir();
+    let Some(dir) = pcaps_dir() else { return };
     let (set, errs) = InputSet::open(std::slice::from_ref(&dir));
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(set.inputs().len(), EXPECTED.len());
