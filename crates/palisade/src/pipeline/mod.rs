@@ -590,3 +590,44 @@ fn merge_engine(into: &mut EngineStats, s: &EngineStats) {
         *into = v;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_checksum_mode_gives_up_on_offloaded_captures() {
+        let mut c = ChecksumAuto::new(ChecksumMode::Auto);
+        assert!(c.validate);
+        for i in 0..CHECKSUM_SAMPLE {
+            let change = c.observe(true, i % 5 == 0); // 20% bad
+            if i + 1 < CHECKSUM_SAMPLE {
+                assert_eq!(change, None);
+            } else {
+                assert_eq!(change, Some(false));
+            }
+        }
+        assert!(!c.validate);
+        // packets without IP do not count toward the sample
+        let mut c = ChecksumAuto::new(ChecksumMode::Auto);
+        for _ in 0..5000 {
+            assert_eq!(c.observe(false, true), None);
+        }
+        assert_eq!(c.sampled, 0);
+    }
+
+    #[test]
+    fn auto_checksum_mode_keeps_validating_clean_captures() {
+        let mut c = ChecksumAuto::new(ChecksumMode::Auto);
+        for i in 0..CHECKSUM_SAMPLE * 2 {
+            assert_eq!(c.observe(true, i % 20 == 0), None); // 5% bad
+        }
+        assert!(c.validate);
+        let mut yes = ChecksumAuto::new(ChecksumMode::Yes);
+        for _ in 0..CHECKSUM_SAMPLE {
+            assert_eq!(yes.observe(true, true), None);
+        }
+        assert!(yes.validate);
+        assert!(!ChecksumAuto::new(ChecksumMode::No).validate);
+    }
+}

@@ -243,3 +243,31 @@ fn emit_decode_anomalies(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(o: &Owners, w: usize) -> usize {
+        o.table.iter().filter(|&&x| x as usize == w).count()
+    }
+
+    #[test]
+    fn owners_deal_buckets_by_weight() {
+        let one = Owners::new(1, 0.0);
+        assert_eq!(one.of(&Frame::default()), 0);
+        let two = Owners::new(2, 0.0);
+        assert_eq!(count(&two, 0), 0, "weight 0: the reader only routes");
+        assert_eq!(count(&two, 1), 64);
+        let even = Owners::new(2, 1.0);
+        assert_eq!(count(&even, 0), 32);
+        assert_eq!(count(&even, 1), 32);
+        let four = Owners::new(4, 0.5);
+        assert_eq!(count(&four, 0), 9); // 64 * 0.5 / 3.5
+        for w in 1..4 {
+            assert!((18..=19).contains(&count(&four, w)), "worker {w}");
+        }
+        // every bucket belongs to a real worker
+        assert!(four.table.iter().all(|&w| (w as usize) < 4));
+    }
+}
