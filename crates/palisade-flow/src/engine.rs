@@ -123,7 +123,9 @@ pub struct FlowCounters {
     pub other: u64,
     /// Flows open now.
     pub active: u64,
-    /// Most flows open at once.
+    /// Most flows open at once. Summed over workers in a multi-threaded
+    /// scan, where it is an upper bound (the workers' peaks need not
+    /// coincide).
     pub active_max: u64,
     /// Flows ended by timeout.
     pub end_timeout: u64,

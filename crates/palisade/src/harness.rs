@@ -53,6 +53,36 @@ pub fn decode(data: &[u8]) {
     }
 }
 
+/// Decodes one packet and hands every frame to the engine, reassembling
+/// fragments on the way: the single-threaded core of a worker, without its
+/// ownership filter and anomaly reporting. Returns the number of frames.
+pub fn track_packet<O: FlowObserver>(
+    dec: &mut Decoder,
+    eng: &mut FlowEngine,
+    meta: &PacketMeta,
+    link: Link,
+    pkt: &[u8],
+    defrag_buf: &mut Vec<u8>,
+    obs: &mut O,
+) -> usize {
+    let mut d = DecodedPacket::default();
+    dec.decode(link, pkt, pkt.len() as u32, &mut d);
+    for f in d.frames() {
+        let Some(frag) = f.ip.frag else {
+            eng.process(meta, f, obs);
+            continue;
+        };
+        if eng.defragment(meta, f, &frag, defrag_buf, obs) {
+            let mut d2 = DecodedPacket::default();
+            dec.decode_reassembled(defrag_buf, &FrameContext::from(f), &mut d2);
+            for f2 in d2.frames().iter().filter(|f2| f2.ip.frag.is_none()) {
+                eng.process(meta, f2, obs);
+            }
+        }
+    }
+    d.frames().len()
+}
+
 struct Sink;
 impl FlowObserver for Sink {
     fn flow_end(&mut self, _: FlowRecord) {}
@@ -89,23 +119,15 @@ pub fn flow_engine(data: &[u8]) {
             ts: Timestamp::from_secs_nanos(now, 0),
             pcap_cnt: i,
         };
-        let mut d = DecodedPacket::default();
-        dec.decode(Link::Ethernet, pkt, pkt.len() as u32, &mut d);
-        for f in d.frames() {
-            if let Some(frag) = f.ip.frag {
-                if eng.defragment(&meta, f, &frag, &mut buf, &mut Sink) {
-                    let mut d2 = DecodedPacket::default();
-                    dec.decode_reassembled(&buf, &FrameContext::from(f), &mut d2);
-                    for f2 in d2.frames() {
-                        if f2.ip.frag.is_none() {
-                            eng.process(&meta, f2, &mut Sink);
-                        }
-                    }
-                }
-            } else {
-                eng.process(&meta, f, &mut Sink);
-            }
-        }
+        track_packet(
+            &mut dec,
+            &mut eng,
+            &meta,
+            Link::Ethernet,
+            pkt,
+            &mut buf,
+            &mut Sink,
+        );
         assert!(eng.active_flows() <= eng.max_flows());
         assert!(eng.stream_memory() <= FUZZ_MEMCAP);
     }

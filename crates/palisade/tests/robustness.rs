@@ -6,11 +6,11 @@
 mod common;
 
 use common::*;
+use palisade::harness::track_packet;
 use palisade_capture::CaptureReader;
 use palisade_event::{AnomalyRecord, FlowRecord};
-use palisade_flow::key::worker_hash;
 use palisade_flow::{Direction, EngineConfig, FlowEngine, FlowObserver, FlowRef, PacketMeta};
-use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, FrameContext, Link};
+use palisade_wire::{Decoder, DecoderConfig, Link};
 use std::io::Cursor;
 
 #[derive(Default)]
@@ -62,24 +62,8 @@ fn run(name: &str, bytes: Vec<u8>) -> (u64, bool) {
                     ts: p.ts,
                     pcap_cnt: packets,
                 };
-                let mut d = DecodedPacket::default();
-                dec.decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
-                for f in d.frames() {
-                    let _ = worker_hash(f);
-                    if let Some(frag) = f.ip.frag {
-                        if eng.defragment(&meta, f, &frag, &mut buf, &mut obs) {
-                            let mut d2 = DecodedPacket::default();
-                            dec.decode_reassembled(&buf, &FrameContext::from(f), &mut d2);
-                            for f2 in d2.frames() {
-                                if f2.ip.frag.is_none() {
-                                    eng.process(&meta, f2, &mut obs);
-                                }
-                            }
-                        }
-                    } else {
-                        eng.process(&meta, f, &mut obs);
-                    }
-                }
+                let link = Link::from_linktype(p.linktype);
+                track_packet(&mut dec, &mut eng, &meta, link, p.data, &mut buf, &mut obs);
                 assert!(eng.active_flows() <= eng.max_flows());
                 assert!(eng.stream_memory() <= MEMCAP);
             }
@@ -169,19 +153,12 @@ fn random_garbage_packets_never_panic() {
             pkt[0] = if i % 4 == 0 { 0x45 } else { 0x60 };
         }
         let lt = [0u32, 1, 12, 101, 108, 113, 228, 229, 276, 9999][(i % 10) as usize];
-        let mut d = DecodedPacket::default();
-        dec.decode(Link::from_linktype(lt), &pkt, len as u32, &mut d);
         let meta = PacketMeta {
             ts: palisade_event::Timestamp::from_secs_nanos(i / 1000, i),
             pcap_cnt: i,
         };
-        for f in d.frames() {
-            if let Some(frag) = f.ip.frag {
-                eng.defragment(&meta, f, &frag, &mut buf, &mut obs);
-            } else {
-                eng.process(&meta, f, &mut obs);
-            }
-        }
+        let link = Link::from_linktype(lt);
+        track_packet(&mut dec, &mut eng, &meta, link, &pkt, &mut buf, &mut obs);
     }
     assert!(eng.active_flows() <= eng.max_flows());
     eng.shutdown(&mut obs);
