@@ -1,0 +1,4 @@
+//! palisade's signature engine.
+#![forbid(unsafe_code)]
+
+pub mod payload;

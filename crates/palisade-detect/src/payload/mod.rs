@@ -1,0 +1,1 @@
+//! Payload inspection (being written).
