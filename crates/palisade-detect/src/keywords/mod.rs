@@ -1,0 +1,1 @@
+//! Non-payload keywords (being written).
