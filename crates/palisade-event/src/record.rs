@@ -220,9 +220,87 @@ pub struct AnomalyRecord {
     pub app_proto: Option<&'static str>,
 }
 
+/// What a rule says about itself in every alert it raises (built once per
+/// rule when the rule set loads, shared by its alerts).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct AlertSignature {
+    /// `allowed` or `blocked`, as Suricata writes it in IDS mode (reject
+    /// rules are `blocked` because the reset is sent; drop is `allowed`
+    /// because nothing is dropped offline).
+    pub action: &'static str,
+    /// Generator id.
+    pub gid: u32,
+    /// Signature id.
+    pub signature_id: u32,
+    /// Revision.
+    pub rev: u32,
+    /// `msg`.
+    pub signature: String,
+    /// Classification description.
+    pub category: String,
+    /// Severity (priority).
+    pub severity: u8,
+    /// `metadata`: key → values, keys in first-seen order.
+    pub metadata: Vec<(String, Vec<String>)>,
+}
+
+/// An alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRecord {
+    /// Packet time.
+    pub timestamp: Timestamp,
+    /// Flow id, when the packet belongs to a flow.
+    pub flow_id: Option<u64>,
+    /// Packet number in the input.
+    pub pcap_cnt: Option<u64>,
+    /// The packet's tuple, oriented as the packet (or the stream data's sender).
+    pub tuple: Tuple,
+    /// App-layer protocol of the flow.
+    pub app_proto: Option<&'static str>,
+    /// `to_server` or `to_client`, when in a flow.
+    pub direction: Option<&'static str>,
+    /// Transaction id for app-layer matches.
+    pub tx_id: Option<u64>,
+    /// The rule.
+    pub signature: std::sync::Arc<AlertSignature>,
+    /// Flow counters at alert time (client → server orientation).
+    pub flow: Option<AlertFlow>,
+    /// Base64 of the matched payload, when enabled.
+    pub payload: Option<String>,
+    /// Base64 of the whole packet, when enabled.
+    pub packet: Option<String>,
+}
+
+/// The `flow` object of an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AlertFlow {
+    /// Packets client → server.
+    pub pkts_toserver: u64,
+    /// Packets server → client.
+    pub pkts_toclient: u64,
+    /// Bytes client → server.
+    pub bytes_toserver: u64,
+    /// Bytes server → client.
+    pub bytes_toclient: u64,
+    /// First packet of the flow.
+    pub start: Timestamp,
+    /// Client address.
+    pub src_ip: IpAddr,
+    /// Server address.
+    pub dest_ip: IpAddr,
+    /// Client port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_port: Option<u16>,
+    /// Server port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest_port: Option<u16>,
+}
+
 /// One event on palisade's event stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
+    /// An alert.
+    Alert(Box<AlertRecord>),
     /// A flow record.
     Flow(Box<FlowRecord>),
     /// An anomaly record.
@@ -237,12 +315,13 @@ pub enum Event {
 }
 
 /// Every EVE event type palisade can write (for `--eve-types` validation).
-pub const EVENT_TYPES: &[&str] = &["flow", "anomaly", "stats"];
+pub const EVENT_TYPES: &[&str] = &["alert", "flow", "anomaly", "stats"];
 
 impl Event {
     /// The EVE `event_type`.
     pub fn event_type(&self) -> &'static str {
         match self {
+            Event::Alert(_) => "alert",
             Event::Flow(_) => "flow",
             Event::Anomaly(_) => "anomaly",
             Event::Stats { .. } => "stats",
@@ -273,6 +352,64 @@ impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
         match self {
+            Event::Alert(a) => {
+                m.serialize_entry("timestamp", &a.timestamp)?;
+                if let Some(id) = a.flow_id {
+                    m.serialize_entry("flow_id", &id)?;
+                }
+                if let Some(c) = a.pcap_cnt {
+                    m.serialize_entry("pcap_cnt", &c)?;
+                }
+                m.serialize_entry("event_type", "alert")?;
+                tuple_entries(&mut m, &a.tuple)?;
+                if let Some(d) = a.direction {
+                    m.serialize_entry("direction", d)?;
+                }
+                if let Some(t) = a.tx_id {
+                    m.serialize_entry("tx_id", &t)?;
+                }
+                struct Body<'a>(&'a AlertSignature);
+                impl Serialize for Body<'_> {
+                    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                        let a = self.0;
+                        let mut m = s.serialize_map(None)?;
+                        m.serialize_entry("action", a.action)?;
+                        m.serialize_entry("gid", &a.gid)?;
+                        m.serialize_entry("signature_id", &a.signature_id)?;
+                        m.serialize_entry("rev", &a.rev)?;
+                        m.serialize_entry("signature", &a.signature)?;
+                        m.serialize_entry("category", &a.category)?;
+                        m.serialize_entry("severity", &a.severity)?;
+                        if !a.metadata.is_empty() {
+                            struct Meta<'a>(&'a [(String, Vec<String>)]);
+                            impl Serialize for Meta<'_> {
+                                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                                    let mut m = s.serialize_map(Some(self.0.len()))?;
+                                    for (k, v) in self.0 {
+                                        m.serialize_entry(k, v)?;
+                                    }
+                                    m.end()
+                                }
+                            }
+                            m.serialize_entry("metadata", &Meta(&a.metadata))?;
+                        }
+                        m.end()
+                    }
+                }
+                m.serialize_entry("alert", &Body(&a.signature))?;
+                if let Some(p) = a.app_proto {
+                    m.serialize_entry("app_proto", p)?;
+                }
+                if let Some(f) = &a.flow {
+                    m.serialize_entry("flow", f)?;
+                }
+                if let Some(p) = &a.payload {
+                    m.serialize_entry("payload", p)?;
+                }
+                if let Some(p) = &a.packet {
+                    m.serialize_entry("packet", p)?;
+                }
+            }
             Event::Flow(f) => {
                 m.serialize_entry("timestamp", &f.flow.start)?;
                 m.serialize_entry("flow_id", &f.flow_id)?;
@@ -386,6 +523,54 @@ mod tests {
         assert_eq!(v["tcp"]["syn"], true);
         assert!(v["tcp"].get("rst").is_none());
         assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn alert_record_shape() {
+        let sig = std::sync::Arc::new(AlertSignature {
+            action: "allowed",
+            gid: 1,
+            signature_id: 2034630,
+            rev: 3,
+            signature: "ET EXPLOIT Hikvision".into(),
+            category: "Attempted Administrator Privilege Gain".into(),
+            severity: 1,
+            metadata: vec![("cve".into(), vec!["CVE_2021_36260".into()])],
+        });
+        let ev = Event::Alert(Box::new(AlertRecord {
+            timestamp: Timestamp::ZERO,
+            flow_id: Some(9),
+            pcap_cnt: Some(4),
+            tuple: tuple(),
+            app_proto: Some("http"),
+            direction: Some("to_server"),
+            tx_id: Some(0),
+            signature: sig,
+            flow: Some(AlertFlow {
+                pkts_toserver: 3,
+                pkts_toclient: 1,
+                bytes_toserver: 400,
+                bytes_toclient: 60,
+                start: Timestamp::ZERO,
+                src_ip: tuple().src_ip,
+                dest_ip: tuple().dest_ip,
+                src_port: Some(40000),
+                dest_port: Some(80),
+            }),
+            payload: None,
+            packet: None,
+        }));
+        let mut out = Vec::new();
+        ev.write_eve(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["event_type"], "alert");
+        assert_eq!(v["alert"]["signature_id"], 2034630);
+        assert_eq!(v["alert"]["action"], "allowed");
+        assert_eq!(v["alert"]["metadata"]["cve"][0], "CVE_2021_36260");
+        assert_eq!(v["flow"]["pkts_toserver"], 3);
+        assert_eq!(v["direction"], "to_server");
+        assert_eq!(v["app_proto"], "http");
+        assert_eq!(v["pcap_cnt"], 4);
     }
 
     #[test]
