@@ -36,6 +36,14 @@ pub struct FlowRef {
 /// Receives what the engine produces. Methods have empty defaults so a
 /// consumer implements only what it needs.
 pub trait FlowObserver {
+    /// The packet being processed belongs to `flow` in direction `dir`.
+    /// Called before any stream data the packet releases, so a consumer can
+    /// tell whether data it receives next travels the packet's way or the
+    /// other (data of one direction is released by the other's ACK).
+    fn packet_flow(&mut self, _flow: FlowRef, _dir: Direction) {}
+    /// `flow` is ending; its record (client → server tuple) comes before the
+    /// last stream data is flushed, so that data can be attributed.
+    fn flow_ending(&mut self, _flow: FlowRef, _record: &FlowRecord) {}
     /// The next in-order bytes of one direction of a TCP flow.
     fn stream_data(&mut self, _flow: FlowRef, _dir: Direction, _data: &[u8]) {}
     /// `len` bytes of one direction are missing; the stream resumes after.
@@ -518,6 +526,7 @@ impl FlowEngine {
             flow.last = meta.ts;
         }
         let fref = FlowRef { id: flow.id, slot };
+        obs.packet_flow(fref, dir);
         match frame.l4 {
             L4::Tcp(t) => {
                 flow.tcp_flags[di] |= t.flags;
@@ -649,6 +658,8 @@ impl FlowEngine {
         self.free.push(slot);
         self.live -= 1;
         let fref = FlowRef { id: flow.id, slot };
+        let record = flow_record(&flow, reason);
+        obs.flow_ending(fref, &record);
         if let Some(sess) = flow.tcp.as_mut() {
             sess.flush(&mut self.stream, &mut |d, c| match c {
                 Chunk::Data(b) => obs.stream_data(fref, d, b),
@@ -672,7 +683,6 @@ impl FlowEngine {
             EndReason::Shutdown => self.counters.end_shutdown += 1,
             EndReason::Timeout | EndReason::Forced => {}
         }
-        let record = flow_record(&flow, reason);
         if let Some(mut sess) = flow.tcp.take() {
             sess.reset(&mut self.stream);
             if self.session_pool.len() < SESSION_POOL_MAX {
