@@ -323,6 +323,35 @@ mod tests {
     }
 
     #[test]
+    fn ten_matches_per_track() {
+        // Ten matches within one 60 s window; sources alternate A, C; the
+        // destination is B except matches 9 and 10 (to C); flows 1 and 2
+        // alternate; `limit` with count 2.
+        let pkts: Vec<(IpAddr, IpAddr, u64)> = (0..10)
+            .map(|i| {
+                let src = if i % 2 == 0 { A } else { C };
+                let dst = if i < 8 { B } else { C };
+                (src, dst, 1 + (i % 2) as u64)
+            })
+            .collect();
+        let positions = |track: &str| {
+            let s = spec(&format!("type limit, track {track}, count 2, seconds 60"));
+            let mut t = ThresholdTable::new(64);
+            pkts.iter()
+                .enumerate()
+                .filter(|(i, (src, dst, f))| t.allow(5, &s, *src, *dst, *f, *i as u64))
+                .map(|(i, _)| i + 1)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(positions("by_src"), vec![1, 2, 3, 4]);
+        assert_eq!(positions("by_dst"), vec![1, 2, 9, 10]);
+        assert_eq!(positions("by_rule"), vec![1, 2]);
+        // Pairs {A,B}, {C,B}, then 9: {A,C}, 10: {C,C}.
+        assert_eq!(positions("by_both"), vec![1, 2, 3, 4, 9, 10]);
+        assert_eq!(positions("by_flow"), vec![1, 2, 3, 4]);
+    }
+
+    #[test]
     fn bounded_table() {
         let s = spec("type limit, track by_src, count 1, seconds 10");
         let mut t = ThresholdTable::new(2);

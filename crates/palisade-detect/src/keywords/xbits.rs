@@ -7,7 +7,11 @@
 //! a request is seen with `track ip_src` on the reply, as Suricata's
 //! documentation describes). `ip_pair` keys on the unordered address pair.
 //! A `set` or `toggle` keeps the bit for `expire` seconds of packet time
-//! (default 30, must be above 0); an expired bit reads as not set.
+//! (default 30, must be above 0); an expired bit reads as not set. As in
+//! Suricata, `set` on a bit that is still set does not extend its expiry.
+//! (Suricata also leaves an expired bit expired on `set` unless a check
+//! removed it first, which depends on rule order; palisade sets an expired
+//! bit anew, as Suricata does whenever a check came first.)
 //!
 //! `isset`/`isnotset` are conditions; `set`/`unset`/`toggle` are actions
 //! applied once the whole signature matched. The store is bounded: when
@@ -261,8 +265,12 @@ impl XbitsStore {
         self.bits.get(&(id, key)).is_some_and(|e| !expired(e, now))
     }
 
-    /// Sets bit `id` on `key` until `now + expire`.
+    /// Sets bit `id` on `key` until `now + expire`; a bit still set keeps
+    /// its expiry.
     pub fn set(&mut self, id: u32, key: XbitKey, now: u64, expire: u32) {
+        if self.is_set(id, key, now) {
+            return;
+        }
         let until = now.saturating_add(expire.into());
         self.bits.insert((id, key), until, now, expired);
     }
@@ -404,12 +412,23 @@ mod tests {
         set.apply(&mut store, A, B, 0);
         assert!(isset.evaluate(&store, B, A, 1));
         assert!(!isset.evaluate(&store, A, C, 1));
+        // A second set while the bit is live does not extend it.
+        let set60 = op("set,p,track ip_pair,expire 60", &mut i);
+        set60.apply(&mut store, A, B, 20);
         assert!(isset.evaluate(&store, A, B, 30));
-        assert!(!isset.evaluate(&store, A, B, 31), "default expiry is 30 s");
-        set.apply(&mut store, B, A, 31);
-        assert!(isset.evaluate(&store, A, B, 40), "set again refreshes");
+        assert!(
+            !isset.evaluate(&store, A, B, 31),
+            "default expiry is 30 s, kept"
+        );
+        // Once expired, a set arms it anew.
+        set60.apply(&mut store, B, A, 31);
+        assert!(isset.evaluate(&store, A, B, 91));
+        assert!(!isset.evaluate(&store, A, B, 92));
         unset.apply(&mut store, A, B, 41);
         assert!(!isset.evaluate(&store, A, B, 41));
+        assert!(store.is_empty());
+        set.apply(&mut store, A, B, 100);
+        unset.apply(&mut store, B, A, 101);
         assert!(store.is_empty());
     }
 
