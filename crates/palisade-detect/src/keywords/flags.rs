@@ -42,6 +42,9 @@ pub struct TcpFlags {
     pub mask: u8,
 }
 
+/// The name the engine's header-keyword table uses.
+pub type Flags = TcpFlags;
+
 fn flag_bit(c: char) -> Option<u8> {
     Some(match c.to_ascii_uppercase() {
         'S' => TH_SYN,

@@ -345,6 +345,18 @@ pub struct FlowbitsOp {
 }
 
 impl FlowbitsOp {
+    /// Parses and resolves in one step.
+    pub fn parse(value: &str, interner: &mut Interner) -> Result<FlowbitsOp, String> {
+        Flowbits::parse(value).map(|f| f.resolve(interner))
+    }
+
+    /// True for `isnotset`. (Without a flow Suricata matches no flowbits
+    /// condition at all, `isnotset` included: a rule using flowbits
+    /// requires a flow.)
+    pub fn is_negative_condition(&self) -> bool {
+        self.cmd == FlowbitsCmd::IsNotSet
+    }
+
     /// True for `isset` / `isnotset`.
     pub fn is_condition(&self) -> bool {
         matches!(self.cmd, FlowbitsCmd::IsSet | FlowbitsCmd::IsNotSet)
@@ -491,6 +503,10 @@ mod tests {
         let isnotset = op("isnotset,userlogin", &mut i);
         let unset = op("unset,userlogin", &mut i);
         assert_eq!(set.ids, isset.ids, "one id per name");
+        assert!(isnotset.is_negative_condition() && !isset.is_negative_condition());
+        let direct = FlowbitsOp::parse("isset,userlogin", &mut i).unwrap();
+        assert_eq!(direct, isset);
+        assert!(FlowbitsOp::parse("isset", &mut i).is_err());
         let mut vars = FlowVars::new();
         assert!(!isset.evaluate(&vars));
         assert!(isnotset.evaluate(&vars));

@@ -16,9 +16,9 @@
 
 use super::flowbits::{FlowVars, Interner};
 
-/// A flowint operator.
+/// A flowint operator (Suricata calls them modifiers).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum FlowintOp {
+pub enum FlowintModifier {
     /// `=` (action).
     Set,
     /// `+` (action).
@@ -43,10 +43,13 @@ pub enum FlowintOp {
     NotSet,
 }
 
-impl FlowintOp {
+impl FlowintModifier {
     /// True for the comparison and set tests (evaluated with the rule).
     pub fn is_condition(self) -> bool {
-        !matches!(self, FlowintOp::Set | FlowintOp::Add | FlowintOp::Sub)
+        !matches!(
+            self,
+            FlowintModifier::Set | FlowintModifier::Add | FlowintModifier::Sub
+        )
     }
 }
 
@@ -67,7 +70,7 @@ pub struct Flowint {
     /// The counter.
     pub name: String,
     /// The operator.
-    pub op: FlowintOp,
+    pub op: FlowintModifier,
     /// The operand.
     pub target: FlowintTarget,
 }
@@ -96,19 +99,19 @@ impl Flowint {
             )));
         }
         let rest = rest.trim_start();
-        const OPS: [(&str, FlowintOp); 12] = [
-            ("isnotset", FlowintOp::NotSet),
-            ("notset", FlowintOp::NotSet),
-            ("isset", FlowintOp::IsSet),
-            ("==", FlowintOp::Eq),
-            ("!=", FlowintOp::Ne),
-            ("<=", FlowintOp::Le),
-            (">=", FlowintOp::Ge),
-            ("<", FlowintOp::Lt),
-            (">", FlowintOp::Gt),
-            ("=", FlowintOp::Set),
-            ("+", FlowintOp::Add),
-            ("-", FlowintOp::Sub),
+        const OPS: [(&str, FlowintModifier); 12] = [
+            ("isnotset", FlowintModifier::NotSet),
+            ("notset", FlowintModifier::NotSet),
+            ("isset", FlowintModifier::IsSet),
+            ("==", FlowintModifier::Eq),
+            ("!=", FlowintModifier::Ne),
+            ("<=", FlowintModifier::Le),
+            (">=", FlowintModifier::Ge),
+            ("<", FlowintModifier::Lt),
+            (">", FlowintModifier::Gt),
+            ("=", FlowintModifier::Set),
+            ("+", FlowintModifier::Add),
+            ("-", FlowintModifier::Sub),
         ];
         let (op, after) = OPS
             .iter()
@@ -135,7 +138,7 @@ impl Flowint {
         };
         let target = match (op, parsed) {
             // Suricata's parser accepts and ignores an operand here.
-            (FlowintOp::IsSet | FlowintOp::NotSet, _) => FlowintTarget::None,
+            (FlowintModifier::IsSet | FlowintModifier::NotSet, _) => FlowintTarget::None,
             (_, Some(t)) => t,
             (_, None) => {
                 return Err(err(format!(
@@ -157,8 +160,8 @@ impl Flowint {
 
     /// Resolves the names to ids (counters share one interner, separate
     /// from the flowbits one).
-    pub fn resolve(&self, interner: &mut Interner) -> FlowintRun {
-        FlowintRun {
+    pub fn resolve(&self, interner: &mut Interner) -> FlowintOp {
+        FlowintOp {
             id: interner.intern(&self.name),
             op: self.op,
             target: match &self.target {
@@ -183,16 +186,21 @@ pub enum ResolvedTarget {
 
 /// A resolved `flowint` option, ready to run.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct FlowintRun {
+pub struct FlowintOp {
     /// The counter's id.
     pub id: u32,
     /// The operator.
-    pub op: FlowintOp,
+    pub op: FlowintModifier,
     /// The operand.
     pub target: ResolvedTarget,
 }
 
-impl FlowintRun {
+impl FlowintOp {
+    /// Parses and resolves in one step.
+    pub fn parse(value: &str, interner: &mut Interner) -> Result<FlowintOp, String> {
+        Flowint::parse(value).map(|f| f.resolve(interner))
+    }
+
     /// True for conditions.
     pub fn is_condition(&self) -> bool {
         self.op.is_condition()
@@ -211,15 +219,15 @@ impl FlowintRun {
         let cur = vars.int(self.id);
         let t = self.target_value(vars);
         match self.op {
-            FlowintOp::IsSet => cur.is_some(),
-            FlowintOp::NotSet => cur.is_none(),
-            FlowintOp::Eq => cur.is_some_and(|c| c == t),
-            FlowintOp::Ne => cur.is_some_and(|c| c != t),
-            FlowintOp::Lt => cur.is_some_and(|c| c < t),
-            FlowintOp::Le => cur.is_some_and(|c| c <= t),
-            FlowintOp::Gt => cur.is_some_and(|c| c > t),
-            FlowintOp::Ge => cur.is_some_and(|c| c >= t),
-            FlowintOp::Set | FlowintOp::Add | FlowintOp::Sub => true,
+            FlowintModifier::IsSet => cur.is_some(),
+            FlowintModifier::NotSet => cur.is_none(),
+            FlowintModifier::Eq => cur.is_some_and(|c| c == t),
+            FlowintModifier::Ne => cur.is_some_and(|c| c != t),
+            FlowintModifier::Lt => cur.is_some_and(|c| c < t),
+            FlowintModifier::Le => cur.is_some_and(|c| c <= t),
+            FlowintModifier::Gt => cur.is_some_and(|c| c > t),
+            FlowintModifier::Ge => cur.is_some_and(|c| c >= t),
+            FlowintModifier::Set | FlowintModifier::Add | FlowintModifier::Sub => true,
         }
     }
 
@@ -228,13 +236,13 @@ impl FlowintRun {
         let t = self.target_value(vars);
         let cur = vars.int(self.id);
         match (self.op, cur) {
-            (FlowintOp::Set, _) | (FlowintOp::Add, None) => {
+            (FlowintModifier::Set, _) | (FlowintModifier::Add, None) => {
                 vars.set_int(self.id, t);
             }
-            (FlowintOp::Add, Some(c)) => {
+            (FlowintModifier::Add, Some(c)) => {
                 vars.set_int(self.id, c.wrapping_add(t));
             }
-            (FlowintOp::Sub, Some(c)) => {
+            (FlowintModifier::Sub, Some(c)) => {
                 vars.set_int(self.id, c.wrapping_sub(t));
             }
             _ => {}
@@ -246,7 +254,7 @@ impl FlowintRun {
 mod tests {
     use super::*;
 
-    fn run(v: &str, i: &mut Interner) -> FlowintRun {
+    fn run(v: &str, i: &mut Interner) -> FlowintOp {
         Flowint::parse(v)
             .unwrap_or_else(|e| panic!("{v}: {e}"))
             .resolve(i)
@@ -257,7 +265,7 @@ mod tests {
         let f = Flowint::parse("usernamecount, +, 1").unwrap();
         assert_eq!(
             (f.op, f.target.clone()),
-            (FlowintOp::Add, FlowintTarget::Value(1))
+            (FlowintModifier::Add, FlowintTarget::Value(1))
         );
         assert!(!f.is_condition());
         let f = Flowint::parse("cntpackets,==,maxvar").unwrap();
@@ -265,26 +273,29 @@ mod tests {
         assert!(f.is_condition());
         assert_eq!(
             Flowint::parse("loginfail, notset").unwrap().op,
-            FlowintOp::NotSet
+            FlowintModifier::NotSet
         );
         assert_eq!(
             Flowint::parse("loginfail,isnotset").unwrap().op,
-            FlowintOp::NotSet
+            FlowintModifier::NotSet
         );
         assert_eq!(
             Flowint::parse("loginfail,isset").unwrap().op,
-            FlowintOp::IsSet
+            FlowintModifier::IsSet
         );
-        assert_eq!(Flowint::parse("a.b/c,<=,5").unwrap().op, FlowintOp::Le);
-        assert_eq!(Flowint::parse("ab,>=,5").unwrap().op, FlowintOp::Ge);
-        assert_eq!(Flowint::parse("ab,<,5").unwrap().op, FlowintOp::Lt);
-        assert_eq!(Flowint::parse("ab,>,5").unwrap().op, FlowintOp::Gt);
-        assert_eq!(Flowint::parse("ab,!=,5").unwrap().op, FlowintOp::Ne);
+        assert_eq!(
+            Flowint::parse("a.b/c,<=,5").unwrap().op,
+            FlowintModifier::Le
+        );
+        assert_eq!(Flowint::parse("ab,>=,5").unwrap().op, FlowintModifier::Ge);
+        assert_eq!(Flowint::parse("ab,<,5").unwrap().op, FlowintModifier::Lt);
+        assert_eq!(Flowint::parse("ab,>,5").unwrap().op, FlowintModifier::Gt);
+        assert_eq!(Flowint::parse("ab,!=,5").unwrap().op, FlowintModifier::Ne);
         assert_eq!(
             Flowint::parse("ab,=,4294967295").unwrap().target,
             FlowintTarget::Value(u32::MAX)
         );
-        assert_eq!(Flowint::parse("ab,-,1").unwrap().op, FlowintOp::Sub);
+        assert_eq!(Flowint::parse("ab,-,1").unwrap().op, FlowintModifier::Sub);
     }
 
     #[test]
@@ -372,7 +383,7 @@ mod tests {
         assert!(cmp.apply_is_noop_for_conditions(&mut vars));
     }
 
-    impl FlowintRun {
+    impl FlowintOp {
         fn apply_is_noop_for_conditions(&self, vars: &mut FlowVars) -> bool {
             let before = vars.clone();
             self.apply(vars);

@@ -46,10 +46,10 @@ pub mod xbits;
 
 pub use ack::Ack;
 pub use dsize::Dsize;
-pub use flags::TcpFlags;
+pub use flags::{Flags, TcpFlags};
 pub use flow::FlowMatch;
 pub use flowbits::{Combine, FlowVars, FlowbitName, Flowbits, FlowbitsCmd, FlowbitsOp, Interner};
-pub use flowint::{Flowint, FlowintOp, FlowintRun, FlowintTarget};
+pub use flowint::{Flowint, FlowintModifier, FlowintOp, FlowintTarget};
 pub use fragbits::{BitsModifier, FragBits};
 pub use fragoffset::FragOffset;
 pub use icmp_id::IcmpId;

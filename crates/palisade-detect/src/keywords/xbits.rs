@@ -215,6 +215,16 @@ pub struct XbitsOp {
 }
 
 impl XbitsOp {
+    /// Parses and resolves in one step.
+    pub fn parse(value: &str, interner: &mut Interner) -> Result<XbitsOp, String> {
+        Xbits::parse(value).map(|x| x.resolve(interner))
+    }
+
+    /// True for `noalert`.
+    pub fn is_noalert(&self) -> bool {
+        self.cmd == XbitsCmd::NoAlert
+    }
+
     /// True for `isset` / `isnotset`.
     pub fn is_condition(&self) -> bool {
         matches!(self.cmd, XbitsCmd::IsSet | XbitsCmd::IsNotSet)
@@ -286,6 +296,16 @@ impl XbitsStore {
         if self.bits.remove(&(id, key)).is_none() {
             self.set(id, key, now, expire);
         }
+    }
+
+    /// [`XbitsOp::evaluate`] with the store first.
+    pub fn evaluate(&self, op: &XbitsOp, src: IpAddr, dst: IpAddr, now: u64) -> bool {
+        op.evaluate(self, src, dst, now)
+    }
+
+    /// [`XbitsOp::apply`] with the store first.
+    pub fn apply(&mut self, op: &XbitsOp, src: IpAddr, dst: IpAddr, now: u64) {
+        op.apply(self, src, dst, now)
     }
 
     /// Drops every bit expired at `now` (housekeeping; lookups already
@@ -438,8 +458,10 @@ mod tests {
         let t = op("toggle,t,track ip_src", &mut i);
         let isset = op("isset,t,track ip_src", &mut i);
         let mut store = XbitsStore::new(4);
-        t.apply(&mut store, A, B, 0);
-        assert!(isset.evaluate(&store, A, B, 0));
+        store.apply(&t, A, B, 0);
+        assert!(store.evaluate(&isset, A, B, 0));
+        assert_eq!(XbitsOp::parse("isset,t,track ip_src", &mut i), Ok(isset));
+        assert!(XbitsOp::parse("noalert", &mut i).unwrap().is_noalert());
         isset.apply(&mut store, A, B, 0);
         assert!(
             isset.evaluate(&store, A, B, 0),
