@@ -63,7 +63,7 @@ type Attempt<'a> = Result<Option<(UintCmp, &'a str)>, String>;
 
 impl UintCmp {
     /// Equality with `v`.
-    pub fn eq(v: u64) -> UintCmp {
+    pub fn equal(v: u64) -> UintCmp {
         UintCmp {
             mode: UintMode::Eq,
             arg1: v,
@@ -262,7 +262,7 @@ fn parse_equal(s: &str, max: u64) -> Attempt<'_> {
     let Some((v, rest)) = parse_value(skip_spaces(body), max)? else {
         return Ok(None);
     };
-    Ok(Some((UintCmp::eq(v), rest)))
+    Ok(Some((UintCmp::equal(v), rest)))
 }
 
 /// `<N`, `<=N`, `>N`, `>=N`, `!=N`, `!N`
