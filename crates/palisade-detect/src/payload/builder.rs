@@ -648,9 +648,6 @@ fn compile_list(
     for i in 0..matchers.len() {
         let Some(m) = matchers.get(i) else { continue };
         if !m.is_relative() {
-            // a pcre /R needs something to be relative to, outside sticky
-            // buffers (Suricata: "pcre with /R (relative) needs preceding
-            // match in the same buffer")
             continue;
         }
         // what kind of dependency: content with only a (non-negated)
@@ -677,6 +674,9 @@ fn compile_list(
             }
             Some(Matcher::Pcre(p)) => p.set_relative_next(),
             _ => {
+                // nothing to be relative to: fine in a sticky buffer (the
+                // buffer start), but Suricata rejects a payload pcre /R
+                // ("needs preceding match in the same buffer")
                 if let (Some(Matcher::Pcre(p)), Some(false)) = (matchers.get(i), sticky.get(i)) {
                     if p.relative() {
                         return Err(PayloadError::kw(

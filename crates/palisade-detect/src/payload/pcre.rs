@@ -183,7 +183,36 @@ fn parse_flags(s: &str) -> Result<Flags, PayloadError> {
 }
 
 /// Splits `/re/flags[, captures]` (quotes and negation already removed).
+///
+/// Capture names may themselves contain `/` (`flow:ua/ubuntu/repo`), so, as
+/// Suricata does, the capture list is cut off first: at the first `pkt:`,
+/// `flow:` or `alert:` preceded by a comma or a space, when what is before
+/// it is a complete `/regex/flags`.
 fn split_regex(v: &str) -> Result<(&str, &str, Option<&str>), PayloadError> {
+    for (i, _) in v.match_indices(':') {
+        let head = v.get(..i).unwrap_or("");
+        let Some(word_start) = ["pkt", "flow", "alert"]
+            .iter()
+            .find(|w| head.ends_with(*w))
+            .map(|w| i - w.len())
+        else {
+            continue;
+        };
+        let before = v.get(..word_start).unwrap_or("");
+        if !before.ends_with([',', ' ']) {
+            continue;
+        }
+        let regex_part = before.trim_end_matches([',', ' ']);
+        if let Ok((re, flags, None)) = split_regex_only(regex_part) {
+            if flags.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Ok((re, flags, v.get(word_start..)));
+            }
+        }
+    }
+    split_regex_only(v)
+}
+
+fn split_regex_only(v: &str) -> Result<(&str, &str, Option<&str>), PayloadError> {
     let body = v
         .strip_prefix('/')
         .ok_or_else(|| PayloadError::kw(KW, "expected \"/regex/flags\""))?;
@@ -398,6 +427,18 @@ mod tests {
             split_regex("/(a)/, flow:x").unwrap(),
             ("(a)", "", Some("flow:x"))
         );
+        assert_eq!(
+            split_regex(
+                "/([a-z]+)\\/(.+)\\/changelog$/GUR, flow:ua/ubuntu/repo,flow:ua/ubuntu/pkg/base"
+            )
+            .unwrap(),
+            (
+                "([a-z]+)\\/(.+)\\/changelog$",
+                "GUR",
+                Some("flow:ua/ubuntu/repo,flow:ua/ubuntu/pkg/base")
+            )
+        );
+        assert_eq!(split_regex("/a flow:b/").unwrap(), ("a flow:b", "", None));
         assert!(split_regex("abc/").is_err());
         assert!(split_regex("/abc").is_err());
     }

@@ -257,6 +257,21 @@ fn table() {
 }
 
 #[test]
+fn sticky_switch_resets_the_previous_match() {
+    // "b" is relative to the start of buffer 1, not to the "a" of the payload
+    check(
+        r#"content:"a"; @1; content:"b"; distance:1; within:1;"#,
+        b"ab",
+        true,
+    );
+    check(
+        r#"content:"a"; @1; content:"b"; distance:1; within:1;"#,
+        b"ba",
+        false,
+    );
+}
+
+#[test]
 fn options_split() {
     let o = options(r#"content:"a\;b"; nocase; depth: 3 ;"#);
     assert_eq!(
