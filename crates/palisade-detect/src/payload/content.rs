@@ -11,7 +11,7 @@
 //!   are errors;
 //! * the pattern may not be empty and is at most 65535 bytes.
 //!
-//! Matching (in [`super::inspect`]): the first occurrence inside the window
+//! Matching (in [`super::inspect()`]): the first occurrence inside the window
 //! set by `offset`/`depth` (absolute, from the buffer start) or
 //! `distance`/`within` (relative to the end of the previous match); on
 //! failure of a later relative keyword the next occurrence is tried. A

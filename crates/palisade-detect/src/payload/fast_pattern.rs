@@ -3,7 +3,7 @@
 //! `fast_pattern:only;`, `fast_pattern:<offset>,<length>;` (chop: only that
 //! slice of the pattern is given to the prefilter).
 //!
-//! It does not change what [`super::inspect`] checks; the engine uses
+//! It does not change what [`super::inspect()`] checks; the engine uses
 //! [`super::Content::fast_pattern_bytes`] and
 //! [`super::Content::is_fast_pattern_only_eligible`].
 //!

@@ -12,7 +12,7 @@
 //!   Errors say which keyword and why, so a rule linter can print them.
 //! * [`PayloadBuilder::finish`] validates the whole signature and returns a
 //!   [`PayloadProgram`]: one [`MatchList`] per inspected buffer.
-//! * [`inspect`] runs one list over one buffer with Suricata's semantics,
+//! * [`inspect()`] runs one list over one buffer with Suricata's semantics,
 //!   including the recursive re-search ("backtracking") of relative chains
 //!   that `DetectEngineContentInspection` performs, bounded by an inspection
 //!   recursion limit so a hostile buffer cannot make a rule expensive.
@@ -24,6 +24,25 @@
 //! Each keyword lives in its own file whose module documentation states the
 //! exact semantics, including where palisade knowingly differs from a
 //! Suricata quirk.
+//!
+//! # Known differences from Suricata
+//!
+//! Deliberate, each to avoid reproducing an accident of the C code:
+//!
+//! * a negated `endswith` content fails exactly when the buffer ends with
+//!   the pattern (Suricata compares the first occurrence with the window
+//!   length);
+//! * variable values are used as 64-bit numbers (Suricata truncates some to
+//!   32 bits first), and a `within` window that ends before 0 is empty
+//!   (Suricata's unsigned wrap makes it the whole buffer);
+//! * the "re-search the previous content" flag is set from the previous
+//!   content/pcre *of the same list* for every relative keyword;
+//! * `dce` options are rejected (no DCE/RPC inspection in palisade);
+//!   `byte_test`/`byte_extract` with 0 bytes and binary `byte_math` reads
+//!   over 8 bytes, which can never do anything useful, are rejected;
+//! * a second `fast_pattern` in a rule is an error whatever its form;
+//! * buffers are inspected whole: Suricata's chunked stream inspection
+//!   (`stream_start_offset`) has no equivalent here.
 #![deny(missing_docs)]
 
 mod base64_data;
