@@ -6,6 +6,9 @@
 #   scripts/bench.sh [PACKETS] [DEVICES]      default 1000000 packets, 200 devices
 #   RSS_CHECK=1 scripts/bench.sh              also scans a 10x longer capture with
 #                                             the same fleet and compares peak RSS
+#   RULES_DIR=../shared/data/rules            rule sets for the rule rows (default:
+#                                             ../shared/data/rules when present):
+#                                             et-iot.rules and the whole ET Open set
 #
 # Needs GNU time (/usr/bin/time; Debian package `time`) for peak RSS.
 set -euo pipefail
@@ -49,8 +52,17 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $CO
 echo "capture: $CAP ($(du -h "$CAP" | cut -f1), $DEVICES devices)"
 printf '%-28s %10s %14s %9s %10s\n' "run" "packets" "packets/s" "Gbit/s" "peak MiB"
 run "decode-only floor (1 thr)" "$FLOOR" "$CAP"
-run "palisade scan --threads 1" "$BIN" scan --format json --threads 1 --output-dir "$WORK/out" "$CAP"
-run "palisade scan --threads $CORES" "$BIN" scan --format json --threads "$CORES" --output-dir "$WORK/out" "$CAP"
+run "scan, no rules, 1 thr" "$BIN" scan --format json --no-builtin-rules --threads 1 --output-dir "$WORK/out" "$CAP"
+run "scan, no rules, $CORES thr" "$BIN" scan --format json --no-builtin-rules --threads "$CORES" --output-dir "$WORK/out" "$CAP"
+run "scan, builtin rules, 1 thr" "$BIN" scan --format json --threads 1 --output-dir "$WORK/out" "$CAP"
+RULES_DIR=${RULES_DIR:-../shared/data/rules}
+if [ -f "$RULES_DIR/et-iot.rules" ]; then
+  run "scan, et-iot.rules, 1 thr" "$BIN" scan --format json --no-builtin-rules --rules "$RULES_DIR/et-iot.rules" --threads 1 --output-dir "$WORK/out" "$CAP"
+  ET=("$RULES_DIR"/et-open/*/)
+  ET_ARGS=(); for d in "${ET[@]}"; do ET_ARGS+=(--rules "$d"); done
+  run "scan, ET Open, 1 thr" "$BIN" scan --format json --no-builtin-rules "${ET_ARGS[@]}" --threads 1 --output-dir "$WORK/out" "$CAP"
+  run "scan, ET Open, $CORES thr" "$BIN" scan --format json --no-builtin-rules "${ET_ARGS[@]}" --threads "$CORES" --output-dir "$WORK/out" "$CAP"
+fi
 
 if [ -n "${RSS_CHECK:-}" ]; then
   BIG="$WORK/fleet-$((PACKETS * 10)).pcap"

@@ -88,7 +88,14 @@ pub struct PacketView<'a> {
 
 impl<'a> PacketView<'a> {
     /// A minimal view for tests and tools: addresses, protocol, ports and payload.
-    pub fn new(src: IpAddr, dst: IpAddr, ip_proto: u8, sport: u16, dport: u16, payload: &'a [u8]) -> Self {
+    pub fn new(
+        src: IpAddr,
+        dst: IpAddr,
+        ip_proto: u8,
+        sport: u16,
+        dport: u16,
+        payload: &'a [u8],
+    ) -> Self {
         PacketView {
             src,
             dst,

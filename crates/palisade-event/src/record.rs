@@ -383,7 +383,10 @@ impl Serialize for Event {
                         if !a.metadata.is_empty() {
                             struct Meta<'a>(&'a [(String, Vec<String>)]);
                             impl Serialize for Meta<'_> {
-                                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                                fn serialize<S: Serializer>(
+                                    &self,
+                                    s: S,
+                                ) -> Result<S::Ok, S::Error> {
                                     let mut m = s.serialize_map(Some(self.0.len()))?;
                                     for (k, v) in self.0 {
                                         m.serialize_entry(k, v)?;

@@ -17,7 +17,12 @@ fn main() {
                 Err(e) => {
                     bad += 1;
                     let lc = file.lines.line_col(e.span.start);
-                    println!("{path}:{}:{}: sid {:?}: {e}", lc.line, lc.column, entry.sid());
+                    println!(
+                        "{path}:{}:{}: sid {:?}: {e}",
+                        lc.line,
+                        lc.column,
+                        entry.sid()
+                    );
                 }
             }
         }

@@ -327,7 +327,10 @@ impl ExprParser<'_> {
             Some(b'!') => {
                 self.pos += 1;
                 let inner = self.address()?;
-                Ok(AddressExpr::Not(Box::new(inner), self.span(start, self.pos)))
+                Ok(AddressExpr::Not(
+                    Box::new(inner),
+                    self.span(start, self.pos),
+                ))
             }
             Some(b'[') => {
                 self.pos += 1;
@@ -408,7 +411,11 @@ pub fn parse_ip_atom(atom: &str) -> Option<IpRange> {
                     }
                     m.leading_ones()
                 };
-                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
                 let lo = u32::from(v4) & mask;
                 Some(IpRange::V4(lo, lo | !mask))
             }
@@ -514,7 +521,10 @@ mod tests {
         let mut r = vec![(5u32, 9), (1, 3), (4, 4), (20, 30)];
         merge(&mut r);
         assert_eq!(r, vec![(1, 9), (20, 30)]);
-        assert_eq!(subtract(&r, &[(3, 5), (25, 40)]), vec![(1, 2), (6, 9), (20, 24)]);
+        assert_eq!(
+            subtract(&r, &[(3, 5), (25, 40)]),
+            vec![(1, 2), (6, 9), (20, 24)]
+        );
         assert_eq!(subtract(&[(0u16, u16::MAX)], &[(0, u16::MAX)]), vec![]);
         assert_eq!(subtract(&[(0u16, 10)], &[(10, 10)]), vec![(0, 9)]);
         assert!(contains(&[(1u32, 2), (5, 6)], 5));

@@ -125,22 +125,21 @@ pub fn parse_rule_at(text: &str, base: usize) -> Result<Rule, ParseError> {
     let source = addr(2)?;
     let source_ports = port(3)?;
     let (dir, d0, d1) = field(4);
-    let direction = match dir {
-        "->" => Direction::ToDestination,
-        "<>" => Direction::Both,
-        "<-" => {
-            return Err(ParseError::new(
+    let direction =
+        match dir {
+            "->" => Direction::ToDestination,
+            "<>" => Direction::Both,
+            "<-" => return Err(ParseError::new(
                 "direction `<-` is not supported (Suricata neither): swap the sides and use `->`",
                 sp(d0, d1),
-            ))
-        }
-        _ => {
-            return Err(ParseError::new(
-                format!("bad direction `{dir}` (expected `->` or `<>`)"),
-                sp(d0, d1),
-            ))
-        }
-    };
+            )),
+            _ => {
+                return Err(ParseError::new(
+                    format!("bad direction `{dir}` (expected `->` or `<>`)"),
+                    sp(d0, d1),
+                ))
+            }
+        };
     let destination = addr(5)?;
     let destination_ports = port(6)?;
 
@@ -198,10 +197,7 @@ pub fn parse_rule_at(text: &str, base: usize) -> Result<Rule, ParseError> {
             ));
         }
         let name = text[n0..n1].to_string();
-        while bytes
-            .get(pos)
-            .is_some_and(|b| *b == b' ' || *b == b'\t')
-        {
+        while bytes.get(pos).is_some_and(|b| *b == b' ' || *b == b'\t') {
             pos += 1;
         }
         match bytes.get(pos) {

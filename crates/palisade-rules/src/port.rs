@@ -117,7 +117,9 @@ impl PortExpr {
             PortExpr::Range(lo, hi, _) => PortSet {
                 ranges: vec![(*lo, *hi)],
             },
-            PortExpr::Not(inner, _) => PortSet::any().subtract(&inner.resolve_depth(vars, depth + 1)?),
+            PortExpr::Not(inner, _) => {
+                PortSet::any().subtract(&inner.resolve_depth(vars, depth + 1)?)
+            }
             PortExpr::Group(items, _) => {
                 let mut pos = PortSet::default();
                 let mut neg = PortSet::default();

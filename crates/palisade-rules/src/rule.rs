@@ -185,7 +185,9 @@ mod tests {
 
     #[test]
     fn metadata_pairs() {
-        let m = parse_metadata("affected_product Linux, created_at 2021_01_01,signature_severity Major");
+        let m = parse_metadata(
+            "affected_product Linux, created_at 2021_01_01,signature_severity Major",
+        );
         assert_eq!(m.len(), 3);
         assert_eq!(m[0], ("affected_product".into(), "Linux".into()));
         assert_eq!(m[2], ("signature_severity".into(), "Major".into()));

@@ -255,14 +255,17 @@ mod tests {
 
     #[test]
     fn rule_option_values() {
-        let t = parse_threshold_value("type limit, track by_src, count 1, seconds 60", false).unwrap();
+        let t =
+            parse_threshold_value("type limit, track by_src, count 1, seconds 60", false).unwrap();
         assert_eq!(t.kind, ThresholdKind::Limit);
         assert_eq!(t.track, Track::BySrc);
         assert_eq!((t.count, t.seconds), (1, 60));
         let d = parse_threshold_value("track by_dst, count 5, seconds 10", true).unwrap();
         assert_eq!(d.kind, ThresholdKind::DetectionFilter);
         assert!(parse_threshold_value("type limit, track by_src, count 1", false).is_err());
-        assert!(parse_threshold_value("type nope, track by_src, count 1, seconds 1", false).is_err());
+        assert!(
+            parse_threshold_value("type nope, track by_src, count 1, seconds 1", false).is_err()
+        );
     }
 
     #[test]

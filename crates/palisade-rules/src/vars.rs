@@ -172,7 +172,10 @@ mod tests {
         assert!(s.contains("10.0.0.1".parse().unwrap()));
         assert!(!s.contains("198.19.0.1".parse().unwrap()));
         v.set("MQTT_PORTS", "[1883,8883]").unwrap();
-        let p = PortExpr::parse("$MQTT_PORTS", 0).unwrap().resolve(&v).unwrap();
+        let p = PortExpr::parse("$MQTT_PORTS", 0)
+            .unwrap()
+            .resolve(&v)
+            .unwrap();
         assert!(p.contains(8883));
         assert!(v.set("HOME_NET", "[10.0.0.0/8").is_err());
         let e = AddressExpr::parse("$NOPE", 0).unwrap().resolve(&v);

@@ -32,6 +32,35 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check rule files, list supported keywords.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `palisade rules ...`
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Load rule files and report loaded and failed rules by reason; exits 1 if any failed.
+    #[command(after_help = "Examples:
+  palisade rules check emerging-all.rules
+  palisade rules check --format json rules/
+  palisade rules check --set vars.HOME_NET=[198.18.0.0/15] local.rules")]
+    Check {
+        /// Rule files or directories.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Configuration file (variables, classification and threshold files).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Override a configuration key (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// List the rule keywords and sticky buffers palisade supports.
+    Keywords,
 }
 
 const SCAN_EXAMPLES: &str = "\
@@ -41,6 +70,8 @@ Examples:
   palisade scan --eve-types flow,anomaly capture.pcapng.gz
   tcpdump -w - -i eth0 | palisade scan -                          # from stdin
   palisade scan --set stream.reassembly_depth=0 --set stream.midstream=true big.pcap
+  palisade scan --rules emerging-all.rules --set vars.HOME_NET=[198.18.0.0/15] capture.pcap
+  palisade scan --no-builtin-rules --rules local.rules --eve out.json --output-dir out/ capture.pcap
 
 Exit status: 0 when every input was read completely; 2 when an input was
 missing, truncated or corrupt (everything read before the fault is still in
@@ -58,7 +89,7 @@ pub struct ScanArgs {
     /// EVE JSON file [default: DIR/eve.json].
     #[arg(long, value_name = "FILE")]
     pub eve: Option<PathBuf>,
-    /// EVE event types to write, comma separated (default: all): flow, anomaly, stats.
+    /// EVE event types to write, comma separated (default: all): alert, flow, anomaly, stats.
     #[arg(long, value_delimiter = ',', value_name = "TYPES")]
     pub eve_types: Vec<String>,
     /// Worker threads [default: one per core].
@@ -79,6 +110,15 @@ pub struct ScanArgs {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Suricata rule file or directory of *.rules (repeatable).
+    #[arg(short = 'r', long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rules.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+    /// Fail instead of skipping rules that do not load.
+    #[arg(long)]
+    pub strict_rules: bool,
 }
 
 /// Output format.

@@ -8,10 +8,11 @@
 use anyhow::{bail, Context, Result};
 use palisade_flow::{DefragConfig, EngineConfig, FlowConfig, StreamConfig};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// The whole configuration.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Packet decoding.
@@ -26,6 +27,57 @@ pub struct Config {
     pub output: OutputSection,
     /// Worker threads and batching.
     pub runtime: RuntimeSection,
+    /// Rule variables (Suricata's address-groups and port-groups in one
+    /// table): a name ending in `_PORTS` or `_PORT` is a port group, any
+    /// other an address group. Defaults are Suricata's.
+    #[serde(default = "default_vars")]
+    pub vars: BTreeMap<String, VarValue>,
+    /// Rule loading.
+    pub rules: RulesSection,
+}
+
+/// A variable's value: a string, or a bare port number from `--set`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum VarValue {
+    /// `"[10.0.0.0/8,192.168.0.0/16]"`, `"!$HOME_NET"`, `"[80,8080]"`.
+    Text(String),
+    /// `80`
+    Number(i64),
+}
+
+impl VarValue {
+    /// The value as rule text.
+    pub fn text(&self) -> String {
+        match self {
+            VarValue::Text(t) => t.clone(),
+            VarValue::Number(n) => n.to_string(),
+        }
+    }
+}
+
+fn default_vars() -> BTreeMap<String, VarValue> {
+    palisade_rules::vars::DEFAULT_ADDRESS_GROUPS
+        .iter()
+        .chain(palisade_rules::vars::DEFAULT_PORT_GROUPS)
+        .map(|(k, v)| (k.to_string(), VarValue::Text(v.to_string())))
+        .collect()
+}
+
+/// `[rules]`
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesSection {
+    /// Rule files or directories loaded besides `--rules`.
+    pub files: Vec<PathBuf>,
+    /// classification.config entries added to the built-in table.
+    pub classification_file: Option<PathBuf>,
+    /// threshold.config (threshold, event_filter, suppress).
+    pub threshold_file: Option<PathBuf>,
+    /// Skip the built-in rules (same as `--no-builtin-rules`).
+    pub no_builtin: bool,
+    /// Fail when any rule does not load (same as `--strict-rules`).
+    pub strict: bool,
 }
 
 /// `[decoder]`
@@ -80,6 +132,8 @@ pub struct OutputSection {
     /// records are off by default because offloading NICs produce one per
     /// packet).
     pub checksum_anomalies: bool,
+    /// Add the matched payload (base64) to alert records as `payload`.
+    pub alert_payload: bool,
 }
 
 /// `[runtime]`
@@ -116,7 +170,32 @@ impl Default for RuntimeSection {
     }
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            decoder: DecoderSection::default(),
+            flow: FlowConfig::default(),
+            stream: StreamConfig::default(),
+            defrag: DefragConfig::default(),
+            output: OutputSection::default(),
+            runtime: RuntimeSection::default(),
+            vars: default_vars(),
+            rules: RulesSection::default(),
+        }
+    }
+}
+
 impl Config {
+    /// The rule variables, checked.
+    pub fn rule_vars(&self) -> Result<palisade_rules::Vars> {
+        let mut vars = palisade_rules::Vars::suricata_defaults();
+        for (k, v) in &self.vars {
+            vars.set(k, &v.text())
+                .map_err(|e| anyhow::anyhow!("vars.{k}: {e}"))?;
+        }
+        Ok(vars)
+    }
+
     /// Loads the file (if any), applies `--set` overrides, validates.
     pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config> {
         let mut root = match path {
@@ -154,6 +233,7 @@ impl Config {
                 );
             }
         }
+        self.rule_vars()?;
         if self.runtime.batch_packets == 0 {
             bail!("runtime.batch_packets must be at least 1");
         }
@@ -235,6 +315,27 @@ mod tests {
         assert!(c.stream.midstream);
         assert_eq!(c.flow.timeouts.udp_new, 5);
         assert_eq!(c.decoder.checksum_checks, ChecksumMode::No);
+        let c = Config::load(
+            None,
+            &[
+                "vars.HOME_NET=[198.18.0.0/15]".into(),
+                "vars.HTTP_PORTS=8080".into(),
+            ],
+        )
+        .unwrap();
+        let v = c.rule_vars().unwrap();
+        let home = palisade_rules::AddressExpr::parse("$HOME_NET", 0)
+            .unwrap()
+            .resolve(&v)
+            .unwrap();
+        assert!(home.contains("198.19.1.1".parse().unwrap()));
+        assert!(!home.contains("10.0.0.1".parse().unwrap()));
+        let http = palisade_rules::PortExpr::parse("$HTTP_PORTS", 0)
+            .unwrap()
+            .resolve(&v)
+            .unwrap();
+        assert!(http.contains(8080));
+        assert!(Config::load(None, &["vars.HOME_NET=[10.0.0.0/8".into()]).is_err());
         let text = Config::defaults_toml();
         let back: Config = toml::from_str(&text).unwrap();
         assert_eq!(back, Config::default());

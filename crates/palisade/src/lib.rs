@@ -10,4 +10,5 @@
 pub mod config;
 pub mod harness;
 pub mod pipeline;
+pub mod rules;
 pub mod stats;

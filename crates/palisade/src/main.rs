@@ -5,6 +5,7 @@
 //! Everything it calls lives in the library crates.
 
 mod cli;
+mod rules_cmd;
 mod scan;
 mod testbed;
 
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(args),
         cli::Command::Testbed(cmd) => testbed::run(cmd),
+        cli::Command::Rules(cmd) => rules_cmd::run(cmd),
         cli::Command::Config(cmd) => match cmd {
             cli::ConfigCommand::Defaults => {
                 print!("{}", config::Config::defaults_toml());

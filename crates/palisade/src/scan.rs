@@ -37,17 +37,39 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .eve
         .clone()
         .unwrap_or_else(|| args.output_dir.join("eve.json"));
+    let rule_opts = palisade::rules::RuleOptions {
+        paths: args.rules.clone(),
+        builtin: !(args.no_builtin_rules || config.rules.no_builtin),
+    };
+    let (rules, load) = palisade::rules::load(&config, &rule_opts)?;
+    if (args.strict_rules || config.rules.strict) && !load.failures.is_empty() {
+        anyhow::bail!(
+            "{} rule(s) failed to load (--strict-rules); first: {}:{}: {}",
+            load.failures.len(),
+            load.failures[0].file,
+            load.failures[0].line,
+            load.failures[0].reason
+        );
+    }
+    let detect = (!rules.is_empty()).then(|| {
+        std::sync::Arc::new(pipeline::detect::DetectShared::new(
+            std::sync::Arc::new(rules),
+            config.output.alert_payload,
+            false,
+        ))
+    });
     let report = pipeline::run(ScanOptions {
         inputs: args.inputs.clone(),
         eve: eve.clone(),
         threads,
         config,
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        detect,
     })?;
     if !args.quiet {
         match args.format {
-            Format::Text => print_text(&report, &eve),
-            Format::Json => println!("{}", summary_json(&report, &eve)),
+            Format::Text => print_text(&report, &eve, &load),
+            Format::Json => println!("{}", summary_json(&report, &eve, &load)),
         }
     }
     Ok(if report.input_errors.is_empty() {
@@ -61,7 +83,11 @@ fn rate(n: u64, secs: f64) -> f64 {
     n as f64 / secs.max(1e-9)
 }
 
-fn summary_json(r: &ScanReport, eve: &std::path::Path) -> serde_json::Value {
+fn summary_json(
+    r: &ScanReport,
+    eve: &std::path::Path,
+    load: &palisade_detect::LoadReport,
+) -> serde_json::Value {
     let secs = r.elapsed.as_secs_f64();
     json!({
         "inputs": r.inputs,
@@ -76,6 +102,10 @@ fn summary_json(r: &ScanReport, eve: &std::path::Path) -> serde_json::Value {
             "other": r.engine.flow.other,
         },
         "anomalies": r.anomalies,
+        "rules_loaded": load.loaded,
+        "rules_failed": load.failures.len(),
+        "alerts": r.alerts,
+        "alerts_by_signature": r.alerts_by_signature.iter().map(|(gid, sid, msg, n)| json!({"gid": gid, "sid": sid, "signature": msg, "count": n})).collect::<Vec<_>>(),
         "eve": eve,
         "eve_records": r.written.records,
         "threads": r.threads,
@@ -88,7 +118,7 @@ fn summary_json(r: &ScanReport, eve: &std::path::Path) -> serde_json::Value {
     })
 }
 
-fn print_text(r: &ScanReport, eve: &std::path::Path) {
+fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::LoadReport) {
     let secs = r.elapsed.as_secs_f64();
     let e = &r.engine;
     println!(
@@ -126,6 +156,21 @@ fn print_text(r: &ScanReport, eve: &std::path::Path) {
         e.defrag.ipv4_fragments + e.defrag.ipv6_fragments
     );
     println!("  anomalies     {}", r.anomalies);
+    println!(
+        "  rules         {} loaded, {} failed (see warnings)",
+        load.loaded,
+        load.failures.len()
+    );
+    println!("  alerts        {}", r.alerts);
+    for (gid, sid, msg, n) in r.alerts_by_signature.iter().take(20) {
+        println!("    {n:>8}  [{gid}:{sid}] {msg}");
+    }
+    if r.alerts_by_signature.len() > 20 {
+        println!(
+            "    ... {} more signatures",
+            r.alerts_by_signature.len() - 20
+        );
+    }
     if e.flow.memcap_evictions > 0 {
         println!(
             "  flow memcap   {} flows evicted early",

@@ -8,6 +8,7 @@
 //! owning the inner flow), and N workers decode again and track their own
 //! flows without sharing anything. Events go to one EVE writer thread.
 
+pub mod detect;
 pub mod output;
 pub mod worker;
 
@@ -42,6 +43,8 @@ pub struct ScanOptions {
     pub config: Config,
     /// Show a progress bar.
     pub progress: bool,
+    /// Rules to run (None: no signature inspection).
+    pub detect: Option<std::sync::Arc<detect::DetectShared>>,
 }
 
 /// What a scan did.
@@ -74,6 +77,12 @@ pub struct ScanReport {
     pub engine: EngineStats,
     /// Decoder counters.
     pub decoder: DecodeStats,
+    /// Alert records produced.
+    pub alerts: u64,
+    /// Alerts per signature: (gid, sid, msg, count), most first.
+    pub alerts_by_signature: Vec<(u32, u32, String, u64)>,
+    /// Detection counters summed over workers.
+    pub detect: Option<palisade_detect::DetectStats>,
 }
 
 /// Auto checksum mode: validate the first packets; if more than 10% of the
@@ -210,6 +219,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             EventBatcher::new(ev_tx.clone(), filter),
             checksum_anomalies,
         );
+        if let Some(d) = &opts.detect {
+            w.set_detect(d.clone());
+        }
         while let Some(p) = inputs.next_packet() {
             packets += 1;
             bytes += p.data.len() as u64;
@@ -254,6 +266,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             EventBatcher::new(ev_tx.clone(), filter),
             checksum_anomalies,
         );
+        if let Some(d) = &opts.detect {
+            w0.set_detect(d.clone());
+        }
         let mut w0_validates = None;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
@@ -270,7 +285,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             if id == 0 {
                 continue; // keeps indices aligned; worker 0 is never sent to
             }
-            let w = Worker::new(
+            let mut w = Worker::new(
                 id,
                 owners,
                 dec_cfg.clone(),
@@ -278,6 +293,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 EventBatcher::new(ev_tx.clone(), filter),
                 checksum_anomalies,
             );
+            if let Some(d) = &opts.detect {
+                w.set_detect(d.clone());
+            }
             let recycle = recycle_tx.clone();
             handles.push(
                 std::thread::Builder::new()
@@ -409,11 +427,37 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     let mut engine = EngineStats::default();
     let mut flows = 0;
     let mut anomalies = 0;
+    let mut alerts = 0;
+    let mut per_sig: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+    let mut detect_stats: Option<palisade_detect::DetectStats> = None;
     for r in &results {
         merge_engine(&mut engine, &r.engine);
         flows += r.flows;
         anomalies += r.anomalies;
+        alerts += r.alerts;
+        for (k, v) in &r.per_sig {
+            *per_sig.entry(*k).or_default() += v;
+        }
+        if let Some(d) = &r.detect {
+            let t = detect_stats.get_or_insert_with(Default::default);
+            t.evaluated += d.evaluated;
+            t.matched += d.matched;
+            t.alerts += d.alerts;
+            t.suppressed += d.suppressed;
+            t.pending_dropped += d.pending_dropped;
+        }
     }
+    let mut alerts_by_signature: Vec<(u32, u32, String, u64)> = match &opts.detect {
+        Some(d) => per_sig
+            .iter()
+            .filter_map(|(i, n)| {
+                let s = d.rules.signature(*i)?;
+                Some((s.gid, s.sid, s.msg.clone(), *n))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    alerts_by_signature.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
     let report_stats =
         crate::stats::stats_json(&decoder_stats, &engine, packets, bytes, &input_errors);
     if filter.stats {
@@ -442,6 +486,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         checksums_validated: csum.validate,
         engine,
         decoder: decoder_stats,
+        alerts,
+        alerts_by_signature,
+        detect: detect_stats,
     })
 }
 

@@ -14,6 +14,8 @@ const EVENT_BATCH: usize = 256;
 /// Which event types are written.
 #[derive(Clone, Copy, Debug)]
 pub struct TypeFilter {
+    /// alert records
+    pub alert: bool,
     /// flow records
     pub flow: bool,
     /// anomaly records
@@ -27,6 +29,7 @@ impl TypeFilter {
     pub fn from_names(names: &[String]) -> TypeFilter {
         if names.is_empty() {
             return TypeFilter {
+                alert: true,
                 flow: true,
                 anomaly: true,
                 stats: true,
@@ -34,6 +37,7 @@ impl TypeFilter {
         }
         let has = |n: &str| names.iter().any(|x| x == n);
         TypeFilter {
+            alert: has("alert"),
             flow: has("flow"),
             anomaly: has("anomaly"),
             stats: has("stats"),
@@ -42,6 +46,7 @@ impl TypeFilter {
 
     fn wants(&self, ev: &Event) -> bool {
         match ev {
+            Event::Alert(_) => self.alert,
             Event::Flow(_) => self.flow,
             Event::Anomaly(_) => self.anomaly,
             Event::Stats { .. } => self.stats,
@@ -58,6 +63,8 @@ pub struct EventBatcher {
     pub flows: u64,
     /// Anomaly records seen.
     pub anomalies: u64,
+    /// Alert records seen.
+    pub alerts: u64,
 }
 
 impl EventBatcher {
@@ -69,7 +76,14 @@ impl EventBatcher {
             filter,
             flows: 0,
             anomalies: 0,
+            alerts: 0,
         }
+    }
+
+    /// Queues an alert record.
+    pub fn alert(&mut self, rec: palisade_event::AlertRecord) {
+        self.alerts += 1;
+        self.push(Event::Alert(Box::new(rec)));
     }
 
     fn push(&mut self, ev: Event) {

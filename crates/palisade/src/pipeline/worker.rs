@@ -1,6 +1,9 @@
 //! A worker: decodes its packets, tracks their flows, and hands the events
 //! to the output thread in batches.
 
+use crate::pipeline::detect::{
+    frame_view, inspect_packet, DetectObserver, DetectShared, WorkerDetect,
+};
 use crate::pipeline::output::EventBatcher;
 use palisade_event::{AnomalyRecord, AnomalyType, Timestamp};
 use palisade_flow::engine::frame_tuple;
@@ -9,6 +12,8 @@ use palisade_flow::{EngineConfig, EngineStats, FlowEngine, PacketMeta};
 use palisade_wire::{
     DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Frame, FrameContext, Link,
 };
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One packet as the worker receives it.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +43,12 @@ pub struct WorkerResult {
     pub anomalies: u64,
     /// Flow records produced.
     pub flows: u64,
+    /// Alert records produced.
+    pub alerts: u64,
+    /// Alerts per signature index.
+    pub per_sig: HashMap<u32, u64>,
+    /// Detection counters (when rules were loaded).
+    pub detect: Option<palisade_detect::DetectStats>,
 }
 
 /// Which worker owns a frame: 64 buckets of the symmetric address-pair
@@ -91,6 +102,7 @@ pub struct Worker {
     out: EventBatcher,
     defrag_buf: Vec<u8>,
     checksum_anomalies: bool,
+    detect: Option<WorkerDetect>,
 }
 
 /// Events counted in stats but not written as records unless asked for:
@@ -126,7 +138,35 @@ impl Worker {
             out,
             defrag_buf: Vec::new(),
             checksum_anomalies,
+            detect: None,
         }
+    }
+
+    /// Loads rules into this worker.
+    pub fn set_detect(&mut self, shared: Arc<DetectShared>) {
+        self.detect = Some(WorkerDetect::new(shared));
+    }
+
+    /// Tracks a frame's flow and, with rules loaded, inspects it.
+    fn track(&mut self, meta: &PacketMeta, frame: &Frame<'_>) {
+        let Some(det) = self.detect.as_mut() else {
+            self.engine.process(meta, frame, &mut self.out);
+            return;
+        };
+        let view = frame_view(frame);
+        let mut obs = DetectObserver {
+            out: &mut self.out,
+            det,
+            view,
+            meta: *meta,
+            cur: None,
+            pending: Vec::new(),
+            ending: None,
+        };
+        let r = self.engine.process(meta, frame, &mut obs);
+        obs.cur = r;
+        obs.flush_pending(Some(&self.engine));
+        inspect_packet(&mut self.out, det, &self.engine, view, meta, r);
     }
 
     /// Turns checksum validation on or off.
@@ -137,7 +177,18 @@ impl Worker {
     /// Advances packet time without a packet (idle workers still expire
     /// flows).
     pub fn advance(&mut self, now: Timestamp) {
-        self.engine.advance(now, &mut self.out);
+        match self.detect.as_mut() {
+            None => self.engine.advance(now, &mut self.out),
+            Some(det) => {
+                let meta = PacketMeta {
+                    ts: now,
+                    pcap_cnt: 0,
+                };
+                let mut obs = DetectObserver::idle(&mut self.out, det, meta);
+                self.engine.advance(now, &mut obs);
+                obs.flush_pending(None);
+            }
+        }
     }
 
     /// Handles one packet; returns its decode result's frames' checksum
@@ -174,7 +225,7 @@ impl Worker {
 
     fn frame(&mut self, meta: &PacketMeta, frame: &Frame<'_>) {
         let Some(frag) = frame.ip.frag else {
-            self.engine.process(meta, frame, &mut self.out);
+            self.track(meta, frame);
             return;
         };
         let mut buf = std::mem::take(&mut self.defrag_buf);
@@ -200,7 +251,7 @@ impl Worker {
             // inside a reassembled tunnel is not reassembled again.
             for f2 in d2.frames() {
                 if f2.ip.frag.is_none() {
-                    self.engine.process(meta, f2, &mut self.out);
+                    self.track(meta, f2);
                 }
             }
         }
@@ -209,13 +260,31 @@ impl Worker {
 
     /// End of input: ends every flow and returns the counters.
     pub fn finish(mut self) -> WorkerResult {
-        self.engine.shutdown(&mut self.out);
+        let mut per_sig = HashMap::new();
+        let mut detect_stats = None;
+        match self.detect.as_mut() {
+            None => self.engine.shutdown(&mut self.out),
+            Some(det) => {
+                let meta = PacketMeta {
+                    ts: Timestamp::ZERO,
+                    pcap_cnt: 0,
+                };
+                let mut obs = DetectObserver::idle(&mut self.out, det, meta);
+                self.engine.shutdown(&mut obs);
+                obs.flush_pending(None);
+                per_sig = std::mem::take(&mut det.per_sig);
+                detect_stats = Some(det.stats().clone());
+            }
+        }
         self.out.flush();
         WorkerResult {
             engine: self.engine.stats(),
             decoder: self.decoder.stats.clone(),
             anomalies: self.out.anomalies,
             flows: self.out.flows,
+            alerts: self.out.alerts,
+            per_sig,
+            detect: detect_stats,
         }
     }
 }

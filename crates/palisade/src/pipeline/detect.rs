@@ -1,0 +1,484 @@
+//! The signature engine inside a worker: builds the engine's view of each
+//! frame, feeds packets and reassembled stream data to the rule set, keeps
+//! per-flow detection state, and turns matches into EVE alert records.
+
+use crate::pipeline::output::EventBatcher;
+use palisade_detect::{
+    Alert, DetectThread, FlowDetect, FlowView, IcmpView, PacketView, RuleSet, TcpView,
+};
+use palisade_event::{AlertFlow, AlertRecord, AlertSignature, AnomalyRecord, FlowRecord, Tuple};
+use palisade_flow::tcp::Direction;
+use palisade_flow::{FlowEngine, FlowObserver, FlowRef, PacketMeta};
+use palisade_wire::{Frame, L4};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// The rule set and what alerts need of each rule, shared by all workers.
+pub struct DetectShared {
+    /// The rules.
+    pub rules: Arc<RuleSet>,
+    /// Per signature index: the alert's rule object.
+    pub alert_sigs: Vec<Arc<AlertSignature>>,
+    /// Add base64 `payload` to alerts.
+    pub payload: bool,
+    /// Add base64 `packet` to alerts.
+    pub packet: bool,
+}
+
+impl DetectShared {
+    /// Prepares the per-rule alert objects.
+    pub fn new(rules: Arc<RuleSet>, payload: bool, packet: bool) -> DetectShared {
+        let alert_sigs = rules
+            .signatures()
+            .iter()
+            .map(|s| {
+                let mut metadata: Vec<(String, Vec<String>)> = Vec::new();
+                for (k, v) in &s.metadata {
+                    match metadata.iter_mut().find(|(mk, _)| mk == k) {
+                        Some((_, vals)) => vals.push(v.clone()),
+                        None => metadata.push((k.clone(), vec![v.clone()])),
+                    }
+                }
+                Arc::new(AlertSignature {
+                    action: match s.action {
+                        palisade_rules::Action::Reject
+                        | palisade_rules::Action::RejectSrc
+                        | palisade_rules::Action::RejectDst
+                        | palisade_rules::Action::RejectBoth => "blocked",
+                        _ => "allowed",
+                    },
+                    gid: s.gid,
+                    signature_id: s.sid,
+                    rev: s.rev,
+                    signature: s.msg.clone(),
+                    category: s.category.clone().unwrap_or_default(),
+                    severity: s.priority,
+                    metadata,
+                })
+            })
+            .collect();
+        DetectShared {
+            rules,
+            alert_sigs,
+            payload,
+            packet,
+        }
+    }
+}
+
+/// A worker's detection state.
+pub struct WorkerDetect {
+    shared: Arc<DetectShared>,
+    thread: DetectThread,
+    flows: HashMap<u64, FlowDetect>,
+    pool: Vec<FlowDetect>,
+    alerts: Vec<Alert>,
+    /// Alerts per signature index.
+    pub per_sig: HashMap<u32, u64>,
+}
+
+/// Most per-flow detection states kept for reuse.
+const POOL_MAX: usize = 1024;
+
+impl WorkerDetect {
+    /// State for one worker.
+    pub fn new(shared: Arc<DetectShared>) -> WorkerDetect {
+        WorkerDetect {
+            thread: DetectThread::new(&shared.rules),
+            shared,
+            flows: HashMap::new(),
+            pool: Vec::new(),
+            alerts: Vec::new(),
+            per_sig: HashMap::new(),
+        }
+    }
+
+    /// Detection counters.
+    pub fn stats(&self) -> &palisade_detect::DetectStats {
+        &self.thread.stats
+    }
+
+    fn end_flow(&mut self, id: u64) -> bool {
+        match self.flows.remove(&id) {
+            Some(mut f) => {
+                let alerted = f.alerted;
+                if self.pool.len() < POOL_MAX {
+                    f.reset();
+                    self.pool.push(f);
+                }
+                alerted
+            }
+            None => false,
+        }
+    }
+}
+
+fn addr(is_v4: bool, a: &[u8; 16]) -> IpAddr {
+    if is_v4 {
+        IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(*a))
+    }
+}
+
+/// The engine's view of a frame (flow filled in later).
+pub fn frame_view<'a>(frame: &Frame<'a>) -> PacketView<'a> {
+    let ip = &frame.ip;
+    let (sport, dport) = match frame.l4 {
+        L4::Tcp(t) => (t.src_port, t.dst_port),
+        L4::Udp { src_port, dst_port } => (src_port, dst_port),
+        _ => (0, 0),
+    };
+    let mut v = PacketView::new(
+        addr(ip.is_v4, &ip.src),
+        addr(ip.is_v4, &ip.dst),
+        ip.proto,
+        sport,
+        dport,
+        frame.payload,
+    );
+    v.ttl = ip.ttl;
+    v.ip_id = u32::from(ip.id);
+    if ip.is_v4 {
+        let flags = ip.packet.get(6).copied().unwrap_or(0);
+        v.frag_rf = flags & 0x80 != 0;
+        v.frag_df = flags & 0x40 != 0;
+        v.ip_options = ip.packet.get(20..usize::from(ip.header_len)).unwrap_or(&[]);
+    }
+    if let Some(f) = ip.frag {
+        v.frag_mf = f.more;
+        v.frag_offset = u16::try_from(f.offset).unwrap_or(u16::MAX);
+        v.ip_id = f.id;
+    }
+    match frame.l4 {
+        L4::Tcp(t) => {
+            v.tcp = Some(TcpView {
+                flags: t.flags,
+                seq: t.seq,
+                ack: t.ack,
+                window: t.window,
+                mss: t.mss,
+            })
+        }
+        L4::Icmp {
+            icmp_type,
+            code,
+            id,
+            seq,
+        }
+        | L4::Icmpv6 {
+            icmp_type,
+            code,
+            id,
+            seq,
+        } => {
+            let echo = matches!(icmp_type, 0 | 8 | 128 | 129);
+            v.icmp = Some(IcmpView {
+                itype: icmp_type,
+                icode: code,
+                id: echo.then_some(id),
+                seq: echo.then_some(seq),
+            })
+        }
+        _ => {}
+    }
+    v
+}
+
+fn tuple_of(p: &PacketView<'_>) -> Tuple {
+    let ports = matches!(p.ip_proto, 6 | 17 | 132);
+    Tuple {
+        src_ip: p.src,
+        src_port: ports.then_some(p.sport),
+        dest_ip: p.dst,
+        dest_port: ports.then_some(p.dport),
+        proto: p.ip_proto,
+    }
+}
+
+/// The flow facts of a tracked packet.
+pub fn flow_view(engine: &FlowEngine, fref: FlowRef, dir: Direction) -> Option<FlowView> {
+    let f = engine.flow(fref.slot)?;
+    let tcp = f.tcp.as_ref();
+    let established = match tcp {
+        Some(t) => matches!(
+            t.state,
+            palisade_flow::tcp::TcpState::Established | palisade_flow::tcp::TcpState::FinWait
+        ),
+        None => f.pkts[0] > 0 && f.pkts[1] > 0,
+    };
+    Some(FlowView {
+        to_server: dir == Direction::ToServer,
+        established,
+        has_stream: tcp.is_some_and(|t| t.state != palisade_flow::tcp::TcpState::None),
+        toserver_bytes: f.bytes[0],
+        toclient_bytes: f.bytes[1],
+    })
+}
+
+/// An alert raised while the flow engine was busy (stream data), emitted
+/// once the engine can be asked for the flow's counters.
+pub struct PendingAlert {
+    alert: Alert,
+    tuple: Tuple,
+    to_server: bool,
+    flow_id: u64,
+    payload: Option<String>,
+}
+
+/// Observer used while a worker processes one frame with rules loaded:
+/// passes records through and inspects stream data as it is released.
+pub struct DetectObserver<'a, 'p> {
+    /// Event outbox.
+    pub out: &'a mut EventBatcher,
+    /// Detection state.
+    pub det: &'a mut WorkerDetect,
+    /// The frame's view.
+    pub view: PacketView<'p>,
+    /// Packet facts.
+    pub meta: PacketMeta,
+    /// The packet's flow and direction, once the engine reported them.
+    pub cur: Option<(FlowRef, Direction)>,
+    /// Stream alerts waiting for flow counters.
+    pub pending: Vec<PendingAlert>,
+    /// A flow being ended by the engine: its client → server tuple.
+    pub ending: Option<(FlowRef, Tuple)>,
+}
+
+impl<'a> DetectObserver<'a, 'static> {
+    /// An observer for work without a packet (expiry, shutdown).
+    pub fn idle(out: &'a mut EventBatcher, det: &'a mut WorkerDetect, meta: PacketMeta) -> Self {
+        let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        DetectObserver {
+            out,
+            det,
+            view: PacketView::new(any, any, 0, 0, 0, &[]),
+            meta,
+            cur: None,
+            pending: Vec::new(),
+            ending: None,
+        }
+    }
+}
+
+impl DetectObserver<'_, '_> {
+    fn stream(&mut self, fref: FlowRef, dir: Direction, data: &[u8], gap: bool) {
+        // Orient the view as the data's sender.
+        let (mut v, pdir) = match self.ending {
+            Some((f, t)) if f.id == fref.id => (
+                PacketView::new(
+                    t.src_ip,
+                    t.dest_ip,
+                    t.proto,
+                    t.src_port.unwrap_or(0),
+                    t.dest_port.unwrap_or(0),
+                    data,
+                ),
+                Direction::ToServer,
+            ),
+            _ => (self.view, self.cur.map_or(dir, |(_, d)| d)),
+        };
+        if pdir != dir {
+            std::mem::swap(&mut v.src, &mut v.dst);
+            std::mem::swap(&mut v.sport, &mut v.dport);
+        }
+        v.payload = data;
+        let to_server = dir == Direction::ToServer;
+        v.flow = Some(FlowView {
+            to_server,
+            established: true,
+            has_stream: true,
+            ..v.flow.unwrap_or_default()
+        });
+        let shared = Arc::clone(&self.det.shared);
+        let det = &mut *self.det;
+        let mut alerts = std::mem::take(&mut det.alerts);
+        alerts.clear();
+        let fd = det
+            .flows
+            .entry(fref.id)
+            .or_insert_with(|| det.pool.pop().unwrap_or_default());
+        shared.rules.inspect_stream(
+            &mut det.thread,
+            &v,
+            fd,
+            to_server,
+            data,
+            gap,
+            fref.id,
+            self.meta.ts.secs(),
+            &mut alerts,
+        );
+        for a in &alerts {
+            self.pending.push(PendingAlert {
+                alert: *a,
+                tuple: tuple_of(&v),
+                to_server,
+                flow_id: fref.id,
+                payload: shared.payload.then(|| b64(data)),
+            });
+        }
+        det.alerts = alerts;
+    }
+
+    /// Emits the stream alerts; `engine` gives flow counters for flows still open.
+    pub fn flush_pending(&mut self, engine: Option<&FlowEngine>) {
+        let shared = Arc::clone(&self.det.shared);
+        for p in std::mem::take(&mut self.pending) {
+            let flow = engine.and_then(|e| {
+                let (fref, _) = self.cur?;
+                (fref.id == p.flow_id).then(|| alert_flow(e, fref))?
+            });
+            let rec = record(
+                &shared,
+                &mut self.det.per_sig,
+                &p.alert,
+                p.tuple,
+                &self.meta,
+                Some(p.flow_id),
+                Some(p.to_server),
+                flow,
+                p.payload,
+            );
+            if let Some(r) = rec {
+                self.out.alert(r);
+            }
+        }
+    }
+}
+
+impl FlowObserver for DetectObserver<'_, '_> {
+    fn packet_flow(&mut self, flow: FlowRef, dir: Direction) {
+        self.cur = Some((flow, dir));
+    }
+    fn stream_data(&mut self, flow: FlowRef, dir: Direction, data: &[u8]) {
+        self.stream(flow, dir, data, false);
+    }
+    fn stream_gap(&mut self, flow: FlowRef, dir: Direction, _len: u64) {
+        self.stream(flow, dir, &[], true);
+    }
+    fn flow_ending(&mut self, flow: FlowRef, record: &FlowRecord) {
+        self.ending = Some((flow, record.tuple));
+    }
+    fn flow_end(&mut self, mut record: FlowRecord) {
+        self.ending = None;
+        // Stream alerts of the ending flow go out before its flow record.
+        if self.pending.iter().any(|p| p.flow_id == record.flow_id) {
+            self.flush_pending(None);
+        }
+        if self.det.end_flow(record.flow_id) {
+            record.flow.alerted = true;
+        }
+        self.out.flow_end(record);
+    }
+    fn anomaly(&mut self, record: AnomalyRecord) {
+        self.out.anomaly(record);
+    }
+}
+
+fn alert_flow(engine: &FlowEngine, fref: FlowRef) -> Option<AlertFlow> {
+    let f = engine.flow(fref.slot)?;
+    if f.id != fref.id {
+        return None;
+    }
+    let t = palisade_flow::engine::flow_record(f, palisade_event::EndReason::Timeout).tuple;
+    Some(AlertFlow {
+        pkts_toserver: f.pkts[0],
+        pkts_toclient: f.pkts[1],
+        bytes_toserver: f.bytes[0],
+        bytes_toclient: f.bytes[1],
+        start: f.start,
+        src_ip: t.src_ip,
+        dest_ip: t.dest_ip,
+        src_port: t.src_port,
+        dest_port: t.dest_port,
+    })
+}
+
+/// Inspects the packet itself after the flow engine has tracked it.
+pub fn inspect_packet(
+    out: &mut EventBatcher,
+    det: &mut WorkerDetect,
+    engine: &FlowEngine,
+    mut view: PacketView<'_>,
+    meta: &PacketMeta,
+    flow: Option<(FlowRef, Direction)>,
+) {
+    let shared = Arc::clone(&det.shared);
+    let mut alerts = std::mem::take(&mut det.alerts);
+    alerts.clear();
+    let now = meta.ts.secs();
+    match flow {
+        Some((fref, dir)) => {
+            view.flow = flow_view(engine, fref, dir);
+            let fd = det
+                .flows
+                .entry(fref.id)
+                .or_insert_with(|| det.pool.pop().unwrap_or_default());
+            shared.rules.inspect_packet(
+                &mut det.thread,
+                &view,
+                Some(fd),
+                fref.id,
+                now,
+                &mut alerts,
+            );
+        }
+        None => shared
+            .rules
+            .inspect_packet(&mut det.thread, &view, None, 0, now, &mut alerts),
+    }
+    for a in &alerts {
+        let af = flow.and_then(|(fref, _)| alert_flow(engine, fref));
+        let rec = record(
+            &shared,
+            &mut det.per_sig,
+            a,
+            tuple_of(&view),
+            meta,
+            flow.map(|(f, _)| f.id),
+            flow.map(|(_, d)| d == Direction::ToServer),
+            af,
+            shared.payload.then(|| b64(view.payload)),
+        );
+        if let Some(r) = rec {
+            out.alert(r);
+        }
+    }
+    det.alerts = alerts;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    shared: &DetectShared,
+    per_sig: &mut HashMap<u32, u64>,
+    a: &Alert,
+    tuple: Tuple,
+    meta: &PacketMeta,
+    flow_id: Option<u64>,
+    to_server: Option<bool>,
+    flow: Option<AlertFlow>,
+    payload: Option<String>,
+) -> Option<AlertRecord> {
+    let sig = shared.alert_sigs.get(a.sig as usize)?;
+    *per_sig.entry(a.sig).or_default() += 1;
+    Some(AlertRecord {
+        timestamp: meta.ts,
+        flow_id,
+        pcap_cnt: Some(meta.pcap_cnt),
+        tuple,
+        app_proto: None,
+        direction: to_server.map(|t| if t { "to_server" } else { "to_client" }),
+        tx_id: a.tx_id,
+        signature: Arc::clone(sig),
+        flow,
+        payload,
+        packet: None,
+    })
+}
+
+fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
