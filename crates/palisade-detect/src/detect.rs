@@ -117,6 +117,7 @@ pub struct DetectThread {
     thresholds: ThresholdTable,
     xbits: XbitsStore,
     transform_buf: Vec<u8>,
+    pending_scratch: Vec<SigIdx>,
     /// Counters.
     pub stats: DetectStats,
 }
@@ -145,6 +146,7 @@ impl DetectThread {
             thresholds: ThresholdTable::new(THRESHOLD_ENTRIES),
             xbits: XbitsStore::new(XBITS_ENTRIES),
             transform_buf: Vec::new(),
+            pending_scratch: Vec::new(),
             stats: DetectStats::default(),
         }
     }
@@ -400,10 +402,20 @@ impl RuleSet {
             }
         }
         let in_stream = p.flow.is_some_and(|f| f.has_stream);
+        let to_server = p.flow.is_none_or(|f| f.to_server);
         if let Some(pf) = &group.packet_pf {
-            pf.scan(p.payload, &mut t.cands);
+            pf.scan(to_server, p.sport, p.dport, p.payload, &mut t.cands);
         }
         group.packet_rest.collect(p.sport, p.dport, &mut t.cands);
+        if !in_stream {
+            // Stream signatures inspect the packets no stream carries.
+            if let Some(pf) = &group.unstreamed_pf {
+                pf.scan(to_server, p.sport, p.dport, p.payload, &mut t.cands);
+            }
+            group
+                .unstreamed_rest
+                .collect(p.sport, p.dport, &mut t.cands);
+        }
         let mut cands = std::mem::take(&mut t.cands);
         cands.sort();
         let e = Eval {
@@ -518,7 +530,13 @@ impl RuleSet {
         let mut cands = std::mem::take(&mut t.cands);
         if let Some(pf) = &group.stream_pf {
             let from = old_len.saturating_sub(pf.max_len().saturating_sub(1));
-            pf.scan(w.buf.get(from..).unwrap_or(&[]), &mut cands);
+            pf.scan(
+                to_server,
+                p.sport,
+                p.dport,
+                w.buf.get(from..).unwrap_or(&[]),
+                &mut cands,
+            );
         }
         // Pending and pattern-less signatures are re-evaluated on every chunk.
         for &s in &w.pending {
@@ -535,7 +553,8 @@ impl RuleSet {
             flow_id,
         };
         let before = out.len();
-        let mut new_pending: Vec<SigIdx> = Vec::new();
+        let mut new_pending = std::mem::take(&mut t.pending_scratch);
+        new_pending.clear();
         for &s in cands.members() {
             let Some(sig) = self.sigs.get(s as usize) else {
                 continue;
@@ -558,7 +577,7 @@ impl RuleSet {
                 }
             }
         }
-        w.pending = new_pending;
+        t.pending_scratch = std::mem::replace(&mut w.pending, new_pending);
         cands.clear();
         t.cands = cands;
         flow.windows[d] = w;

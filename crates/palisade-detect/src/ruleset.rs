@@ -14,7 +14,9 @@
 
 use crate::buffers::{self, BufferId};
 use crate::keywords::flowbits::Interner;
-use crate::prefilter::{CandidateSet, Prefilter, PrefilterBuilder, SigIdx};
+use crate::prefilter::{
+    CandidateSet, PortPrefilter, PortPrefilterBuilder, Prefilter, PrefilterBuilder, SigIdx,
+};
 use crate::signature::{
     compile, CompileEnv, SigKind, Signature, PROTO_ICMP, PROTO_OTHER, PROTO_TCP, PROTO_UDP,
 };
@@ -148,9 +150,12 @@ impl PortIndex {
 /// Signatures of one L4 class.
 #[derive(Default)]
 pub(crate) struct Group {
-    pub(crate) packet_pf: Option<Prefilter>,
+    pub(crate) packet_pf: Option<PortPrefilter>,
     pub(crate) packet_rest: PortIndex,
-    pub(crate) stream_pf: Option<Prefilter>,
+    /// Stream signatures, for packets that no reassembled stream carries.
+    pub(crate) unstreamed_pf: Option<PortPrefilter>,
+    pub(crate) unstreamed_rest: PortIndex,
+    pub(crate) stream_pf: Option<PortPrefilter>,
     pub(crate) stream_rest: PortIndex,
     /// Per buffer id: prefilter over that buffer for app signatures.
     pub(crate) app_pf: Vec<(BufferId, Prefilter)>,
@@ -411,21 +416,24 @@ impl RuleSet {
     }
 
     fn group(&mut self) {
-        let mut packet_pf: [PrefilterBuilder; 4] = Default::default();
-        let mut stream_pf: [PrefilterBuilder; 4] = Default::default();
+        let mut packet_pf: [PortPrefilterBuilder; 4] = Default::default();
+        let mut stream_pf: [PortPrefilterBuilder; 4] = Default::default();
+        let mut unstreamed_pf: [PortPrefilterBuilder; 4] = Default::default();
         let mut app_pf: [HashMap<BufferId, PrefilterBuilder>; 4] = Default::default();
         let mut iponly: [Vec<&Signature>; 4] = Default::default();
         let mut groups: [Group; 4] = Default::default();
         for sig in &self.sigs {
+            let dir = sig.flow.as_ref().and_then(|f| f.direction());
             for class in [PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_OTHER] {
                 if sig.proto.classes & class == 0 {
                     continue;
                 }
                 let g = class_slot(class);
-                let (Some(group), Some(ppf), Some(spf), Some(apf), Some(ipo)) = (
+                let (Some(group), Some(ppf), Some(spf), Some(upf), Some(apf), Some(ipo)) = (
                     groups.get_mut(g),
                     packet_pf.get_mut(g),
                     stream_pf.get_mut(g),
+                    unstreamed_pf.get_mut(g),
                     app_pf.get_mut(g),
                     iponly.get_mut(g),
                 ) else {
@@ -434,18 +442,20 @@ impl RuleSet {
                 match sig.kind {
                     SigKind::IpOnly => ipo.push(sig),
                     SigKind::Packet => match &sig.fast_pattern {
-                        Some((b, pat)) if *b == BufferId::PAYLOAD => ppf.add(pat, sig.index),
+                        Some((b, pat)) if *b == BufferId::PAYLOAD => {
+                            ppf.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional)
+                        }
                         _ => group.packet_rest.insert(sig),
                     },
                     SigKind::Stream => match &sig.fast_pattern {
                         Some((b, pat)) if *b == BufferId::PAYLOAD => {
                             // Stream signatures also inspect packets outside a stream.
-                            spf.add(pat, sig.index);
-                            ppf.add(pat, sig.index);
+                            spf.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional);
+                            upf.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional);
                         }
                         _ => {
                             group.stream_rest.insert(sig);
-                            group.packet_rest.insert(sig);
+                            group.unstreamed_rest.insert(sig);
                         }
                     },
                     SigKind::App => match &sig.fast_pattern {
@@ -463,12 +473,15 @@ impl RuleSet {
         }
         let mut memory = 0;
         for (g, group) in groups.iter_mut().enumerate() {
-            let take = |b: &mut PrefilterBuilder| std::mem::take(b).build().ok().flatten();
+            let take = |b: &mut PortPrefilterBuilder| std::mem::take(b).build().ok().flatten();
             if let Some(b) = packet_pf.get_mut(g) {
                 group.packet_pf = take(b);
             }
             if let Some(b) = stream_pf.get_mut(g) {
                 group.stream_pf = take(b);
+            }
+            if let Some(b) = unstreamed_pf.get_mut(g) {
+                group.unstreamed_pf = take(b);
             }
             if let Some(m) = app_pf.get_mut(g) {
                 let mut v: Vec<(BufferId, Prefilter)> = m
@@ -478,7 +491,10 @@ impl RuleSet {
                 v.sort_by_key(|(id, _)| *id);
                 group.app_pf = v;
             }
-            for p in [&group.packet_pf, &group.stream_pf].into_iter().flatten() {
+            for p in [&group.packet_pf, &group.stream_pf, &group.unstreamed_pf]
+                .into_iter()
+                .flatten()
+            {
                 memory += p.memory_usage();
             }
             memory += group
@@ -486,7 +502,9 @@ impl RuleSet {
                 .iter()
                 .map(|(_, p)| p.memory_usage())
                 .sum::<usize>();
-            memory += group.packet_rest.len() * 4 + group.stream_rest.len() * 4;
+            memory +=
+                (group.packet_rest.len() + group.stream_rest.len() + group.unstreamed_rest.len())
+                    * 4;
         }
         for (g, list) in iponly.iter().enumerate() {
             if let Some(slot) = self.iponly.get_mut(g) {
@@ -495,6 +513,29 @@ impl RuleSet {
         }
         self.groups = groups;
         self.memory = memory;
+    }
+
+    /// Every prefilter with a name (`tcp/stream`, `udp/packet`,
+    /// `tcp/app/http.uri`, ...), for reports and benchmarks.
+    pub fn prefilters(&self) -> Vec<(String, &Prefilter)> {
+        let mut v = Vec::new();
+        for (g, name) in self.groups.iter().zip(["tcp", "udp", "icmp", "other"]) {
+            for (kind, pf) in [
+                ("packet", &g.packet_pf),
+                ("stream", &g.stream_pf),
+                ("unstreamed", &g.unstreamed_pf),
+            ] {
+                if let Some(p) = pf {
+                    for (part, pp) in p.parts() {
+                        v.push((format!("{name}/{kind}/{part}"), pp));
+                    }
+                }
+            }
+            for (id, p) in &g.app_pf {
+                v.push((format!("{name}/app/{}", id.name()), p));
+            }
+        }
+        v
     }
 
     /// Flowbit, flowint and xbit names by id.
