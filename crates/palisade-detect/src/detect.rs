@@ -161,6 +161,11 @@ fn l4_class(proto: u8) -> u8 {
     }
 }
 
+/// Does a rule's protocol accept the flow's (`http` rules match `http1`/`http2` flows)?
+fn app_matches(rule: &str, flow: &str) -> bool {
+    rule == flow || (rule == "http" && flow.starts_with("http"))
+}
+
 fn v4(ip: IpAddr) -> Option<u32> {
     match ip {
         IpAddr::V4(a) => Some(u32::from(a)),
@@ -212,10 +217,7 @@ impl RuleSet {
         }
         if let Some(ap) = sig.proto.app_proto {
             let flow_ap = flow.and_then(|f| f.app_proto);
-            let ok = match flow_ap {
-                Some(f) => f == ap || (ap == "http" && f.starts_with("http")),
-                None => false,
-            };
+            let ok = flow_ap.is_some_and(|f| app_matches(ap, f));
             if !ok {
                 return false;
             }
@@ -406,6 +408,20 @@ impl RuleSet {
         if let Some(pf) = &group.packet_pf {
             pf.scan(to_server, p.sport, p.dport, p.payload, &mut t.cands);
         }
+        if p.payload.len() < crate::ruleset::SMALL_PAYLOAD {
+            if let Some(pf) = &group.packet_small_pf {
+                pf.scan(to_server, p.sport, p.dport, p.payload, &mut t.cands);
+            }
+        }
+        if let Some(ap) = flow.as_deref().and_then(|f| f.app_proto) {
+            if let Some((_, Some(pf), _)) = group
+                .app_payload_pf
+                .iter()
+                .find(|(a, _, _)| app_matches(a, ap))
+            {
+                pf.scan(to_server, p.sport, p.dport, p.payload, &mut t.cands);
+            }
+        }
         group.packet_rest.collect(p.sport, p.dport, &mut t.cands);
         if !in_stream {
             // Stream signatures inspect the packets no stream carries.
@@ -537,6 +553,22 @@ impl RuleSet {
                 w.buf.get(from..).unwrap_or(&[]),
                 &mut cands,
             );
+        }
+        if let Some(ap) = flow.app_proto {
+            if let Some((_, _, Some(pf))) = group
+                .app_payload_pf
+                .iter()
+                .find(|(a, _, _)| app_matches(a, ap))
+            {
+                let from = old_len.saturating_sub(pf.max_len().saturating_sub(1));
+                pf.scan(
+                    to_server,
+                    p.sport,
+                    p.dport,
+                    w.buf.get(from..).unwrap_or(&[]),
+                    &mut cands,
+                );
+            }
         }
         // Pending and pattern-less signatures are re-evaluated on every chunk.
         for &s in &w.pending {

@@ -26,6 +26,11 @@ use palisade_rules::{
 use std::collections::HashMap;
 use std::time::Instant;
 
+/// Packet signatures that only match payloads shorter than this get their
+/// own prefilter, skipped for bigger packets (a video stream's full-size
+/// segments never scan the patterns of `dsize:<100` rules).
+pub const SMALL_PAYLOAD: usize = 256;
+
 /// Port sets with at most this many ports are indexed port by port.
 const PORT_INDEX_MAX: usize = 64;
 /// An address side covering at most this many IPv4 addresses is indexed.
@@ -152,6 +157,13 @@ impl PortIndex {
 pub(crate) struct Group {
     pub(crate) packet_pf: Option<PortPrefilter>,
     pub(crate) packet_rest: PortIndex,
+    /// Packet signatures whose `dsize` only allows payloads shorter than
+    /// [`SMALL_PAYLOAD`]: scanned only for such packets.
+    pub(crate) packet_small_pf: Option<PortPrefilter>,
+    /// Payload signatures of an app-layer protocol (`alert dns ... content`):
+    /// (protocol, packet prefilter, stream prefilter), scanned only on flows
+    /// of that protocol.
+    pub(crate) app_payload_pf: Vec<(&'static str, Option<PortPrefilter>, Option<PortPrefilter>)>,
     /// Stream signatures, for packets that no reassembled stream carries.
     pub(crate) unstreamed_pf: Option<PortPrefilter>,
     pub(crate) unstreamed_rest: PortIndex,
@@ -419,6 +431,9 @@ impl RuleSet {
         let mut packet_pf: [PortPrefilterBuilder; 4] = Default::default();
         let mut stream_pf: [PortPrefilterBuilder; 4] = Default::default();
         let mut unstreamed_pf: [PortPrefilterBuilder; 4] = Default::default();
+        let mut small_pf: [PortPrefilterBuilder; 4] = Default::default();
+        type AppPf = HashMap<&'static str, (PortPrefilterBuilder, PortPrefilterBuilder)>;
+        let mut app_payload: [AppPf; 4] = Default::default();
         let mut app_pf: [HashMap<BufferId, PrefilterBuilder>; 4] = Default::default();
         let mut iponly: [Vec<&Signature>; 4] = Default::default();
         let mut groups: [Group; 4] = Default::default();
@@ -439,10 +454,39 @@ impl RuleSet {
                 ) else {
                     continue;
                 };
+                let payload_pattern = match &sig.fast_pattern {
+                    Some((b, pat)) if *b == BufferId::PAYLOAD => Some(pat),
+                    _ => None,
+                };
+                // Payload rules of an app-layer protocol: their own prefilter.
+                if let (Some(ap), Some(pat), SigKind::Packet | SigKind::Stream) =
+                    (sig.proto.app_proto, payload_pattern, sig.kind)
+                {
+                    if let Some(m) = app_payload.get_mut(g) {
+                        let (pk, st) = m.entry(ap).or_default();
+                        // Stream signatures also see packets outside a stream.
+                        pk.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional);
+                        if sig.kind == SigKind::Stream {
+                            st.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional);
+                        }
+                    }
+                    continue;
+                }
+                let small = sig.header.iter().any(|h| match h {
+                    crate::header::HeaderMatch::Dsize(d) => {
+                        d.cmp.max_matching() < SMALL_PAYLOAD as u64
+                    }
+                    _ => false,
+                });
                 match sig.kind {
                     SigKind::IpOnly => ipo.push(sig),
-                    SigKind::Packet => match &sig.fast_pattern {
-                        Some((b, pat)) if *b == BufferId::PAYLOAD => {
+                    SigKind::Packet => match payload_pattern {
+                        Some(pat) if small => {
+                            if let Some(b) = small_pf.get_mut(g) {
+                                b.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional)
+                            }
+                        }
+                        Some(pat) => {
                             ppf.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional)
                         }
                         _ => group.packet_rest.insert(sig),
@@ -482,6 +526,23 @@ impl RuleSet {
             }
             if let Some(b) = unstreamed_pf.get_mut(g) {
                 group.unstreamed_pf = take(b);
+            }
+            if let Some(b) = small_pf.get_mut(g) {
+                group.packet_small_pf = take(b);
+            }
+            if let Some(m) = app_payload.get_mut(g) {
+                let mut v: Vec<_> = m
+                    .drain()
+                    .map(|(ap, (pk, st))| {
+                        (ap, pk.build().ok().flatten(), st.build().ok().flatten())
+                    })
+                    .collect();
+                v.sort_by_key(|(ap, _, _)| *ap);
+                for (_, pk, st) in &v {
+                    memory += pk.as_ref().map_or(0, |p| p.memory_usage())
+                        + st.as_ref().map_or(0, |p| p.memory_usage());
+                }
+                group.app_payload_pf = v;
             }
             if let Some(m) = app_pf.get_mut(g) {
                 let mut v: Vec<(BufferId, Prefilter)> = m
@@ -528,6 +589,15 @@ impl RuleSet {
                 if let Some(p) = pf {
                     for (part, pp) in p.parts() {
                         v.push((format!("{name}/{kind}/{part}"), pp));
+                    }
+                }
+            }
+            for (ap, pk, st) in &g.app_payload_pf {
+                for (kind, pf) in [("packet", pk), ("stream", st)] {
+                    if let Some(p) = pf {
+                        for (part, pp) in p.parts() {
+                            v.push((format!("{name}/{ap}-payload/{kind}/{part}"), pp));
+                        }
                     }
                 }
             }

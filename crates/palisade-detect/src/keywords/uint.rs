@@ -62,6 +62,22 @@ pub struct UintCmp {
 type Attempt<'a> = Result<Option<(UintCmp, &'a str)>, String>;
 
 impl UintCmp {
+    /// The largest value that can match (u64::MAX when unbounded).
+    pub fn max_matching(&self) -> u64 {
+        match self.mode {
+            UintMode::Eq => self.arg1,
+            UintMode::Lt => self.arg1.saturating_sub(1),
+            UintMode::Le => self.arg1,
+            UintMode::Range => self.arg2.saturating_sub(1),
+            UintMode::Ne
+            | UintMode::Gt
+            | UintMode::Ge
+            | UintMode::NegRange
+            | UintMode::Mask
+            | UintMode::NegMask => u64::MAX,
+        }
+    }
+
     /// Equality with `v`.
     pub fn equal(v: u64) -> UintCmp {
         UintCmp {
