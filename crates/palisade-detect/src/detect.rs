@@ -425,12 +425,10 @@ impl RuleSet {
         group.packet_rest.collect(p.sport, p.dport, &mut t.cands);
         if !in_stream {
             // Stream signatures inspect the packets no stream carries.
-            if let Some(pf) = &group.unstreamed_pf {
+            if let Some(pf) = &group.stream_pf {
                 pf.scan(to_server, p.sport, p.dport, p.payload, &mut t.cands);
             }
-            group
-                .unstreamed_rest
-                .collect(p.sport, p.dport, &mut t.cands);
+            group.stream_rest.collect(p.sport, p.dport, &mut t.cands);
         }
         let mut cands = std::mem::take(&mut t.cands);
         cands.sort();

@@ -54,44 +54,9 @@ impl PrefilterBuilder {
         }
         let max_len = self.patterns.iter().map(Vec::len).max().unwrap_or(0);
         let err = |e: aho_corasick::BuildError| format!("building the prefilter: {e}");
-        let starts = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&self.patterns)
-            .map_err(err)?;
-        let dfa = aho_corasick::dfa::Builder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Anchored)
-            .build(&self.patterns);
-        let at = match dfa {
-            Ok(d) => AnchoredSearcher::Dfa(d),
-            Err(_) => AnchoredSearcher::Nfa(
-                aho_corasick::nfa::contiguous::Builder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&self.patterns)
-                    .map_err(err)?,
-            ),
-        };
-        // Small sets: the SIMD packed searcher (Teddy) over lowercased
-        // patterns, scanning a lowercased copy of the haystack when any
-        // pattern has letters (Teddy itself is case-sensitive).
-        let lower = self
-            .patterns
-            .iter()
-            .any(|p| p.iter().any(u8::is_ascii_alphabetic));
-        let packed = if self.patterns.len() <= PACKED_MAX {
-            aho_corasick::packed::Config::new()
-                .heuristic_pattern_limits(false)
-                .builder()
-                .extend(self.patterns.iter())
-                .build()
-        } else {
-            None
-        };
-        // Large sets: the overlapping walk (see `walk`).
-        let walk = if self.patterns.len() > WALK_MIN {
+        let n = self.patterns.len();
+        // Large sets: the overlapping walk only (see `walk`).
+        let walk = if n > WALK_MIN {
             let dfa = aho_corasick::dfa::Builder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
@@ -105,6 +70,54 @@ impl PrefilterBuilder {
                         .ascii_case_insensitive(true)
                         .match_kind(MatchKind::Standard)
                         .prefilter(false)
+                        .build(&self.patterns)
+                        .map_err(err)?,
+                ),
+            })
+        } else {
+            None
+        };
+        // Small sets: the SIMD packed searcher (Teddy) over lowercased
+        // patterns, scanning a lowercased copy of the haystack when any
+        // pattern has letters (Teddy itself is case-sensitive).
+        let lower = self
+            .patterns
+            .iter()
+            .any(|p| p.iter().any(u8::is_ascii_alphabetic));
+        let packed = if n <= PACKED_MAX {
+            aho_corasick::packed::Config::new()
+                .heuristic_pattern_limits(false)
+                .builder()
+                .extend(self.patterns.iter())
+                .build()
+        } else {
+            None
+        };
+        // Medium sets (or no SIMD): the crate's leftmost searcher.
+        let starts = if walk.is_none() && packed.is_none() {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&self.patterns)
+                    .map_err(err)?,
+            )
+        } else {
+            None
+        };
+        // Both start finders need the anchored automaton.
+        let at = if walk.is_none() {
+            let dfa = aho_corasick::dfa::Builder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Anchored)
+                .build(&self.patterns);
+            Some(match dfa {
+                Ok(d) => AnchoredSearcher::Dfa(d),
+                Err(_) => AnchoredSearcher::Nfa(
+                    aho_corasick::nfa::contiguous::Builder::new()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
                         .build(&self.patterns)
                         .map_err(err)?,
                 ),
@@ -153,8 +166,8 @@ pub struct Prefilter {
     walk: Option<Walker>,
     packed: Option<aho_corasick::packed::Searcher>,
     lower: bool,
-    starts: AhoCorasick,
-    at: AnchoredSearcher,
+    starts: Option<AhoCorasick>,
+    at: Option<AnchoredSearcher>,
     sigs: Vec<Vec<SigIdx>>,
     max_len: usize,
 }
@@ -174,14 +187,15 @@ impl Prefilter {
     /// Heap bytes of the automata.
     pub fn memory_usage(&self) -> usize {
         let a = match &self.at {
-            AnchoredSearcher::Dfa(d) => d.memory_usage(),
-            AnchoredSearcher::Nfa(n) => n.memory_usage(),
+            Some(AnchoredSearcher::Dfa(d)) => d.memory_usage(),
+            Some(AnchoredSearcher::Nfa(n)) => n.memory_usage(),
+            None => 0,
         } + match &self.walk {
             Some(Walker::Dfa(d)) => d.memory_usage(),
             Some(Walker::Nfa(n)) => n.memory_usage(),
             None => 0,
         };
-        a + self.starts.memory_usage()
+        a + self.starts.as_ref().map_or(0, |x| x.memory_usage())
             + self
                 .sigs
                 .iter()
@@ -207,8 +221,9 @@ impl Prefilter {
                 };
                 let s = m.start();
                 match &self.at {
-                    AnchoredSearcher::Dfa(d) => all_at(d, &self.sigs, hay, s, out),
-                    AnchoredSearcher::Nfa(n) => all_at(n, &self.sigs, hay, s, out),
+                    Some(AnchoredSearcher::Dfa(d)) => all_at(d, &self.sigs, hay, s, out),
+                    Some(AnchoredSearcher::Nfa(n)) => all_at(n, &self.sigs, hay, s, out),
+                    None => {}
                 }
                 from = s + 1;
             }
@@ -222,13 +237,14 @@ impl Prefilter {
                 let mut from = 0usize;
                 while from < hay.len() {
                     let input = Input::new(hay).range(from..);
-                    let Some(m) = self.starts.find(input) else {
+                    let Some(m) = self.starts.as_ref().and_then(|x| x.find(input)) else {
                         return;
                     };
                     let s = m.start();
                     match &self.at {
-                        AnchoredSearcher::Dfa(d) => all_at(d, &self.sigs, hay, s, out),
-                        AnchoredSearcher::Nfa(n) => all_at(n, &self.sigs, hay, s, out),
+                        Some(AnchoredSearcher::Dfa(d)) => all_at(d, &self.sigs, hay, s, out),
+                        Some(AnchoredSearcher::Nfa(n)) => all_at(n, &self.sigs, hay, s, out),
+                        None => {}
                     }
                     from = s + 1;
                 }
@@ -297,7 +313,7 @@ pub const PACKED_MAX: usize = 64;
 pub const WALK_MIN: usize = 128;
 
 /// Port sets with at most this many ports get their own prefilter per port.
-pub const PORT_SPLIT_MAX: usize = 64;
+pub const PORT_SPLIT_MAX: usize = 16;
 
 /// Prefilters split by direction and port, as Suricata's signature group
 /// heads: a signature with `flow:to_server` is only in the to-server half,

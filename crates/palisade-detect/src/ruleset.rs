@@ -164,9 +164,6 @@ pub(crate) struct Group {
     /// (protocol, packet prefilter, stream prefilter), scanned only on flows
     /// of that protocol.
     pub(crate) app_payload_pf: Vec<(&'static str, Option<PortPrefilter>, Option<PortPrefilter>)>,
-    /// Stream signatures, for packets that no reassembled stream carries.
-    pub(crate) unstreamed_pf: Option<PortPrefilter>,
-    pub(crate) unstreamed_rest: PortIndex,
     pub(crate) stream_pf: Option<PortPrefilter>,
     pub(crate) stream_rest: PortIndex,
     /// Per buffer id: prefilter over that buffer for app signatures.
@@ -430,7 +427,6 @@ impl RuleSet {
     fn group(&mut self) {
         let mut packet_pf: [PortPrefilterBuilder; 4] = Default::default();
         let mut stream_pf: [PortPrefilterBuilder; 4] = Default::default();
-        let mut unstreamed_pf: [PortPrefilterBuilder; 4] = Default::default();
         let mut small_pf: [PortPrefilterBuilder; 4] = Default::default();
         type AppPf = HashMap<&'static str, (PortPrefilterBuilder, PortPrefilterBuilder)>;
         let mut app_payload: [AppPf; 4] = Default::default();
@@ -444,11 +440,10 @@ impl RuleSet {
                     continue;
                 }
                 let g = class_slot(class);
-                let (Some(group), Some(ppf), Some(spf), Some(upf), Some(apf), Some(ipo)) = (
+                let (Some(group), Some(ppf), Some(spf), Some(apf), Some(ipo)) = (
                     groups.get_mut(g),
                     packet_pf.get_mut(g),
                     stream_pf.get_mut(g),
-                    unstreamed_pf.get_mut(g),
                     app_pf.get_mut(g),
                     iponly.get_mut(g),
                 ) else {
@@ -494,13 +489,10 @@ impl RuleSet {
                     SigKind::Stream => match &sig.fast_pattern {
                         Some((b, pat)) if *b == BufferId::PAYLOAD => {
                             // Stream signatures also inspect packets outside a stream.
+                            // The same prefilter serves packets outside a stream.
                             spf.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional);
-                            upf.add(pat, sig.index, dir, &sig.sp, &sig.dp, sig.bidirectional);
                         }
-                        _ => {
-                            group.stream_rest.insert(sig);
-                            group.unstreamed_rest.insert(sig);
-                        }
+                        _ => group.stream_rest.insert(sig),
                     },
                     SigKind::App => match &sig.fast_pattern {
                         Some((b, pat)) if *b != BufferId::PAYLOAD => {
@@ -523,9 +515,6 @@ impl RuleSet {
             }
             if let Some(b) = stream_pf.get_mut(g) {
                 group.stream_pf = take(b);
-            }
-            if let Some(b) = unstreamed_pf.get_mut(g) {
-                group.unstreamed_pf = take(b);
             }
             if let Some(b) = small_pf.get_mut(g) {
                 group.packet_small_pf = take(b);
@@ -552,7 +541,7 @@ impl RuleSet {
                 v.sort_by_key(|(id, _)| *id);
                 group.app_pf = v;
             }
-            for p in [&group.packet_pf, &group.stream_pf, &group.unstreamed_pf]
+            for p in [&group.packet_pf, &group.stream_pf, &group.packet_small_pf]
                 .into_iter()
                 .flatten()
             {
@@ -563,9 +552,7 @@ impl RuleSet {
                 .iter()
                 .map(|(_, p)| p.memory_usage())
                 .sum::<usize>();
-            memory +=
-                (group.packet_rest.len() + group.stream_rest.len() + group.unstreamed_rest.len())
-                    * 4;
+            memory += (group.packet_rest.len() + group.stream_rest.len()) * 4;
         }
         for (g, list) in iponly.iter().enumerate() {
             if let Some(slot) = self.iponly.get_mut(g) {
@@ -581,11 +568,7 @@ impl RuleSet {
     pub fn prefilters(&self) -> Vec<(String, &Prefilter)> {
         let mut v = Vec::new();
         for (g, name) in self.groups.iter().zip(["tcp", "udp", "icmp", "other"]) {
-            for (kind, pf) in [
-                ("packet", &g.packet_pf),
-                ("stream", &g.stream_pf),
-                ("unstreamed", &g.unstreamed_pf),
-            ] {
+            for (kind, pf) in [("packet", &g.packet_pf), ("stream", &g.stream_pf)] {
                 if let Some(p) = pf {
                     for (part, pp) in p.parts() {
                         v.push((format!("{name}/{kind}/{part}"), pp));

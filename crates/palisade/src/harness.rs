@@ -134,3 +134,47 @@ pub fn flow_engine(data: &[u8]) {
     eng.shutdown(&mut Sink);
     assert_eq!(eng.stream_memory(), 0);
 }
+
+/// Rule text, end to end: the bytes before the first NUL are a rule file
+/// (parsed, compiled and grouped into a rule set), the bytes after it are a
+/// packet payload inspected by every entry point of the engine. Nothing may
+/// panic, whatever the rules say and whatever the payload holds.
+pub fn rules(data: &[u8]) {
+    use palisade_detect::{
+        BuildOptions, DetectThread, FlowDetect, FlowView, PacketView, RuleSet, RuleSource,
+    };
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let (text, payload) = data.split_at(split);
+    let payload = payload.get(1..).unwrap_or(&[]);
+    let source = RuleSource {
+        name: "fuzz".into(),
+        text: String::from_utf8_lossy(text).into_owned(),
+    };
+    let (set, report) = RuleSet::build(&[source], &BuildOptions::default());
+    assert_eq!(report.loaded, set.len());
+    let mut t = DetectThread::new(&set);
+    let mut flow = FlowDetect::default();
+    let a = std::net::IpAddr::from([192, 168, 0, 1]);
+    let b = std::net::IpAddr::from([10, 0, 0, 2]);
+    let mut out = Vec::new();
+    for (proto, to_server) in [(6u8, true), (6, false), (17, true), (1, true)] {
+        let mut p = PacketView::new(a, b, proto, 1024, 80, payload);
+        p.flow = Some(FlowView {
+            to_server,
+            established: true,
+            has_stream: proto == 6,
+            toserver_bytes: payload.len() as u64,
+            toclient_bytes: 0,
+        });
+        set.inspect_packet(&mut t, &p, Some(&mut flow), 1, 1, &mut out);
+        if proto == 6 {
+            set.inspect_stream(
+                &mut t, &p, &mut flow, to_server, payload, false, 1, 1, &mut out,
+            );
+        }
+        set.inspect_naive(&mut t, &p, None, None, None, 1, &mut out);
+    }
+    for alert in &out {
+        assert!(set.signature(alert.sig).is_some());
+    }
+}

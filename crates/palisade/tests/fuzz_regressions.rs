@@ -42,3 +42,11 @@ fn flow_engine_regressions() {
     replay("flow_engine", palisade::harness::flow_engine);
     palisade::harness::flow_engine(&[0xff; 64]);
 }
+
+#[test]
+fn rules_regressions() {
+    replay("rules", palisade::harness::rules);
+    palisade::harness::rules(b"");
+    palisade::harness::rules(b"alert tcp any any -> any any (content:\"a\"; byte_jump:4,0,relative; pcre:\"/a+$/R\"; sid:1;)\0aaaa\xff\xff\xff\xff");
+    palisade::harness::rules(b"alert tcp any any -> any any (content:\"|\"; sid:1;)\nalert ip [[[[[[ any -> any any (sid:2;)\0");
+}
