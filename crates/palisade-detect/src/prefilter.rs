@@ -208,8 +208,11 @@ impl Prefilter {
         if let Some(packed) = &self.packed {
             let mut lowered = std::mem::take(&mut out.lower);
             let text: &[u8] = if self.lower {
-                lowered.clear();
-                lowered.extend(hay.iter().map(u8::to_ascii_lowercase));
+                // Written as a plain element loop so it vectorises.
+                lowered.resize(hay.len(), 0);
+                for (d, s) in lowered.iter_mut().zip(hay) {
+                    *d = s.to_ascii_lowercase();
+                }
                 &lowered
             } else {
                 hay
