@@ -154,7 +154,7 @@ mod tests {
     const SYNACK: u8 = TH_SYN | TH_ACK;
     const ACK: u8 = TH_ACK;
     const RST: u8 = TH_RST;
-    const PSHACK: u8 = TH_PUSH | TH_ACK;
+    const PUSH_ACK: u8 = TH_PUSH | TH_ACK;
     const SYN_ECE_CWR: u8 = TH_SYN | TH_ECE | TH_CWR;
     const FIN_PSH_URG: u8 = TH_FIN | TH_PUSH | TH_URG;
 
@@ -184,7 +184,7 @@ mod tests {
             ("+S", SYN, true),
             ("+S", SYNACK, true),
             ("+S", ACK, false),
-            ("A+", PSHACK, true),
+            ("A+", PUSH_ACK, true),
             ("A+", SYN, false),
             ("0", 0, true),
             ("0", ACK, false),

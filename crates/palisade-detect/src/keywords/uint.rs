@@ -441,3 +441,94 @@ mod tests {
         assert_eq!(UintCmp::parse("1kiB").unwrap().arg1, 1024);
     }
 }
+
+/// The cases of the payload module's former comparator (bsize used it), kept
+/// when the two were merged into this one.
+#[cfg(test)]
+mod payload_forms {
+    use super::*;
+
+    const MAXW: u64 = u16::MAX as u64;
+
+    fn m16(s: &str) -> UintCmp {
+        UintCmp::parse_max(s, u64::from(u16::MAX)).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn equality_and_inequality() {
+        assert!(m16("10").matches(10));
+        assert!(!m16("10").matches(11));
+        assert!(m16("=10").matches(10));
+        assert!(m16(" = 10 ").matches(10));
+        assert!(m16("!10").matches(11));
+        assert!(!m16("!10").matches(10));
+        assert!(m16("!=10").matches(9));
+        assert!(m16("0x10").matches(16));
+    }
+
+    #[test]
+    fn relational() {
+        assert!(m16("<10").matches(9));
+        assert!(!m16("<10").matches(10));
+        assert!(m16("<=10").matches(10));
+        assert!(m16(">10").matches(11));
+        assert!(!m16(">10").matches(10));
+        assert!(m16(">= 10").matches(10));
+        assert!(!m16(">=10").matches(9));
+    }
+
+    #[test]
+    fn ranges_are_exclusive() {
+        let r = m16("6<>15");
+        assert!(!r.matches(6));
+        assert!(r.matches(7));
+        assert!(r.matches(14));
+        assert!(!r.matches(15));
+        let r = m16("1-4");
+        assert!(r.matches(2) && r.matches(3) && !r.matches(1) && !r.matches(4));
+        let r = m16("!1-4");
+        assert!(r.matches(1) && r.matches(4) && r.matches(0) && !r.matches(2));
+        let r = m16("1 - 4");
+        assert!(r.matches(3));
+    }
+
+    #[test]
+    fn bitmask() {
+        let b = UintCmp::parse_max("&0xc0=0x80", 255).unwrap();
+        assert!(b.matches(0x80) && b.matches(0xbf) && !b.matches(0xc0));
+        let b = UintCmp::parse_max("&0xc0!=0", 255).unwrap();
+        assert!(b.matches(0x40) && !b.matches(0x3f));
+        assert!(UintCmp::parse_max("&0x0f=0x10", 255).is_err());
+    }
+
+    #[test]
+    fn units() {
+        let u = UintCmp::parse("2kb").unwrap();
+        assert!(u.matches(2048));
+        let u = UintCmp::parse(">1MiB").unwrap();
+        assert!(u.matches(1_048_577) && !u.matches(1_048_576));
+        assert!(UintCmp::parse_max("1mb", MAXW).is_err()); // overflows u16
+    }
+
+    #[test]
+    fn rejects_bad_forms() {
+        for bad in [
+            "", "abc", "<0", ">65535", "<=65535", ">=0", "5-6", "6-5", "10<>", "1 2", "70000", "=",
+            "!", "0x", "&", "&0x10", "5--6",
+        ] {
+            assert!(
+                UintCmp::parse_max(bad, MAXW).is_err(),
+                "{bad:?} should fail"
+            );
+        }
+    }
+
+    #[test]
+    fn max_matching() {
+        assert_eq!(m16("10").max_matching(), 10);
+        assert_eq!(m16("<10").max_matching(), 9);
+        assert_eq!(m16("<=10").max_matching(), 10);
+        assert_eq!(m16("6<>15").max_matching(), 14);
+        assert_eq!(m16(">10").max_matching(), u64::MAX);
+    }
+}

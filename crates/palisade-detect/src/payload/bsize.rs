@@ -1,5 +1,5 @@
 //! `bsize`: compare the size of the whole sticky buffer, with Suricata's
-//! integer syntax ([`super::UintMatch`], 64-bit, exclusive ranges), e.g.
+//! integer syntax ([`super::UintCmp`], 64-bit, exclusive ranges), e.g.
 //! `bsize:10;`, `bsize:<25;`, `bsize:8<>20;`.
 //!
 //! It needs a sticky buffer (use `dsize` for the packet payload). As in
@@ -8,7 +8,7 @@
 //! for the list.
 
 use super::builder::{PayloadBuilder, Placement};
-use super::{Matcher, PayloadError, UintMatch};
+use super::{Matcher, PayloadError, UintCmp};
 
 const KW: &str = "bsize";
 
@@ -19,7 +19,8 @@ pub(super) fn setup(b: &mut PayloadBuilder, value: &str) -> Result<(), PayloadEr
             "needs a sticky buffer (use dsize for the packet payload)",
         ));
     }
-    let m = UintMatch::<u64>::parse(value).map_err(|e| PayloadError::kw(KW, e.0))?;
+    let m = UintCmp::parse(value)
+        .map_err(|e| PayloadError::kw(KW, format!("invalid integer value: {e}")))?;
     let target = b.target(Placement::Payload);
     b.push(target, Matcher::Bsize(m));
     Ok(())

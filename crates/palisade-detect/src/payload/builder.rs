@@ -691,7 +691,8 @@ fn compile_list(
 
     for m in &matchers {
         if let Matcher::Bsize(b) = m {
-            if let Some(max) = b.max_matching() {
+            let max = b.max_matching();
+            if max != u64::MAX {
                 for c in matchers.iter().filter_map(|m| match m {
                     Matcher::Content(c) if !c.negated => Some(c),
                     _ => None,

@@ -68,7 +68,6 @@ mod pcre;
 mod rawbytes;
 mod startswith;
 mod transform;
-mod uint;
 mod within;
 
 #[cfg(test)]
@@ -76,6 +75,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use crate::keywords::uint::{UintCmp, UintMode};
 pub use base64_decode::Base64Decode;
 pub use builder::PayloadBuilder;
 pub use byte_common::{Endian, NumberFormat};
@@ -88,7 +88,6 @@ pub use inspect::{inspect, InspectScratch, DEFAULT_RECURSION_LIMIT};
 pub use isdataat::IsDataAt;
 pub use pcre::Pcre;
 pub use transform::{apply_transforms, Transform};
-pub use uint::{UintMatch, UintMode, UintType};
 
 /// Why a payload keyword (or the signature's set of them) was rejected. The
 /// message starts with the keyword and says what was wrong, e.g.
@@ -166,7 +165,7 @@ pub enum Matcher {
     /// `byte_math`.
     ByteMath(ByteMath),
     /// `bsize`: the size of the whole buffer.
-    Bsize(UintMatch<u64>),
+    Bsize(UintCmp),
     /// `base64_decode`; a match continues in the `base64_data` list.
     Base64Decode(Base64Decode),
 }

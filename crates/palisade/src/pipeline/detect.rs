@@ -291,8 +291,10 @@ impl DetectObserver<'_, '_> {
             has_stream: true,
             ..v.flow.unwrap_or_default()
         });
-        let shared = Arc::clone(&self.det.shared);
         let det = &mut *self.det;
+        // A borrow, not an Arc clone: a per-packet atomic on a count shared
+        // by every worker would bounce its cache line between cores.
+        let shared = &*det.shared;
         let mut alerts = std::mem::take(&mut det.alerts);
         alerts.clear();
         let fd = det
@@ -324,14 +326,17 @@ impl DetectObserver<'_, '_> {
 
     /// Emits the stream alerts; `engine` gives flow counters for flows still open.
     pub fn flush_pending(&mut self, engine: Option<&FlowEngine>) {
-        let shared = Arc::clone(&self.det.shared);
+        if self.pending.is_empty() {
+            return;
+        }
+        let shared = &*self.det.shared;
         for p in std::mem::take(&mut self.pending) {
             let flow = engine.and_then(|e| {
                 let (fref, _) = self.cur?;
                 (fref.id == p.flow_id).then(|| alert_flow(e, fref))?
             });
             let rec = record(
-                &shared,
+                shared,
                 &mut self.det.per_sig,
                 &p.alert,
                 p.tuple,
@@ -405,7 +410,7 @@ pub fn inspect_packet(
     meta: &PacketMeta,
     flow: Option<(FlowRef, Direction)>,
 ) {
-    let shared = Arc::clone(&det.shared);
+    let shared = &*det.shared;
     let mut alerts = std::mem::take(&mut det.alerts);
     alerts.clear();
     let now = meta.ts.secs();
@@ -432,7 +437,7 @@ pub fn inspect_packet(
     for a in &alerts {
         let af = flow.and_then(|(fref, _)| alert_flow(engine, fref));
         let rec = record(
-            &shared,
+            shared,
             &mut det.per_sig,
             a,
             tuple_of(&view),
