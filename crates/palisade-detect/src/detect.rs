@@ -264,6 +264,12 @@ impl RuleSet {
                 return false;
             }
         }
+        if !sig.tx_ints.is_empty() {
+            let Some(tx) = e.tx else { return false };
+            if !sig.tx_ints.iter().all(|ti| ti.matches(tx)) {
+                return false;
+            }
+        }
         // Lists in rule order with one scratch, so byte_extract variables of
         // one list can be used by a later one.
         t.scratch.reset_vars();

@@ -10,7 +10,7 @@ use crate::signature::{meta_keywords, unsupported_keywords};
 pub struct KeywordInfo {
     /// Name as written in rules.
     pub name: String,
-    /// meta, payload, header, flow, buffer, modifier, unsupported.
+    /// meta, payload, header, flow, buffer, modifier, app, unsupported.
     pub group: &'static str,
     /// What it does.
     pub doc: String,
@@ -46,6 +46,12 @@ pub fn keyword_table() -> Vec<KeywordInfo> {
                 "modifier",
                 &format!("moves the previous content to {}", b.name),
             );
+        }
+    }
+    for f in crate::fields::INT_FIELDS {
+        push(f.name, "app", f.doc);
+        for a in f.aliases {
+            push(a, "app", &format!("alias of {}", f.name));
         }
     }
     for (n, d) in unsupported_keywords() {

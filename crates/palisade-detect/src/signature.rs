@@ -163,6 +163,8 @@ pub struct Signature {
     pub app_layer_protocol: Option<(String, bool)>,
     /// `app-layer-event:` names.
     pub app_layer_events: Vec<String>,
+    /// Transaction integer keywords (`mqtt.type`, `tls.version`, ...).
+    pub tx_ints: Vec<crate::keywords::TxInt>,
     /// The chosen fast pattern: (buffer, bytes).
     pub fast_pattern: Option<(BufferId, Vec<u8>)>,
     /// Inspection kind.
@@ -346,6 +348,7 @@ pub fn compile<'a>(
         noalert: false,
         app_layer_protocol: None,
         app_layer_events: Vec::new(),
+        tx_ints: Vec::new(),
         fast_pattern: None,
         kind: SigKind::Packet,
     };
@@ -542,6 +545,13 @@ pub fn compile<'a>(
                         .move_last_content_to(BufferKey(id.0))
                         .map_err(bad_payload)?;
                     note_buffer(&mut used_buffers, id);
+                } else if let Some(ti) = crate::keywords::TxInt::parse(n, value) {
+                    let ti = ti.map_err(bad)?;
+                    if let Some(spec) = ti.field.spec() {
+                        let classes = app_proto(spec.app_proto).map_or(PROTO_TCP, |(_, c)| c);
+                        bind_app_proto(&mut sig.proto, spec.app_proto, classes, span)?;
+                    }
+                    sig.tx_ints.push(ti);
                 } else if let Some(h) = header::parse(n, value) {
                     sig.header.push(h.map_err(bad)?);
                 } else {
@@ -662,7 +672,7 @@ fn choose_fast_pattern(sig: &Signature) -> Option<(BufferId, Vec<u8>)> {
 
 fn classify(sig: &Signature) -> SigKind {
     let app_buffers = sig.buffers.iter().any(|b| *b != BufferId::PAYLOAD);
-    if app_buffers || !sig.app_layer_events.is_empty() {
+    if app_buffers || !sig.app_layer_events.is_empty() || !sig.tx_ints.is_empty() {
         return SigKind::App;
     }
     let payload = sig.buffers.contains(&BufferId::PAYLOAD);

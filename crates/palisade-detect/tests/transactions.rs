@@ -36,7 +36,7 @@ impl FixtureTx {
 }
 
 impl Transaction for FixtureTx {
-    fn app_proto(&self) -> &str {
+    fn app_proto(&self) -> &'static str {
         self.proto
     }
     fn buffer(&self, id: BufferId, f: &mut dyn FnMut(&[u8])) {
