@@ -34,6 +34,9 @@ pub mod util;
 pub use buffers::BufferId;
 pub use fields::IntFieldId;
 pub use identify::AppFlow;
-pub use parser::{AppTx, Dir, Input, ParseError, Parser, Sink, TxUpdate};
+pub use parser::{
+    AppTx, Credential, DigestParams, Dir, Input, LoginOutcome, ParseError, Parser, Secret, Sink,
+    TxUpdate,
+};
 pub use registry::{Probe, ProbeInput, ProtoSpec, Transport, PROTOCOLS};
 pub use tx::Transaction;

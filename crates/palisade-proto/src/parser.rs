@@ -76,6 +76,74 @@ pub trait AppTx: Transaction {
     /// Never writes a password or other secret taken from the traffic: a
     /// flag that one was sent and its length at most.
     fn log(&self, out: &mut Map<String, Value>);
+    /// The login attempt this transaction carries, if any (Telnet, FTP,
+    /// HTTP/RTSP Authorization, MQTT CONNECT, SNMP community). Handed in
+    /// memory to the credential detectors, which test it against the
+    /// default-credential database; it is never logged or stored.
+    fn credential(&self) -> Option<Credential<'_>> {
+        None
+    }
+}
+
+/// Whether a login worked, as far as the protocol shows it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// No answer seen (yet).
+    Unknown,
+    /// Accepted (Telnet shell prompt, FTP 230, HTTP 2xx, MQTT CONNACK 0,
+    /// an SNMP response).
+    Success,
+    /// Rejected (Login incorrect, FTP 530, HTTP 401, CONNACK refused).
+    Failure,
+}
+
+/// A login attempt seen in traffic. Borrowed from the transaction: the
+/// secret exists only for the duration of the call that receives it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Credential<'a> {
+    /// Service (`telnet`, `ftp`, `http`, `rtsp`, `mqtt`, `snmp`).
+    pub service: &'static str,
+    /// User name as sent (empty when the protocol has none, as SNMP).
+    pub username: &'a [u8],
+    /// What proves knowledge of the password.
+    pub secret: Secret<'a>,
+    /// Outcome.
+    pub outcome: LoginOutcome,
+}
+
+/// The secret part of a login.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Secret<'a> {
+    /// The password (or SNMP community) in clear.
+    Plain(&'a [u8]),
+    /// HTTP/RTSP Digest (RFC 7616/2617): everything needed to test a
+    /// candidate password against `response`.
+    Digest(DigestParams<'a>),
+    /// A user name only (the password was not seen).
+    None,
+}
+
+/// Parameters of a Digest Authorization header, plus the request method.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct DigestParams<'a> {
+    /// Request method (`GET`, `DESCRIBE`).
+    pub method: &'a [u8],
+    /// `realm`.
+    pub realm: &'a [u8],
+    /// `nonce`.
+    pub nonce: &'a [u8],
+    /// `uri`.
+    pub uri: &'a [u8],
+    /// `qop` (empty when absent).
+    pub qop: &'a [u8],
+    /// `nc`.
+    pub nc: &'a [u8],
+    /// `cnonce`.
+    pub cnonce: &'a [u8],
+    /// `algorithm` (empty means MD5).
+    pub algorithm: &'a [u8],
+    /// `response` (hex).
+    pub response: &'a [u8],
 }
 
 /// The consumer of a parser's transactions and events.
