@@ -296,6 +296,26 @@ pub struct AlertFlow {
     pub dest_port: Option<u16>,
 }
 
+/// A completed app-layer transaction (`http`, `dns`, `mqtt`, ...): the
+/// envelope plus the protocol's own object, built by its logger.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppRecord {
+    /// Time of the packet that completed the transaction.
+    pub timestamp: Timestamp,
+    /// Flow id.
+    pub flow_id: u64,
+    /// Packet number of that packet.
+    pub pcap_cnt: Option<u64>,
+    /// Client → server tuple.
+    pub tuple: Tuple,
+    /// EVE `event_type` (also the key of `body`).
+    pub event_type: &'static str,
+    /// Transaction id within the flow.
+    pub tx_id: u64,
+    /// The protocol's object.
+    pub body: serde_json::Value,
+}
+
 /// One event on palisade's event stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -305,6 +325,8 @@ pub enum Event {
     Flow(Box<FlowRecord>),
     /// An anomaly record.
     Anomaly(Box<AnomalyRecord>),
+    /// An app-layer transaction record.
+    App(Box<AppRecord>),
     /// The final (or periodic) statistics record: its `stats` object.
     Stats {
         /// When (packet time of the last packet).
@@ -315,7 +337,10 @@ pub enum Event {
 }
 
 /// Every EVE event type palisade can write (for `--eve-types` validation).
-pub const EVENT_TYPES: &[&str] = &["alert", "flow", "anomaly", "stats"];
+pub const EVENT_TYPES: &[&str] = &[
+    "alert", "flow", "anomaly", "stats", "http", "dns", "tls", "ssh", "telnet", "ftp", "mqtt",
+    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp",
+];
 
 impl Event {
     /// The EVE `event_type`.
@@ -324,6 +349,7 @@ impl Event {
             Event::Alert(_) => "alert",
             Event::Flow(_) => "flow",
             Event::Anomaly(_) => "anomaly",
+            Event::App(a) => a.event_type,
             Event::Stats { .. } => "stats",
         }
     }
@@ -452,11 +478,37 @@ impl Serialize for Event {
                             m.serialize_entry("app_proto", p)?;
                         }
                         m.serialize_entry("type", &self.0.kind)?;
-                        m.serialize_entry("event", self.0.event)?;
+                        // App-layer events are named `proto.event` inside
+                        // palisade; Suricata writes the bare event name
+                        // with the protocol beside it.
+                        let ev = match (self.0.kind, self.0.app_proto) {
+                            (AnomalyType::Applayer, Some(p)) => self
+                                .0
+                                .event
+                                .strip_prefix(p)
+                                .and_then(|r| r.strip_prefix('.'))
+                                .unwrap_or(self.0.event),
+                            _ => self.0.event,
+                        };
+                        m.serialize_entry("event", ev)?;
+                        if self.0.kind == AnomalyType::Applayer {
+                            m.serialize_entry("layer", "proto_parser")?;
+                        }
                         m.end()
                     }
                 }
                 m.serialize_entry("anomaly", &Body(a))?;
+            }
+            Event::App(a) => {
+                m.serialize_entry("timestamp", &a.timestamp)?;
+                m.serialize_entry("flow_id", &a.flow_id)?;
+                if let Some(c) = a.pcap_cnt {
+                    m.serialize_entry("pcap_cnt", &c)?;
+                }
+                m.serialize_entry("event_type", a.event_type)?;
+                tuple_entries(&mut m, &a.tuple)?;
+                m.serialize_entry("tx_id", &a.tx_id)?;
+                m.serialize_entry(a.event_type, &a.body)?;
             }
             Event::Stats { timestamp, stats } => {
                 m.serialize_entry("timestamp", timestamp)?;

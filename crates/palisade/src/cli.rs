@@ -89,7 +89,9 @@ pub struct ScanArgs {
     /// EVE JSON file [default: DIR/eve.json].
     #[arg(long, value_name = "FILE")]
     pub eve: Option<PathBuf>,
-    /// EVE event types to write, comma separated (default: all): alert, flow, anomaly, stats.
+    /// EVE event types to write, comma separated (default: all): alert, flow, anomaly, stats,
+    /// and the app-layer types http, dns, tls, ssh, telnet, ftp, mqtt, rtsp, coap, snmp, ssdp,
+    /// dhcp, tftp.
     #[arg(long, value_delimiter = ',', value_name = "TYPES")]
     pub eve_types: Vec<String>,
     /// Worker threads [default: one per core].

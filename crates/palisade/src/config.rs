@@ -34,6 +34,30 @@ pub struct Config {
     pub vars: BTreeMap<String, VarValue>,
     /// Rule loading.
     pub rules: RulesSection,
+    /// App-layer protocol identification and parsers.
+    pub app_layer: AppLayerSection,
+}
+
+/// `[app_layer]`
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppLayerSection {
+    /// Identify protocols and parse them (HTTP, DNS, TLS, SSH, Telnet, FTP,
+    /// MQTT, RTSP, CoAP, SNMP, SSDP, DHCP, TFTP): app records in EVE,
+    /// sticky buffers for rules, `app_proto` on flows and alerts. Off, only
+    /// packet and stream rules run.
+    pub enabled: bool,
+    /// Add `request_headers` / `response_headers` to EVE `http` records.
+    pub http_log_headers: bool,
+}
+
+impl Default for AppLayerSection {
+    fn default() -> Self {
+        AppLayerSection {
+            enabled: true,
+            http_log_headers: false,
+        }
+    }
 }
 
 /// A variable's value: a string, or a bare port number from `--set`.
@@ -181,6 +205,7 @@ impl Default for Config {
             runtime: RuntimeSection::default(),
             vars: default_vars(),
             rules: RulesSection::default(),
+            app_layer: AppLayerSection::default(),
         }
     }
 }

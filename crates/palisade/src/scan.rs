@@ -156,6 +156,19 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::Loa
         e.defrag.ipv4_fragments + e.defrag.ipv6_fragments
     );
     println!("  anomalies     {}", r.anomalies);
+    if let Some(a) = &r.app {
+        let mut parts: Vec<String> = a
+            .flows
+            .iter()
+            .map(|(p, n)| format!("{p} {n}/{}", a.txs.get(p).copied().unwrap_or(0)))
+            .collect();
+        parts.push(format!("unknown {}", a.unknown_flows));
+        println!(
+            "  app-layer     {} records; flows/transactions: {}",
+            r.app_records,
+            parts.join(", ")
+        );
+    }
     println!(
         "  rules         {} loaded, {} failed (see warnings)",
         load.loaded,

@@ -2,13 +2,18 @@
 //! frame, feeds packets and reassembled stream data to the rule set, keeps
 //! per-flow detection state, and turns matches into EVE alert records.
 
+use crate::pipeline::app::{AppStats, WorkerApp};
 use crate::pipeline::output::EventBatcher;
 use palisade_detect::{
     Alert, DetectThread, FlowDetect, FlowView, IcmpView, PacketView, RuleSet, TcpView,
 };
-use palisade_event::{AlertFlow, AlertRecord, AlertSignature, AnomalyRecord, FlowRecord, Tuple};
+use palisade_event::{
+    AlertFlow, AlertRecord, AlertSignature, AnomalyRecord, AnomalyType, AppRecord, FlowRecord,
+    Tuple,
+};
 use palisade_flow::tcp::Direction;
 use palisade_flow::{FlowEngine, FlowObserver, FlowRef, PacketMeta};
+use palisade_proto::{AppTx, Dir, Input, Sink, Transport, TxUpdate};
 use palisade_wire::{Frame, L4};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -217,30 +222,35 @@ pub fn flow_view(engine: &FlowEngine, fref: FlowRef, dir: Direction) -> Option<F
     })
 }
 
-/// An alert raised while the flow engine was busy (stream data), emitted
-/// once the engine can be asked for the flow's counters.
+/// An alert raised while the flow engine was busy (stream data, app-layer
+/// transactions), emitted once the engine can be asked for the flow's
+/// counters.
 pub struct PendingAlert {
     alert: Alert,
     tuple: Tuple,
     to_server: bool,
     flow_id: u64,
     payload: Option<String>,
+    app_proto: Option<&'static str>,
 }
 
-/// Observer used while a worker processes one frame with rules loaded:
-/// passes records through and inspects stream data as it is released.
+/// Observer used while a worker processes one frame with rules or the
+/// app-layer on: passes records through, feeds stream data and datagrams to
+/// the app-layer parsers, and inspects stream data and transactions.
 pub struct DetectObserver<'a, 'p> {
     /// Event outbox.
     pub out: &'a mut EventBatcher,
-    /// Detection state.
-    pub det: &'a mut WorkerDetect,
+    /// Detection state, when rules are loaded.
+    pub det: Option<&'a mut WorkerDetect>,
+    /// App-layer state, when the parsers are on.
+    pub app: Option<&'a mut WorkerApp>,
     /// The frame's view.
     pub view: PacketView<'p>,
     /// Packet facts.
     pub meta: PacketMeta,
     /// The packet's flow and direction, once the engine reported them.
     pub cur: Option<(FlowRef, Direction)>,
-    /// Stream alerts waiting for flow counters.
+    /// Stream and transaction alerts waiting for flow counters.
     pub pending: Vec<PendingAlert>,
     /// A flow being ended by the engine: its client → server tuple.
     pub ending: Option<(FlowRef, Tuple)>,
@@ -248,11 +258,17 @@ pub struct DetectObserver<'a, 'p> {
 
 impl<'a> DetectObserver<'a, 'static> {
     /// An observer for work without a packet (expiry, shutdown).
-    pub fn idle(out: &'a mut EventBatcher, det: &'a mut WorkerDetect, meta: PacketMeta) -> Self {
+    pub fn idle(
+        out: &'a mut EventBatcher,
+        det: Option<&'a mut WorkerDetect>,
+        app: Option<&'a mut WorkerApp>,
+        meta: PacketMeta,
+    ) -> Self {
         let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         DetectObserver {
             out,
             det,
+            app,
             view: PacketView::new(any, any, 0, 0, 0, &[]),
             meta,
             cur: None,
@@ -262,10 +278,131 @@ impl<'a> DetectObserver<'a, 'static> {
     }
 }
 
-impl DetectObserver<'_, '_> {
-    fn stream(&mut self, fref: FlowRef, dir: Direction, data: &[u8], gap: bool) {
-        // Orient the view as the data's sender.
-        let (mut v, pdir) = match self.ending {
+/// Hands a parser's transactions to the rules and the EVE log.
+struct TxSink<'s, 'p> {
+    out: &'s mut EventBatcher,
+    det: Option<&'s mut WorkerDetect>,
+    pending: &'s mut Vec<PendingAlert>,
+    stats: &'s mut AppStats,
+    /// The flow's tuple oriented client → server (payload empty).
+    client: PacketView<'p>,
+    flow_id: u64,
+    meta: PacketMeta,
+    tcp: bool,
+    app_proto: Option<&'static str>,
+}
+
+/// The client → server view turned to carry data travelling `dir`.
+fn oriented(client: PacketView<'_>, dir: Dir, tcp: bool) -> PacketView<'_> {
+    let mut v = client;
+    if dir == Dir::ToClient {
+        std::mem::swap(&mut v.src, &mut v.dst);
+        std::mem::swap(&mut v.sport, &mut v.dport);
+    }
+    v.payload = &[];
+    v.flow = Some(FlowView {
+        to_server: dir == Dir::ToServer,
+        established: true,
+        has_stream: tcp,
+        ..v.flow.unwrap_or_default()
+    });
+    v
+}
+
+impl TxSink<'_, '_> {
+    fn anomaly(&mut self, dir: Dir, event: &'static str, app_proto: Option<&'static str>) {
+        self.stats.events += 1;
+        let tuple = tuple_of(&oriented(self.client, dir, self.tcp));
+        self.out.anomaly(AnomalyRecord {
+            timestamp: self.meta.ts,
+            pcap_cnt: (self.meta.pcap_cnt > 0).then_some(self.meta.pcap_cnt),
+            flow_id: Some(self.flow_id),
+            tuple: Some(tuple),
+            kind: AnomalyType::Applayer,
+            event,
+            app_proto,
+        });
+    }
+}
+
+impl Sink for TxSink<'_, '_> {
+    fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
+        let proto = tx.app_proto();
+        if let Some(det) = self.det.as_deref_mut() {
+            let v = oriented(self.client, update.dir, self.tcp);
+            let shared = &*det.shared;
+            let mut alerts = std::mem::take(&mut det.alerts);
+            alerts.clear();
+            let fd = det
+                .flows
+                .entry(self.flow_id)
+                .or_insert_with(|| det.pool.pop().unwrap_or_default());
+            fd.app_proto = Some(proto);
+            shared.rules.inspect_tx(
+                &mut det.thread,
+                &v,
+                fd,
+                tx,
+                self.flow_id,
+                self.meta.ts.secs(),
+                &mut alerts,
+            );
+            for a in &alerts {
+                self.pending.push(PendingAlert {
+                    alert: *a,
+                    tuple: tuple_of(&v),
+                    to_server: update.dir == Dir::ToServer,
+                    flow_id: self.flow_id,
+                    payload: None,
+                    app_proto: Some(proto),
+                });
+            }
+            det.alerts = alerts;
+        }
+        if !update.complete {
+            return;
+        }
+        *self.stats.txs.entry(proto).or_default() += 1;
+        for &ev in tx.events() {
+            self.anomaly(update.dir, ev, Some(proto));
+        }
+        let et = tx.event_type();
+        if self.out.wants_app(et) {
+            let mut body = serde_json::Map::new();
+            tx.log(&mut body);
+            let rec = AppRecord {
+                timestamp: self.meta.ts,
+                flow_id: self.flow_id,
+                pcap_cnt: (self.meta.pcap_cnt > 0).then_some(self.meta.pcap_cnt),
+                tuple: tuple_of(&self.client),
+                event_type: et,
+                tx_id: tx.id(),
+                body: serde_json::Value::Object(body),
+            };
+            self.out.app(rec);
+        }
+    }
+
+    fn event(&mut self, dir: Dir, name: &'static str) {
+        let p = self.app_proto;
+        self.anomaly(dir, name, p);
+    }
+}
+
+fn pdir(d: Direction) -> Dir {
+    if d == Direction::ToServer {
+        Dir::ToServer
+    } else {
+        Dir::ToClient
+    }
+}
+
+impl<'p> DetectObserver<'_, 'p> {
+    /// The view of data travelling `dir` on flow `fref`, oriented as its
+    /// sender: from the packet being processed, or from the record of a
+    /// flow being ended (whose last data is flushed without a packet).
+    fn sender_view(&self, fref: FlowRef, dir: Direction) -> PacketView<'p> {
+        let (mut v, vdir) = match self.ending {
             Some((f, t)) if f.id == fref.id => (
                 PacketView::new(
                     t.src_ip,
@@ -273,16 +410,113 @@ impl DetectObserver<'_, '_> {
                     t.proto,
                     t.src_port.unwrap_or(0),
                     t.dest_port.unwrap_or(0),
-                    data,
+                    &[],
                 ),
                 Direction::ToServer,
             ),
             _ => (self.view, self.cur.map_or(dir, |(_, d)| d)),
         };
-        if pdir != dir {
+        if vdir != dir {
             std::mem::swap(&mut v.src, &mut v.dst);
             std::mem::swap(&mut v.sport, &mut v.dport);
         }
+        v
+    }
+
+    /// The flow's client → server view.
+    fn client_view(&self, fref: FlowRef, dir: Direction) -> PacketView<'p> {
+        let mut v = self.sender_view(fref, dir);
+        if dir == Direction::ToClient {
+            std::mem::swap(&mut v.src, &mut v.dst);
+            std::mem::swap(&mut v.sport, &mut v.dport);
+        }
+        v
+    }
+
+    /// Feeds the flow's app-layer state (data, a gap, or the end); returns
+    /// its protocol once identified.
+    fn app_feed(
+        &mut self,
+        fref: FlowRef,
+        dir: Direction,
+        what: AppInput<'_>,
+        transport: Transport,
+    ) -> Option<&'static str> {
+        let client = self.client_view(fref, dir);
+        let app = self.app.as_deref_mut()?;
+        let (flow, stats) = app.flow_and_stats(fref.id, transport, client.dport);
+        if !flow.wants_data() && !matches!(what, AppInput::End) {
+            return flow.app_proto();
+        }
+        let mut sink = TxSink {
+            out: &mut *self.out,
+            det: self.det.as_deref_mut(),
+            pending: &mut self.pending,
+            stats,
+            client,
+            flow_id: fref.id,
+            meta: self.meta,
+            tcp: transport == Transport::Tcp,
+            app_proto: flow.app_proto(),
+        };
+        match what {
+            AppInput::Data(data) => flow.data(
+                Input {
+                    dir: pdir(dir),
+                    data,
+                    ts: self.meta.ts,
+                },
+                &mut sink,
+            ),
+            AppInput::Gap(len) => flow.gap(pdir(dir), len, &mut sink),
+            AppInput::End => flow.finish(&mut sink),
+        }
+        let proto = flow.app_proto();
+        if let (Some(p), Some(det)) = (proto, self.det.as_deref_mut()) {
+            if let Some(fd) = det.flows.get_mut(&fref.id) {
+                fd.app_proto = Some(p);
+            } else {
+                let mut fd = det.pool.pop().unwrap_or_default();
+                fd.app_proto = Some(p);
+                det.flows.insert(fref.id, fd);
+            }
+        }
+        proto
+    }
+
+    fn stream(&mut self, fref: FlowRef, dir: Direction, data: &[u8], gap: bool) {
+        // The parsers first, so a rule bound to the protocol sees it known
+        // on the data that identified it.
+        let what = if gap {
+            AppInput::Gap(0)
+        } else {
+            AppInput::Data(data)
+        };
+        let app_proto = self.app_feed(fref, dir, what, Transport::Tcp);
+        let Some(det) = self.det.as_deref_mut() else {
+            return;
+        };
+        let mut v = {
+            let (mut v, pdir) = match self.ending {
+                Some((f, t)) if f.id == fref.id => (
+                    PacketView::new(
+                        t.src_ip,
+                        t.dest_ip,
+                        t.proto,
+                        t.src_port.unwrap_or(0),
+                        t.dest_port.unwrap_or(0),
+                        data,
+                    ),
+                    Direction::ToServer,
+                ),
+                _ => (self.view, self.cur.map_or(dir, |(_, d)| d)),
+            };
+            if pdir != dir {
+                std::mem::swap(&mut v.src, &mut v.dst);
+                std::mem::swap(&mut v.sport, &mut v.dport);
+            }
+            v
+        };
         v.payload = data;
         let to_server = dir == Direction::ToServer;
         v.flow = Some(FlowView {
@@ -291,7 +525,6 @@ impl DetectObserver<'_, '_> {
             has_stream: true,
             ..v.flow.unwrap_or_default()
         });
-        let det = &mut *self.det;
         // A borrow, not an Arc clone: a per-packet atomic on a count shared
         // by every worker would bounce its cache line between cores.
         let shared = &*det.shared;
@@ -319,17 +552,23 @@ impl DetectObserver<'_, '_> {
                 to_server,
                 flow_id: fref.id,
                 payload: shared.payload.then(|| b64(data)),
+                app_proto,
             });
         }
         det.alerts = alerts;
     }
 
-    /// Emits the stream alerts; `engine` gives flow counters for flows still open.
+    /// Emits the stream and transaction alerts; `engine` gives flow
+    /// counters for flows still open.
     pub fn flush_pending(&mut self, engine: Option<&FlowEngine>) {
         if self.pending.is_empty() {
             return;
         }
-        let shared = &*self.det.shared;
+        let Some(det) = self.det.as_deref_mut() else {
+            self.pending.clear();
+            return;
+        };
+        let shared = &*det.shared;
         for p in std::mem::take(&mut self.pending) {
             let flow = engine.and_then(|e| {
                 let (fref, _) = self.cur?;
@@ -337,7 +576,7 @@ impl DetectObserver<'_, '_> {
             });
             let rec = record(
                 shared,
-                &mut self.det.per_sig,
+                &mut det.per_sig,
                 &p.alert,
                 p.tuple,
                 &self.meta,
@@ -345,12 +584,20 @@ impl DetectObserver<'_, '_> {
                 Some(p.to_server),
                 flow,
                 p.payload,
+                p.app_proto,
             );
             if let Some(r) = rec {
                 self.out.alert(r);
             }
         }
     }
+}
+
+/// What the app-layer state of a flow is given.
+enum AppInput<'d> {
+    Data(&'d [u8]),
+    Gap(u64),
+    End,
 }
 
 impl FlowObserver for DetectObserver<'_, '_> {
@@ -360,20 +607,57 @@ impl FlowObserver for DetectObserver<'_, '_> {
     fn stream_data(&mut self, flow: FlowRef, dir: Direction, data: &[u8]) {
         self.stream(flow, dir, data, false);
     }
-    fn stream_gap(&mut self, flow: FlowRef, dir: Direction, _len: u64) {
+    fn stream_gap(&mut self, flow: FlowRef, dir: Direction, len: u64) {
+        if self.det.is_none() {
+            self.app_feed(flow, dir, AppInput::Gap(len), Transport::Tcp);
+            return;
+        }
         self.stream(flow, dir, &[], true);
+    }
+    fn udp_payload(&mut self, flow: FlowRef, dir: Direction, data: &[u8]) {
+        self.app_feed(flow, dir, AppInput::Data(data), Transport::Udp);
     }
     fn flow_ending(&mut self, flow: FlowRef, record: &FlowRecord) {
         self.ending = Some((flow, record.tuple));
     }
     fn flow_end(&mut self, mut record: FlowRecord) {
+        // The parsers report what they still hold (requests without a
+        // response, ...) before the flow record.
+        if let Some(app) = self.app.as_deref() {
+            if app.has_flow(record.flow_id) {
+                let fref = FlowRef {
+                    id: record.flow_id,
+                    slot: u32::MAX,
+                };
+                self.ending = Some((fref, record.tuple));
+                let transport = if record.tuple.proto == 6 {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                };
+                self.app_feed(fref, Direction::ToServer, AppInput::End, transport);
+                if let Some(app) = self.app.as_deref_mut() {
+                    if let Some(f) = app.remove(record.flow_id) {
+                        match f.app_proto() {
+                            Some(p) => {
+                                *app.stats.flows.entry(p).or_default() += 1;
+                                record.app_proto = Some(p);
+                            }
+                            None => app.stats.unknown_flows += 1,
+                        }
+                    }
+                }
+            }
+        }
         self.ending = None;
-        // Stream alerts of the ending flow go out before its flow record.
+        // Alerts of the ending flow go out before its flow record.
         if self.pending.iter().any(|p| p.flow_id == record.flow_id) {
             self.flush_pending(None);
         }
-        if self.det.end_flow(record.flow_id) {
-            record.flow.alerted = true;
+        if let Some(det) = self.det.as_deref_mut() {
+            if det.end_flow(record.flow_id) {
+                record.flow.alerted = true;
+            }
         }
         self.out.flow_end(record);
     }
@@ -414,6 +698,7 @@ pub fn inspect_packet(
     let mut alerts = std::mem::take(&mut det.alerts);
     alerts.clear();
     let now = meta.ts.secs();
+    let mut app_proto = None;
     match flow {
         Some((fref, dir)) => {
             view.flow = flow_view(engine, fref, dir);
@@ -421,6 +706,7 @@ pub fn inspect_packet(
                 .flows
                 .entry(fref.id)
                 .or_insert_with(|| det.pool.pop().unwrap_or_default());
+            app_proto = fd.app_proto;
             shared.rules.inspect_packet(
                 &mut det.thread,
                 &view,
@@ -446,6 +732,7 @@ pub fn inspect_packet(
             flow.map(|(_, d)| d == Direction::ToServer),
             af,
             shared.payload.then(|| b64(view.payload)),
+            app_proto,
         );
         if let Some(r) = rec {
             out.alert(r);
@@ -465,6 +752,7 @@ fn record(
     to_server: Option<bool>,
     flow: Option<AlertFlow>,
     payload: Option<String>,
+    app_proto: Option<&'static str>,
 ) -> Option<AlertRecord> {
     let sig = shared.alert_sigs.get(a.sig as usize)?;
     *per_sig.entry(a.sig).or_default() += 1;
@@ -473,7 +761,7 @@ fn record(
         flow_id,
         pcap_cnt: Some(meta.pcap_cnt),
         tuple,
-        app_proto: None,
+        app_proto,
         direction: to_server.map(|t| if t { "to_server" } else { "to_client" }),
         tx_id: a.tx_id,
         signature: Arc::clone(sig),

@@ -8,6 +8,7 @@
 //! owning the inner flow), and N workers decode again and track their own
 //! flows without sharing anything. Events go to one EVE writer thread.
 
+pub mod app;
 pub mod detect;
 pub mod output;
 pub mod worker;
@@ -83,6 +84,10 @@ pub struct ScanReport {
     pub alerts_by_signature: Vec<(u32, u32, String, u64)>,
     /// Detection counters summed over workers.
     pub detect: Option<palisade_detect::DetectStats>,
+    /// App-layer counters summed over workers (when the parsers were on).
+    pub app: Option<app::AppStats>,
+    /// App-layer records produced.
+    pub app_records: u64,
 }
 
 /// Auto checksum mode: validate the first packets; if more than 10% of the
@@ -222,6 +227,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         if let Some(d) = &opts.detect {
             w.set_detect(d.clone());
         }
+        if opts.config.app_layer.enabled {
+            w.set_app_layer();
+        }
         while let Some(p) = inputs.next_packet() {
             packets += 1;
             bytes += p.data.len() as u64;
@@ -269,6 +277,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         if let Some(d) = &opts.detect {
             w0.set_detect(d.clone());
         }
+        if opts.config.app_layer.enabled {
+            w0.set_app_layer();
+        }
         let mut w0_validates = None;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
@@ -295,6 +306,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             );
             if let Some(d) = &opts.detect {
                 w.set_detect(d.clone());
+            }
+            if opts.config.app_layer.enabled {
+                w.set_app_layer();
             }
             let recycle = recycle_tx.clone();
             handles.push(
@@ -430,7 +444,13 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     let mut alerts = 0;
     let mut per_sig: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
     let mut detect_stats: Option<palisade_detect::DetectStats> = None;
+    let mut app_stats: Option<app::AppStats> = None;
+    let mut app_records = 0;
     for r in &results {
+        app_records += r.app_records;
+        if let Some(a) = &r.app {
+            app_stats.get_or_insert_with(Default::default).merge(a);
+        }
         merge_engine(&mut engine, &r.engine);
         flows += r.flows;
         anomalies += r.anomalies;
@@ -458,8 +478,11 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         None => Vec::new(),
     };
     alerts_by_signature.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
-    let report_stats =
+    let mut report_stats =
         crate::stats::stats_json(&decoder_stats, &engine, packets, bytes, &input_errors);
+    if let (Some(a), Some(m)) = (&app_stats, report_stats.as_object_mut()) {
+        m.insert("app_layer".into(), a.to_json());
+    }
     if filter.stats {
         let _ = ev_tx.send(vec![Event::Stats {
             timestamp: last_ts,
@@ -489,6 +512,8 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         alerts,
         alerts_by_signature,
         detect: detect_stats,
+        app: app_stats,
+        app_records,
     })
 }
 

@@ -22,6 +22,9 @@ pub struct TypeFilter {
     pub anomaly: bool,
     /// stats record
     pub stats: bool,
+    /// App-layer record types, one bit per position in
+    /// [`palisade_event::EVENT_TYPES`].
+    pub app: u64,
 }
 
 impl TypeFilter {
@@ -33,15 +36,31 @@ impl TypeFilter {
                 flow: true,
                 anomaly: true,
                 stats: true,
+                app: u64::MAX,
             };
         }
         let has = |n: &str| names.iter().any(|x| x == n);
+        let mut app = 0u64;
+        for (i, t) in palisade_event::EVENT_TYPES.iter().enumerate() {
+            if has(t) {
+                app |= 1 << i;
+            }
+        }
         TypeFilter {
             alert: has("alert"),
             flow: has("flow"),
             anomaly: has("anomaly"),
             stats: has("stats"),
+            app,
         }
+    }
+
+    /// Whether records of app-layer event type `t` are written.
+    pub fn wants_app(&self, t: &str) -> bool {
+        palisade_event::EVENT_TYPES
+            .iter()
+            .position(|x| *x == t)
+            .is_some_and(|i| self.app & (1 << i) != 0)
     }
 
     fn wants(&self, ev: &Event) -> bool {
@@ -50,6 +69,7 @@ impl TypeFilter {
             Event::Flow(_) => self.flow,
             Event::Anomaly(_) => self.anomaly,
             Event::Stats { .. } => self.stats,
+            Event::App(a) => self.wants_app(a.event_type),
         }
     }
 }
@@ -65,6 +85,8 @@ pub struct EventBatcher {
     pub anomalies: u64,
     /// Alert records seen.
     pub alerts: u64,
+    /// App-layer records seen.
+    pub app_records: u64,
 }
 
 impl EventBatcher {
@@ -77,7 +99,20 @@ impl EventBatcher {
             flows: 0,
             anomalies: 0,
             alerts: 0,
+            app_records: 0,
         }
+    }
+
+    /// Whether app records of type `t` would be written (so the logger
+    /// can skip building them).
+    pub fn wants_app(&self, t: &str) -> bool {
+        self.filter.wants_app(t)
+    }
+
+    /// Queues an app-layer transaction record.
+    pub fn app(&mut self, rec: palisade_event::AppRecord) {
+        self.app_records += 1;
+        self.push(Event::App(Box::new(rec)));
     }
 
     /// Queues an alert record.

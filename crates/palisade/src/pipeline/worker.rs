@@ -1,6 +1,7 @@
 //! A worker: decodes its packets, tracks their flows, and hands the events
 //! to the output thread in batches.
 
+use crate::pipeline::app::WorkerApp;
 use crate::pipeline::detect::{
     frame_view, inspect_packet, DetectObserver, DetectShared, WorkerDetect,
 };
@@ -49,6 +50,10 @@ pub struct WorkerResult {
     pub per_sig: HashMap<u32, u64>,
     /// Detection counters (when rules were loaded).
     pub detect: Option<palisade_detect::DetectStats>,
+    /// App-layer counters (when the parsers were on).
+    pub app: Option<crate::pipeline::app::AppStats>,
+    /// App-layer records produced.
+    pub app_records: u64,
 }
 
 /// Which worker owns a frame: 64 buckets of the symmetric address-pair
@@ -103,6 +108,7 @@ pub struct Worker {
     defrag_buf: Vec<u8>,
     checksum_anomalies: bool,
     detect: Option<WorkerDetect>,
+    app: Option<WorkerApp>,
 }
 
 /// Events counted in stats but not written as records unless asked for:
@@ -139,7 +145,13 @@ impl Worker {
             defrag_buf: Vec::new(),
             checksum_anomalies,
             detect: None,
+            app: None,
         }
+    }
+
+    /// Turns the app-layer parsers on.
+    pub fn set_app_layer(&mut self) {
+        self.app = Some(WorkerApp::new());
     }
 
     /// Loads rules into this worker.
@@ -149,14 +161,15 @@ impl Worker {
 
     /// Tracks a frame's flow and, with rules loaded, inspects it.
     fn track(&mut self, meta: &PacketMeta, frame: &Frame<'_>) {
-        let Some(det) = self.detect.as_mut() else {
+        if self.detect.is_none() && self.app.is_none() {
             self.engine.process(meta, frame, &mut self.out);
             return;
-        };
+        }
         let view = frame_view(frame);
         let mut obs = DetectObserver {
             out: &mut self.out,
-            det,
+            det: self.detect.as_mut(),
+            app: self.app.as_mut(),
             view,
             meta: *meta,
             cur: None,
@@ -166,7 +179,9 @@ impl Worker {
         let r = self.engine.process(meta, frame, &mut obs);
         obs.cur = r;
         obs.flush_pending(Some(&self.engine));
-        inspect_packet(&mut self.out, det, &self.engine, view, meta, r);
+        if let Some(det) = self.detect.as_mut() {
+            inspect_packet(&mut self.out, det, &self.engine, view, meta, r);
+        }
     }
 
     /// Turns checksum validation on or off.
@@ -177,18 +192,18 @@ impl Worker {
     /// Advances packet time without a packet (idle workers still expire
     /// flows).
     pub fn advance(&mut self, now: Timestamp) {
-        match self.detect.as_mut() {
-            None => self.engine.advance(now, &mut self.out),
-            Some(det) => {
-                let meta = PacketMeta {
-                    ts: now,
-                    pcap_cnt: 0,
-                };
-                let mut obs = DetectObserver::idle(&mut self.out, det, meta);
-                self.engine.advance(now, &mut obs);
-                obs.flush_pending(None);
-            }
+        if self.detect.is_none() && self.app.is_none() {
+            self.engine.advance(now, &mut self.out);
+            return;
         }
+        let meta = PacketMeta {
+            ts: now,
+            pcap_cnt: 0,
+        };
+        let mut obs =
+            DetectObserver::idle(&mut self.out, self.detect.as_mut(), self.app.as_mut(), meta);
+        self.engine.advance(now, &mut obs);
+        obs.flush_pending(None);
     }
 
     /// Handles one packet; returns its decode result's frames' checksum
@@ -262,19 +277,21 @@ impl Worker {
     pub fn finish(mut self) -> WorkerResult {
         let mut per_sig = HashMap::new();
         let mut detect_stats = None;
-        match self.detect.as_mut() {
-            None => self.engine.shutdown(&mut self.out),
-            Some(det) => {
-                let meta = PacketMeta {
-                    ts: Timestamp::ZERO,
-                    pcap_cnt: 0,
-                };
-                let mut obs = DetectObserver::idle(&mut self.out, det, meta);
-                self.engine.shutdown(&mut obs);
-                obs.flush_pending(None);
-                per_sig = std::mem::take(&mut det.per_sig);
-                detect_stats = Some(det.stats().clone());
-            }
+        if self.detect.is_none() && self.app.is_none() {
+            self.engine.shutdown(&mut self.out);
+        } else {
+            let meta = PacketMeta {
+                ts: Timestamp::ZERO,
+                pcap_cnt: 0,
+            };
+            let mut obs =
+                DetectObserver::idle(&mut self.out, self.detect.as_mut(), self.app.as_mut(), meta);
+            self.engine.shutdown(&mut obs);
+            obs.flush_pending(None);
+        }
+        if let Some(det) = self.detect.as_mut() {
+            per_sig = std::mem::take(&mut det.per_sig);
+            detect_stats = Some(det.stats().clone());
         }
         self.out.flush();
         WorkerResult {
@@ -285,6 +302,8 @@ impl Worker {
             alerts: self.out.alerts,
             per_sig,
             detect: detect_stats,
+            app: self.app.map(|a| a.stats),
+            app_records: self.out.app_records,
         }
     }
 }
