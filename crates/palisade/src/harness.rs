@@ -178,3 +178,11 @@ pub fn rules(data: &[u8]) {
         assert!(set.signature(alert.sig).is_some());
     }
 }
+
+/// App-layer parsers: byte 0 picks a protocol from the registry (or the
+/// identification path), the rest is cut into chunks of alternating
+/// directions and gaps; every record is also logged. Must never panic and
+/// never grow beyond the parsers' bounds.
+pub fn proto(data: &[u8]) {
+    palisade_proto::testing::fuzz_drive(data);
+}

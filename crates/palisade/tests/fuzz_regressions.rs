@@ -50,3 +50,15 @@ fn rules_regressions() {
     palisade::harness::rules(b"alert tcp any any -> any any (content:\"a\"; byte_jump:4,0,relative; pcre:\"/a+$/R\"; sid:1;)\0aaaa\xff\xff\xff\xff");
     palisade::harness::rules(b"alert tcp any any -> any any (content:\"|\"; sid:1;)\nalert ip [[[[[[ any -> any any (sid:2;)\0");
 }
+
+#[test]
+fn proto_regressions() {
+    replay("proto", palisade::harness::proto);
+    palisade::harness::proto(b"");
+    // every protocol and the identification paths, with a few odd chunks
+    for sel in 0u8..32 {
+        let mut d = vec![sel];
+        d.extend_from_slice(b"\x10SSH-2.0-x\r\nGET / HTTP/1.1\x00\x85\xff\xfb\x01\x10\x20\x03MQTT\x82\x90\x00");
+        palisade::harness::proto(&d);
+    }
+}
