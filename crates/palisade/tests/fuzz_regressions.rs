@@ -58,7 +58,9 @@ fn proto_regressions() {
     // every protocol and the identification paths, with a few odd chunks
     for sel in 0u8..32 {
         let mut d = vec![sel];
-        d.extend_from_slice(b"\x10SSH-2.0-x\r\nGET / HTTP/1.1\x00\x85\xff\xfb\x01\x10\x20\x03MQTT\x82\x90\x00");
+        d.extend_from_slice(
+            b"\x10SSH-2.0-x\r\nGET / HTTP/1.1\x00\x85\xff\xfb\x01\x10\x20\x03MQTT\x82\x90\x00",
+        );
         palisade::harness::proto(&d);
     }
 }

@@ -1,0 +1,354 @@
+//! palisade's app-layer records against independent readers of the same
+//! captures:
+//! - nDPI's `.out` files (../shared/data/pcaps/ndpi): the protocol label of
+//!   each flow against palisade's `app_proto` on its flow record;
+//! - tshark's field extraction (when tshark is installed, as in CI): the
+//!   URIs, query names, SNIs, MQTT topics and client ids, RTSP methods, ...
+//!   of every capture in ../shared/data/pcaps and of a generated fleet
+//!   capture, against the same fields in palisade's EVE records.
+//!
+//! Every remaining difference is listed with its reason in
+//! [`KNOWN_LABEL_DIFFERENCES`]; anything else fails.
+
+mod common;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// nDPI protocol names palisade has a parser for, mapped to Suricata's
+/// app_proto names palisade uses. Flows nDPI labels with anything else
+/// must have no app_proto in palisade.
+const NDPI_NAMES: &[(&str, &str)] = &[
+    ("MQTT", "mqtt"),
+    ("COAP", "coap"),
+    ("RTSP", "rtsp"),
+    ("Telnet", "telnet"),
+    ("TFTP", "tftp"),
+    ("SSDP", "ssdp"),
+    ("DNS", "dns"),
+    ("HTTP", "http"),
+    ("TLS", "tls"),
+    ("SSH", "ssh"),
+    ("FTP_CONTROL", "ftp"),
+    ("SNMP", "snmp"),
+    ("DHCP", "dhcp"),
+];
+
+/// Flows where palisade and nDPI disagree, and why: (capture, nDPI flow
+/// number, palisade's label, reason).
+const KNOWN_LABEL_DIFFERENCES: &[(&str, u32, Option<&str>, &str)] = &[];
+
+/// One flow line of an nDPI `.out` file.
+#[derive(Debug)]
+struct NdpiFlow {
+    num: u32,
+    proto: &'static str,
+    a: String,
+    b: String,
+    label: String,
+}
+
+fn parse_ndpi_out(text: &str) -> Vec<NdpiFlow> {
+    let mut v = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if !line.starts_with('\t') {
+            continue;
+        }
+        let mut it = t.splitn(2, '\t');
+        let Some(Ok(num)) = it.next().map(|n| n.trim().parse::<u32>()) else {
+            continue;
+        };
+        let rest = it.next().unwrap_or("");
+        let proto = if rest.starts_with("TCP ") {
+            "TCP"
+        } else if rest.starts_with("UDP ") {
+            "UDP"
+        } else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split(' ').collect();
+        if words.len() < 4 {
+            continue;
+        }
+        let (a, b) = (words[1].to_string(), words[3].to_string());
+        let Some(p) = rest.find("[proto: ") else {
+            continue;
+        };
+        let lab = &rest[p + 8..];
+        let lab = &lab[..lab.find(']').unwrap_or(lab.len())];
+        // "222/MQTT" or "7.126/HTTP.Google": the master protocol
+        let name = lab.split('/').nth(1).unwrap_or("");
+        let master = name.split('.').next().unwrap_or("").to_string();
+        v.push(NdpiFlow {
+            num,
+            proto,
+            a,
+            b,
+            label: master,
+        });
+    }
+    v
+}
+
+fn endpoint(ip: &Value, port: &Value) -> String {
+    let ip = ip.as_str().unwrap_or("");
+    let port = port.as_u64().unwrap_or(0);
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+fn scan_all(pcap: &Path, tag: &str) -> Vec<Value> {
+    let out = common::TempDir::new(tag);
+    let (status, recs) = common::scan(&[pcap], &["--threads", "1"], out.path());
+    assert!(
+        status.success() || !recs.is_empty(),
+        "scan of {} failed",
+        pcap.display()
+    );
+    recs
+}
+
+#[test]
+fn app_proto_agrees_with_ndpi_labels() {
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let dir = data.join("pcaps/ndpi");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for pcap in common::captures_under(&dir) {
+        let out_file = PathBuf::from(format!("{}.out", pcap.display()));
+        let Ok(text) = std::fs::read_to_string(&out_file) else {
+            continue;
+        };
+        let cap = pcap.file_name().unwrap().to_string_lossy().to_string();
+        let recs = scan_all(&pcap, "ndpi");
+        let flows: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "flow").collect();
+        for nf in parse_ndpi_out(&text) {
+            let want = NDPI_NAMES
+                .iter()
+                .find(|(n, _)| *n == nf.label)
+                .map(|(_, p)| *p);
+            let found = flows.iter().find(|r| {
+                let s = endpoint(&r["src_ip"], &r["src_port"]);
+                let d = endpoint(&r["dest_ip"], &r["dest_port"]);
+                r["proto"] == nf.proto && ((s == nf.a && d == nf.b) || (s == nf.b && d == nf.a))
+            });
+            let Some(f) = found else {
+                failures.push(format!(
+                    "{cap} flow {}: no palisade flow for {} {} {}",
+                    nf.num, nf.proto, nf.a, nf.b
+                ));
+                continue;
+            };
+            let got = f["app_proto"].as_str();
+            checked += 1;
+            if got == want {
+                continue;
+            }
+            let known = KNOWN_LABEL_DIFFERENCES
+                .iter()
+                .any(|(c, n, g, _)| *c == cap && *n == nf.num && *g == got);
+            if !known {
+                failures.push(format!(
+                    "{cap} flow {} ({} {} <-> {}): nDPI {} (want {want:?}), palisade {got:?}",
+                    nf.num, nf.proto, nf.a, nf.b, nf.label
+                ));
+            }
+        }
+    }
+    assert!(checked > 10, "too few flows compared: {checked}");
+    assert!(
+        failures.is_empty(),
+        "label differences:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// tshark field extraction: every value of `field` in packets matching
+/// `filter`, as a sorted list.
+fn tshark_values(pcap: &Path, filter: &str, field: &str) -> Vec<String> {
+    let o = Command::new("tshark")
+        .args(["-r"])
+        .arg(pcap)
+        .args([
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            field,
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=\u{1f}",
+        ])
+        .output()
+        .expect("run tshark");
+    let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .flat_map(|l| l.split('\u{1f}').map(str::to_string).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Values at `path` (dot-separated; `[]` iterates an array) in palisade's
+/// records of `event_type`.
+fn eve_values(recs: &[Value], event_type: &str, path: &str) -> Vec<String> {
+    fn walk(v: &Value, keys: &[&str], out: &mut Vec<String>) {
+        let Some((k, rest)) = keys.split_first() else {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Null => {}
+                other => out.push(other.to_string()),
+            }
+            return;
+        };
+        if let Some(name) = k.strip_suffix("[]") {
+            if let Some(a) = v.get(name).and_then(Value::as_array) {
+                for x in a {
+                    walk(x, rest, out);
+                }
+            }
+        } else if let Some(x) = v.get(*k) {
+            walk(x, rest, out);
+        }
+    }
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    for r in recs.iter().filter(|r| r["event_type"] == event_type) {
+        walk(&r[event_type], &keys, &mut out);
+    }
+    out.sort();
+    out
+}
+
+/// (tshark display filter, tshark field, EVE type, EVE path, compare as a
+/// set rather than a multiset, why a set).
+const FIELD_CHECKS: &[(&str, &str, &str, &str, bool)] = &[
+    ("http.request", "http.request.uri", "http", "url", false),
+    ("http.request", "http.host", "http", "hostname", false),
+    // tshark lists a name once per query packet; palisade logs one record
+    // per query/response pair: compare the sets of names.
+    (
+        "dns.flags.response == 0",
+        "dns.qry.name",
+        "dns",
+        "queries[].rrname",
+        true,
+    ),
+    (
+        "tls.handshake.type == 1",
+        "tls.handshake.extensions_server_name",
+        "tls",
+        "sni",
+        false,
+    ),
+    (
+        "mqtt.msgtype == 3",
+        "mqtt.topic",
+        "mqtt",
+        "publish.topic",
+        false,
+    ),
+    (
+        "mqtt.msgtype == 1",
+        "mqtt.clientid",
+        "mqtt",
+        "connect.client_id",
+        false,
+    ),
+    ("rtsp.request", "rtsp.method", "rtsp", "method", false),
+    (
+        "ftp.request",
+        "ftp.request.command",
+        "ftp",
+        "command",
+        false,
+    ),
+    (
+        "tftp.opcode == 1 || tftp.opcode == 2",
+        "tftp.source_file",
+        "tftp",
+        "file",
+        false,
+    ),
+];
+
+fn compare_fields(pcap: &Path, recs: &[Value], failures: &mut Vec<String>) -> usize {
+    let mut compared = 0;
+    for (filter, field, et, path, as_set) in FIELD_CHECKS {
+        let mut want = tshark_values(pcap, filter, field);
+        let mut got = eve_values(recs, et, path);
+        if want.is_empty() && got.is_empty() {
+            continue;
+        }
+        if *as_set {
+            want.dedup();
+            got.dedup();
+        }
+        compared += want.len();
+        if want != got {
+            failures.push(format!(
+                "{}: {field} (tshark) vs {et}.{path} (palisade)\n  tshark:   {want:?}\n  palisade: {got:?}",
+                pcap.display()
+            ));
+        }
+    }
+    compared
+}
+
+#[test]
+fn app_fields_agree_with_tshark() {
+    if !common::have_tool("tshark") {
+        return;
+    }
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let mut pcaps = common::captures_under(&data.join("pcaps"));
+    // stopddos captures are floods without app-layer fields worth comparing
+    // and take long: leave them out.
+    pcaps.retain(|p| !p.to_string_lossy().contains("stopddos"));
+    let gen = common::TempDir::new("fleet-gen");
+    let fleet = gen.path().join("fleet.pcap");
+    let st = common::palisade()
+        .args([
+            "testbed",
+            "generate",
+            "--seed",
+            "7",
+            "--devices",
+            "20",
+            "--duration",
+            "90s",
+            "--out",
+        ])
+        .arg(&fleet)
+        .arg("--labels")
+        .arg(gen.path().join("fleet.json"))
+        .status()
+        .expect("testbed");
+    assert!(st.success());
+    pcaps.push(fleet);
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    let mut per_capture = BTreeMap::new();
+    for p in &pcaps {
+        let recs = scan_all(p, "tshark");
+        let n = compare_fields(p, &recs, &mut failures);
+        per_capture.insert(p.display().to_string(), n);
+        compared += n;
+    }
+    eprintln!("values compared per capture: {per_capture:#?}");
+    assert!(compared > 50, "too few values compared: {compared}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
