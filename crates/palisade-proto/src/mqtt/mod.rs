@@ -1,0 +1,169 @@
+//! MQTT 3.1, 3.1.1 and 5.0 (TCP, port 1883; 8883 is MQTT over TLS and is
+//! left to TLS).
+//!
+//! MQTT is the messaging protocol of most IoT fleets: devices CONNECT to
+//! a broker (often with a user name and password in clear), PUBLISH
+//! telemetry and SUBSCRIBE to command topics. palisade parses every
+//! control packet, imitating Suricata's `rust/src/mqtt`, so that rules
+//! written for Suricata (`mqtt.connect.username`, `mqtt.type:CONNACK`,
+//! `app-layer-event:mqtt.invalid_qos_level`) work unchanged and the EVE
+//! records match Suricata's.
+//!
+//! **Framing.** Each message is a fixed header (type, dup/QoS/retain flags,
+//! remaining length as a 1–4 byte varint) and a body of that length, so a
+//! body that does not fit its layout costs only that message
+//! (`mqtt.malformed_traffic`) and parsing goes on at the next one. Bodies
+//! longer than [`state::MAX_MSG_LEN`] (1 MiB, Suricata's `max-msg-length`)
+//! are skipped by their length without being buffered, logged as Suricata
+//! does (`{"publish": {..., "truncated": true, "skipped_length": N}}`) and
+//! raise `mqtt.too_large_message` (palisade's own event). The protocol
+//! level of the connection's CONNECT governs how later bodies are parsed
+//! (5.0 adds reason codes and properties); a 5.0 CONNACK seen without its
+//! CONNECT still has its properties read. A gap inside a message whose
+//! length is known skips the rest of it; any other gap stops that
+//! direction, as MQTT has nothing to resynchronise on.
+//!
+//! **Transactions** follow Suricata: CONNECT + CONNACK; PUBLISH QoS 0
+//! alone, QoS 1 + PUBACK, QoS 2 + PUBREC + PUBREL + PUBCOMP; SUBSCRIBE +
+//! SUBACK; UNSUBSCRIBE + UNSUBACK; PINGREQ, PINGRESP, DISCONNECT, AUTH
+//! each alone. Acknowledgments pair by packet id. Unlike Suricata, which
+//! takes the first waiting transaction with that id, palisade also
+//! requires the request's type and direction (ids are per sender, so a
+//! PUBACK from the client answers a PUBLISH from the server), and a
+//! request that can never be answered (QoS 3, no id) completes at once
+//! instead of waiting for the end of the flow. At most [`state::MAX_TX`]
+//! transactions (Suricata's `max-tx`) and [`state::MAX_HELD_BYTES`] of
+//! their messages wait per flow; beyond, the oldest closes with
+//! `mqtt.too_many_transactions`.
+//!
+//! **Events** (per transaction): `missing_connect`, `missing_publish`,
+//! `missing_subscribe`, `missing_unsubscribe`, `double_connect`,
+//! `unintroduced_message`, `invalid_qos_level`, `missing_msg_id` (packet
+//! id 0 where one is required; Suricata's parser never raises it),
+//! `unassigned_msg_type`, `too_many_transactions`, `malformed_traffic`
+//! (a transaction of its own, as Suricata) and `too_large_message`, each
+//! as `mqtt.<name>`.
+//!
+//! **Rules.** Buffers `mqtt.connect.{clientid,username,password,
+//! protocol_string,willtopic,willmessage}`, `mqtt.publish.{topic,message}`
+//! (empty values are not handed out, as Suricata), and
+//! `mqtt.subscribe.topic` / `mqtt.unsubscribe.topic` per topic (at most
+//! [`state::TOPIC_MATCH_LIMIT`] per message). Integer fields:
+//! `mqtt.protocol_version`, `mqtt.type`, `mqtt.flags` and `mqtt.qos` of
+//! each message, `mqtt.reason_code` (the first of CONNACK, PUBACK..PUBCOMP,
+//! DISCONNECT, AUTH, plus every SUBACK/UNSUBACK code, as Suricata),
+//! `mqtt.connack.session_present` and the raw `mqtt.connect.flags` byte.
+//!
+//! **EVE** is Suricata's `mqtt` object with two deliberate omissions: the
+//! CONNECT `password` (Suricata logs it; palisade never writes a secret,
+//! `flags.password` still says one was sent) and the 5.0
+//! `authentication_data` property (it may be the credential itself). The
+//! password reaches the credential detectors in memory only, through
+//! [`crate::parser::AppTx::credential`]. Where Suricata logs a known wrong
+//! value (a 5.0 DISCONNECT with a reason code and no properties is logged
+//! as code 0), palisade logs the code on the wire.
+
+mod log;
+mod parser;
+mod state;
+
+pub use log::bytes_text;
+pub use state::{ev, MqttParser, MqttTx, MAX_HELD_BYTES, MAX_MSG_LEN, MAX_TX};
+
+use crate::parser::Dir;
+use crate::registry::{Probe, ProbeInput, ProtoSpec, Transport};
+
+/// Registry entry.
+pub static SPEC: ProtoSpec = ProtoSpec {
+    name: "mqtt",
+    transport: Transport::Tcp,
+    ports: &[1883],
+    probe,
+    new_parser: || Box::new(MqttParser::default()),
+};
+
+/// A client's first message must be CONNECT: `0x10`, the remaining
+/// length, then the protocol name `MQTT` (3.1.1, 5.0) or `MQIsdp` (3.1)
+/// and a protocol level 3–5 (bit 7 is the bridge flag of some brokers).
+/// A capture that holds only the server side is recognised on the MQTT
+/// port by a CONNACK with a plausible flags byte and return code.
+fn probe(p: &ProbeInput<'_>) -> Probe {
+    match p.dir {
+        Dir::ToServer => probe_connect(p.data),
+        Dir::ToClient if p.on_port => probe_connack(p.data),
+        Dir::ToClient => Probe::NoMatch,
+    }
+}
+
+/// Checks `data` against the bytes of `want` it has; None when all of
+/// `want` was there and matched.
+fn prefix(data: &[u8], want: &[u8]) -> Option<Probe> {
+    let n = data.len().min(want.len());
+    if data.get(..n) != want.get(..n) {
+        return Some(Probe::NoMatch);
+    }
+    (n < want.len()).then_some(Probe::NeedMore)
+}
+
+fn probe_connect(data: &[u8]) -> Probe {
+    let Some((&0x10, rest)) = data.split_first() else {
+        return if data.is_empty() {
+            Probe::NeedMore
+        } else {
+            Probe::NoMatch
+        };
+    };
+    let (len, n) = match parser::varint(rest) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Probe::NeedMore,
+        Err(_) => return Probe::NoMatch,
+    };
+    let body = rest.get(n..).unwrap_or(&[]);
+    // 2-byte length, name, level, flags, keep alive, client id length.
+    let name: &[u8] = match body.get(..2) {
+        None => return prefix(body, &[0]).unwrap_or(Probe::NeedMore),
+        Some([0, 4]) => b"MQTT",
+        Some([0, 6]) => b"MQIsdp",
+        Some(_) => return Probe::NoMatch,
+    };
+    if (len as usize) < 2 + name.len() + 6 {
+        return Probe::NoMatch;
+    }
+    let after = body.get(2..).unwrap_or(&[]);
+    if let Some(p) = prefix(after, name) {
+        return p;
+    }
+    match after.get(name.len()) {
+        None => Probe::NeedMore,
+        Some(level) if (3..=5).contains(&(level & 0x7f)) => Probe::Match,
+        Some(_) => Probe::NoMatch,
+    }
+}
+
+fn probe_connack(data: &[u8]) -> Probe {
+    let Some((&0x20, rest)) = data.split_first() else {
+        return if data.is_empty() {
+            Probe::NeedMore
+        } else {
+            Probe::NoMatch
+        };
+    };
+    let (len, n) = match parser::varint(rest) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Probe::NeedMore,
+        Err(_) => return Probe::NoMatch,
+    };
+    if len < 2 {
+        return Probe::NoMatch;
+    }
+    let body = rest.get(n..).unwrap_or(&[]);
+    match (body.first(), body.get(1)) {
+        (None, _) | (Some(0 | 1), None) => Probe::NeedMore,
+        // Session present is the only flag; codes 1-5 (3.x) or >= 0x80 (5.0).
+        (Some(0 | 1), Some(&code)) if code <= 5 || code >= 0x80 => Probe::Match,
+        _ => Probe::NoMatch,
+    }
+}
+
+#[cfg(test)]
+mod tests;
