@@ -86,12 +86,20 @@ pub static SPEC: ProtoSpec = ProtoSpec {
 /// length, then the protocol name `MQTT` (3.1.1, 5.0) or `MQIsdp` (3.1)
 /// and a protocol level 3–5 (bit 7 is the bridge flag of some brokers).
 /// A capture that holds only the server side is recognised on the MQTT
-/// port by a CONNACK with a plausible flags byte and return code.
+/// port by a CONNACK with a plausible flags byte and return code. MQTT
+/// sessions last for days, so on the MQTT port a session picked up in
+/// its middle is recognised too, by data made exactly of well-formed
+/// messages (see [`probe_session`]).
 fn probe(p: &ProbeInput<'_>) -> Probe {
-    match p.dir {
+    let first = match p.dir {
         Dir::ToServer => probe_connect(p.data),
         Dir::ToClient if p.on_port => probe_connack(p.data),
         Dir::ToClient => Probe::NoMatch,
+    };
+    if first == Probe::NoMatch && p.on_port {
+        probe_session(p.data)
+    } else {
+        first
     }
 }
 
@@ -162,6 +170,66 @@ fn probe_connack(data: &[u8]) -> Probe {
         // Session present is the only flag; codes 1-5 (3.x) or >= 0x80 (5.0).
         (Some(0 | 1), Some(&code)) if code <= 5 || code >= 0x80 => Probe::Match,
         _ => Probe::NoMatch,
+    }
+}
+
+/// Data starting at a message boundary in the middle of a session: one
+/// or more whole messages and nothing else (a last partial one asks for
+/// more), each with the fixed flags its type requires (PUBREL, SUBSCRIBE,
+/// UNSUBSCRIBE `0x2`, PUBLISH any QoS but 3, others 0) and a body that
+/// parses as 3.1.1 or 5.0 (CONNECT and CONNACK pass their own probes). Only used on the MQTT port: two bytes such as a
+/// PINGREQ prove little elsewhere.
+fn probe_session(data: &[u8]) -> Probe {
+    use parser::kind::*;
+    let mut off = 0usize;
+    let mut whole = 0usize;
+    loop {
+        let rest = data.get(off..).unwrap_or(&[]);
+        if rest.is_empty() {
+            return if whole > 0 {
+                Probe::Match
+            } else {
+                Probe::NeedMore
+            };
+        }
+        let h = match parser::fixed_header(rest) {
+            Ok(Some(h)) => h,
+            Ok(None) => return Probe::NeedMore,
+            Err(_) => return Probe::NoMatch,
+        };
+        let flags = h.byte & 0x0f;
+        let flags_ok = match h.msg_type() {
+            PUBLISH => h.qos() < 3,
+            PUBREL | SUBSCRIBE | UNSUBSCRIBE => flags == 0x02,
+            0 => false,
+            _ => flags == 0,
+        };
+        let empty_only = matches!(h.msg_type(), PINGREQ | PINGRESP);
+        if !flags_ok || (empty_only && h.remaining != 0) {
+            return Probe::NoMatch;
+        }
+        // CONNECT and CONNACK are held to their own probes' checks.
+        let own = match h.msg_type() {
+            CONNECT => probe_connect(rest),
+            CONNACK => probe_connack(rest),
+            _ => Probe::Match,
+        };
+        if own == Probe::NoMatch {
+            return Probe::NoMatch;
+        }
+        let total = usize::try_from(h.total()).unwrap_or(usize::MAX);
+        let Some(body) = rest.get(usize::from(h.len)..total) else {
+            return if total <= crate::identify::PROBE_MAX_BYTES {
+                Probe::NeedMore
+            } else {
+                Probe::NoMatch
+            };
+        };
+        if parser::parse_body(h, body, 4).is_err() && parser::parse_body(h, body, 5).is_err() {
+            return Probe::NoMatch;
+        }
+        off += total;
+        whole += 1;
     }
 }
 

@@ -881,7 +881,36 @@ fn probe_connect_and_connack() {
         probe_of(Dir::ToClient, &[0x20, 0x01, 0x00], true),
         Probe::NoMatch
     );
-    assert_eq!(probe_of(Dir::ToServer, CONNACK_OK, true), Probe::NoMatch);
+    assert_eq!(probe_of(Dir::ToServer, CONNACK_OK, false), Probe::NoMatch);
+}
+
+#[test]
+fn probe_midstream_session_on_port() {
+    let publish = frame(0x32, &cat(&[&s(b"t"), &[0, 7], b"x"]));
+    let two = cat(&[&publish, &frame(0x40, &[0, 3])]);
+    for dir in [Dir::ToServer, Dir::ToClient] {
+        assert_eq!(probe_of(dir, PINGREQ, true), Probe::Match);
+        assert_eq!(probe_of(dir, &two, true), Probe::Match);
+        assert_eq!(probe_of(dir, &two, false), Probe::NoMatch);
+        // A partial last message asks for more.
+        assert_eq!(probe_of(dir, &publish[..5], true), Probe::NeedMore);
+        assert_eq!(
+            probe_of(dir, &two[..publish.len() + 2], true),
+            Probe::NeedMore
+        );
+        for bad in [
+            &[0xC0, 0x01, 0x00][..],                         // PINGREQ with a body
+            &[0xC1, 0x00],                                   // reserved flags
+            &[0x36, 0x03, 0x00, 0x01, b't'],                 // QoS 3
+            &[0x80, 0x02, 0x00, 0x01],                       // SUBSCRIBE flags 0
+            &[0x00, 0x00],                                   // type 0
+            &[0x30, 0x03, 0x00, 0x09, b't'],                 // topic past the body
+            &[0x30, 0xff, 0xff, 0x7f],                       // longer than probing holds
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", // TLS
+        ] {
+            assert_eq!(probe_of(dir, bad, true), Probe::NoMatch, "{bad:?}");
+        }
+    }
 }
 
 #[test]
@@ -1256,6 +1285,13 @@ fn ndpi_coap_mqtt_pcap_matches_tshark() {
     ];
     want.sort();
     assert_eq!(got, want);
+    // On the MQTT port, sessions picked up midstream are identified too.
+    for c in convs.iter().filter(|c| c.transport == Transport::Tcp) {
+        let chunks = c.borrowed();
+        let (proto, out) = run_flow(Transport::Tcp, 1883, &chunks);
+        assert_eq!(proto, Some("mqtt"));
+        assert_eq!(logs(&out), logs(&run(&SPEC, &chunks)));
+    }
     // The session with its CONNECT is identified off port.
     let c = convs
         .iter()
@@ -1263,4 +1299,57 @@ fn ndpi_coap_mqtt_pcap_matches_tshark() {
         .expect("the session with its CONNECT");
     let (proto, _) = run_flow(Transport::Tcp, c.server_port, &c.borrowed());
     assert_eq!(proto, Some("mqtt"));
+}
+
+/// Mutated real conversations (bytes changed, dropped, inserted, chunks
+/// cut short) never panic and give the same records however they are cut.
+#[test]
+fn mutated_conversations_are_segmentation_independent() {
+    let mut seeds: Vec<Vec<(Dir, Vec<u8>)>> = vec![v5_conversation()];
+    for f in [
+        "suricata-verify/mqtt31-sub-userpass/input.pcap",
+        "suricata-verify/mqtt5-pub-userpass/input.pcap",
+        "ndpi/mqtt.pcap",
+    ] {
+        for c in from_pcap(&shared_pcap(f)) {
+            seeds.push(c.chunks.iter().map(|(d, b, _)| (*d, b.clone())).collect());
+        }
+    }
+    // xorshift: deterministic, no dependency.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..40 {
+        let mut conv = seeds[i % seeds.len()].clone();
+        for _ in 0..1 + rnd() % 4 {
+            let k = (rnd() as usize) % conv.len();
+            let c = &mut conv[k].1;
+            if c.is_empty() {
+                continue;
+            }
+            let p = (rnd() as usize) % c.len();
+            match rnd() % 4 {
+                0 => c[p] = rnd() as u8,
+                1 => c[p] ^= 1 << (rnd() % 8),
+                2 => c.truncate(p),
+                _ => c.insert(p, rnd() as u8),
+            }
+        }
+        let mut total = 0;
+        let chunks: Vec<(Dir, &[u8])> = conv
+            .iter()
+            .map(|(d, c)| (*d, &c[..]))
+            .take_while(|(_, c)| {
+                total += c.len();
+                total < 400
+            })
+            .collect();
+        let out = assert_resegmentation(&SPEC, &chunks);
+        assert!(out.txs.iter().all(|t| t.log.is_object()));
+        seen(&chunks);
+    }
 }
