@@ -23,6 +23,11 @@
 //! length is known skips the rest of it; any other gap stops that
 //! direction, as MQTT has nothing to resynchronise on.
 //!
+//! **Identification**: a client's CONNECT anywhere; on port 1883 also a
+//! server's CONNACK (captures of one side) or, for the long-lived
+//! sessions IoT devices keep, data made exactly of well-formed messages
+//! (a session picked up in its middle).
+//!
 //! **Transactions** follow Suricata: CONNECT + CONNACK; PUBLISH QoS 0
 //! alone, QoS 1 + PUBACK, QoS 2 + PUBREC + PUBREL + PUBCOMP; SUBSCRIBE +
 //! SUBACK; UNSUBSCRIBE + UNSUBACK; PINGREQ, PINGRESP, DISCONNECT, AUTH
@@ -52,7 +57,9 @@
 //! `mqtt.protocol_version`, `mqtt.type`, `mqtt.flags` and `mqtt.qos` of
 //! each message, `mqtt.reason_code` (the first of CONNACK, PUBACK..PUBCOMP,
 //! DISCONNECT, AUTH, plus every SUBACK/UNSUBACK code, as Suricata),
-//! `mqtt.connack.session_present` and the raw `mqtt.connect.flags` byte.
+//! `mqtt.connack.session_present` and the raw `mqtt.connect.flags` byte
+//! (whose names follow the specification: `will` 0x04, `will_retain` 0x20;
+//! Suricata 8's keyword swaps these two).
 //!
 //! **EVE** is Suricata's `mqtt` object with two deliberate omissions: the
 //! CONNECT `password` (Suricata logs it; palisade never writes a secret,
@@ -61,14 +68,16 @@
 //! password reaches the credential detectors in memory only, through
 //! [`crate::parser::AppTx::credential`]. Where Suricata logs a known wrong
 //! value (a 5.0 DISCONNECT with a reason code and no properties is logged
-//! as code 0), palisade logs the code on the wire.
+//! as code 0), palisade logs the code on the wire. As Suricata, a
+//! SUBSCRIBE topic's `qos` is its whole options byte (5.0 adds no-local,
+//! retain-as-published and retain-handling bits above the QoS).
 
 mod log;
 mod parser;
 mod state;
 
 pub use log::bytes_text;
-pub use state::{ev, MqttParser, MqttTx, MAX_HELD_BYTES, MAX_MSG_LEN, MAX_TX};
+pub use state::{ev, MqttParser, MqttTx, MAX_HELD_BYTES, MAX_MSG_LEN, MAX_TX, TOPIC_MATCH_LIMIT};
 
 use crate::parser::Dir;
 use crate::registry::{Probe, ProbeInput, ProtoSpec, Transport};
