@@ -105,10 +105,15 @@ pub fn from_pcap(path: &Path) -> Vec<Conversation> {
     obs.flows.into_values().collect()
 }
 
-/// `../shared/data/pcaps/<rel>` from the crate directory.
+/// `shared/data/pcaps/<rel>` beside the workspace (`/work/main` next to
+/// `/work/shared`), or further up for a git worktree one level deeper
+/// (`/work/wt/<name>`).
 pub fn shared_pcap(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/pcaps")
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    base.ancestors()
+        .map(|a| a.join("shared/data/pcaps"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| base.join("../../../shared/data/pcaps"))
         .join(rel)
 }
 

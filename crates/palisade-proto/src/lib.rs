@@ -24,6 +24,7 @@ pub mod buffers;
 pub(crate) mod conversations;
 pub mod fields;
 pub mod identify;
+pub mod mqtt;
 pub mod parser;
 pub mod registry;
 pub mod ssh;
