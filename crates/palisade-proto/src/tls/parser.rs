@@ -4,7 +4,7 @@
 //!
 //! Nothing here keeps state; `state.rs` feeds whole handshake messages in.
 //! Every list taken from the wire is bounded by the message it comes from
-//! (itself bounded by [`super::state::MAX_HANDSHAKE`]), and the lists a
+//! (itself bounded by [`super::MAX_HANDSHAKE`]), and the lists a
 //! transaction keeps are cut at [`MAX_LIST`] items.
 
 use sha1::{Digest, Sha1};
@@ -72,18 +72,40 @@ pub fn record_header(h: &[u8; 5]) -> RecordHeader {
     }
 }
 
-/// What is wrong with a record header, as the event to raise.
-pub fn check_record_header(h: &RecordHeader) -> Option<&'static str> {
+/// What is wrong with a record header.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BadRecord {
+    /// Content type outside 20..=24: not a record boundary.
+    Type,
+    /// Version major not 3 (or minor above TLS 1.3): not a record boundary.
+    Version,
+    /// Longer than [`MAX_RECORD_LEN`]: a record, but not a valid one.
+    Length,
+}
+
+impl BadRecord {
+    /// Suricata's event name.
+    pub fn event(self) -> &'static str {
+        match self {
+            BadRecord::Type => "tls.invalid_record_type",
+            BadRecord::Version => "tls.invalid_record_version",
+            BadRecord::Length => "tls.invalid_record_length",
+        }
+    }
+}
+
+/// Checks a record header.
+pub fn check_record_header(h: &RecordHeader) -> Result<(), BadRecord> {
     if !(CT_CHANGE_CIPHER_SPEC..=CT_HEARTBEAT).contains(&h.ctype) {
-        return Some("tls.invalid_record_type");
+        return Err(BadRecord::Type);
     }
     if h.version >> 8 != 3 || h.version & 0xff > 4 {
-        return Some("tls.invalid_record_version");
+        return Err(BadRecord::Version);
     }
     if h.len > MAX_RECORD_LEN {
-        return Some("tls.invalid_record_length");
+        return Err(BadRecord::Length);
     }
-    None
+    Ok(())
 }
 
 /// GREASE values (RFC 8701): `0x?a?a` with both bytes equal. JA3 and JA4
@@ -108,6 +130,14 @@ fn nom_event<E>(e: &nom::Err<E>) -> Bad {
 /// when the item was dropped.
 fn push_capped<T>(v: &mut Vec<T>, item: T) -> bool {
     crate::util::push_bounded(v, item, MAX_LIST)
+}
+
+/// The first [`MAX_LIST`] items of a list of `len`, noting a cut.
+fn capped<T>(it: impl Iterator<Item = T>, len: usize, bad: &mut Vec<Bad>) -> Vec<T> {
+    if len > MAX_LIST {
+        bad.push("tls.list_too_long");
+    }
+    it.take(MAX_LIST).collect()
 }
 
 /// A ClientHello (borrowed from the handshake message).
@@ -199,12 +229,11 @@ pub fn client_hello(body: &[u8]) -> Result<ClientHello<'_>, Bad> {
         session_id: ch.session_id.unwrap_or_default(),
         ..ClientHello::default()
     };
-    for c in ch.ciphers.iter().take(MAX_LIST) {
-        out.ciphers.push(c.0);
-    }
-    if ch.ciphers.len() > MAX_LIST {
-        out.bad.push("tls.list_too_long");
-    }
+    out.ciphers = capped(
+        ch.ciphers.iter().map(|c| c.0),
+        ch.ciphers.len(),
+        &mut out.bad,
+    );
     // tls-parser drops an extensions block whose length overruns the
     // message; say so instead of silently losing it.
     if ch.ext.is_none() && rest.len() >= 2 {
@@ -246,17 +275,16 @@ pub fn client_hello(body: &[u8]) -> Result<ClientHello<'_>, Bad> {
                 }
             }
             TlsExtension::EllipticCurves(v) => {
-                out.groups.extend(v.iter().take(MAX_LIST).map(|g| g.0));
+                out.groups = capped(v.iter().map(|g| g.0), v.len(), &mut out.bad);
             }
             TlsExtension::EcPointFormats(v) => {
-                out.point_formats.extend(v.iter().take(MAX_LIST));
+                out.point_formats = capped(v.iter().copied(), v.len(), &mut out.bad);
             }
             TlsExtension::SignatureAlgorithms(v) => {
-                out.sig_algs.extend(v.iter().take(MAX_LIST));
+                out.sig_algs = capped(v.iter().copied(), v.len(), &mut out.bad);
             }
             TlsExtension::SupportedVersions(v) => {
-                out.supported_versions
-                    .extend(v.iter().take(MAX_LIST).map(|v| v.0));
+                out.supported_versions = capped(v.iter().map(|v| v.0), v.len(), &mut out.bad);
             }
             _ => {}
         }

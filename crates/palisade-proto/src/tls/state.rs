@@ -8,9 +8,9 @@
 
 use super::fingerprint;
 use super::parser::{
-    self, check_record_header, record_header, CertInfo, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC,
-    CT_HANDSHAKE, CT_HEARTBEAT, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_SERVER_HELLO,
-    HS_SERVER_HELLO_DONE,
+    self, check_record_header, record_header, BadRecord, CertInfo, RecordHeader,
+    CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE, CT_HEARTBEAT, HS_CERTIFICATE,
+    HS_CLIENT_HELLO, HS_SERVER_HELLO, HS_SERVER_HELLO_DONE,
 };
 use crate::buffers::{by_sticky_name, BufferId};
 use crate::fields::{by_name, IntFieldId};
@@ -344,36 +344,29 @@ impl TlsParser {
             st.hdr_len = 0;
             st.seen_record = true;
             let h = record_header(&st.hdr);
-            self.on_record(dir, h.ctype, h.len, check_record_header(&h), sink);
+            self.on_record(dir, h, sink);
         }
     }
 
-    fn on_record(
-        &mut self,
-        dir: Dir,
-        ctype: u8,
-        len: usize,
-        bad: Option<&'static str>,
-        sink: &mut dyn Sink,
-    ) {
-        let d = dir.index();
-        match bad {
-            Some(e @ ("tls.invalid_record_type" | "tls.invalid_record_version")) => {
+    fn on_record(&mut self, dir: Dir, h: RecordHeader, sink: &mut dyn Sink) {
+        let (d, ctype, len) = (dir.index(), h.ctype, h.len);
+        match check_record_header(&h) {
+            Err(e @ (BadRecord::Type | BadRecord::Version)) => {
                 // Not a record boundary after all: sync is lost.
-                self.event(dir, e, sink);
+                self.event(dir, e.event(), sink);
                 self.dirs[d].stopped = true;
                 return;
             }
-            Some(e) => {
+            Err(e @ BadRecord::Length) => {
                 // Too long to be TLS, but the header still says where the
                 // next record starts: skip it whole.
-                self.event(dir, e, sink);
+                self.event(dir, e.event(), sink);
                 let st = &mut self.dirs[d];
                 st.rec_type = 0;
                 st.rec_left = len;
                 return;
             }
-            None => {}
+            Ok(()) => {}
         }
         let st = &mut self.dirs[d];
         st.rec_type = ctype;

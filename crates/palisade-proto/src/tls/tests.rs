@@ -915,6 +915,15 @@ fn hostile_lists_are_cut() {
         parser::MAX_LIST
     );
     assert_eq!(&tx.log["ja4"].as_str().unwrap()[..10], "t12i990000");
+    let groups: Vec<u16> = (1..=300).collect();
+    let ch = client_hello(0x0303, &[], &[0x002f], &[ext(10, &list16(&groups))]);
+    let out = run(&SPEC, &[(Dir::ToServer, &record(22, &ch))]);
+    assert_eq!(out.txs[0].events, vec!["tls.list_too_long"]);
+    let s = out.txs[0].log["ja3"]["string"].as_str().unwrap();
+    assert_eq!(
+        s.split(',').nth(3).unwrap().split('-').count(),
+        parser::MAX_LIST
+    );
 }
 
 #[test]
