@@ -29,6 +29,7 @@ pub mod parser;
 pub mod registry;
 pub mod ssh;
 pub mod testing;
+pub mod tls;
 pub mod tx;
 pub mod util;
 
