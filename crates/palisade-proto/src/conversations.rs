@@ -105,10 +105,16 @@ pub fn from_pcap(path: &Path) -> Vec<Conversation> {
     obs.flows.into_values().collect()
 }
 
-/// `../shared/data/pcaps/<rel>` from the crate directory.
+/// `shared/data/pcaps/<rel>` in the nearest ancestor of the crate
+/// directory that has it: `../shared` of the checkout in `/work/main`,
+/// one level further up from a worktree in `/work/wt/<name>`.
 pub fn shared_pcap(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/pcaps")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .map(|a| a.join("shared/data/pcaps"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| crate_dir.join("../../../shared/data/pcaps"))
         .join(rel)
 }
 

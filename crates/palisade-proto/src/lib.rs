@@ -26,6 +26,7 @@ pub mod fields;
 pub mod identify;
 pub mod parser;
 pub mod registry;
+pub mod snmp;
 pub mod ssh;
 pub mod testing;
 pub mod tx;
