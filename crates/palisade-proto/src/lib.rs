@@ -27,6 +27,7 @@ pub mod identify;
 pub mod parser;
 pub mod registry;
 pub mod snmp;
+pub mod ssdp;
 pub mod ssh;
 pub mod testing;
 pub mod tx;
