@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod buffers;
+pub mod coap;
 #[cfg(test)]
 #[allow(dead_code)] // used by the protocols' tests as they arrive
 pub(crate) mod conversations;

@@ -715,3 +715,44 @@ fn amplification_capture_matches_tshark() {
         .collect();
     assert_eq!(unknown.len(), 2);
 }
+
+/// Deterministic mutations (byte changes, cuts, insertions) of valid
+/// messages, through the parser and identification: nothing panics.
+#[test]
+fn mutations_do_not_panic() {
+    let seeds = [
+        get(1),
+        response(1, 2),
+        trap_v1(6, 1),
+        v3(5, 0x04, 3, b"user", scoped(0, 1, &[(SYS_DESCR, null())])),
+        v3(6, 0x07, 3, b"u", tlv(0x04, &[1, 2, 3])),
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..3000 {
+        let mut m = seeds[i % seeds.len()].clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() as usize) % m.len().max(1);
+            match next() % 4 {
+                0 => m[at] = next() as u8,
+                1 => m.truncate(at),
+                2 => m.insert(at, next() as u8),
+                _ => m[at] ^= 0x80,
+            }
+            if m.is_empty() {
+                m.push(0x30);
+            }
+        }
+        let out = run(&SPEC, &[(Dir::ToServer, &m), (Dir::ToClient, &m)]);
+        for t in &out.txs {
+            assert!(!t.log.to_string().contains("public"));
+        }
+        run_flow(crate::Transport::Udp, 161, &[(Dir::ToServer, &m)]);
+        run_flow(crate::Transport::Udp, 40000, &[(Dir::ToServer, &m)]);
+    }
+}

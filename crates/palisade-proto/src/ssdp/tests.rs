@@ -227,3 +227,34 @@ fn ndpi_upnp_is_not_ssdp() {
         assert_ne!(proto, Some("ssdp"));
     }
 }
+
+/// Deterministic mutations of valid datagrams: nothing panics.
+#[test]
+fn mutations_do_not_panic() {
+    let seeds = [NOTIFY, SEARCH, ANSWER];
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..2000 {
+        let mut m = seeds[i % seeds.len()].to_vec();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() as usize) % m.len().max(1);
+            match next() % 4 {
+                0 => m[at] = next() as u8,
+                1 => m.truncate(at),
+                2 => m.insert(at, next() as u8),
+                _ => m[at] = b'\n',
+            }
+            if m.is_empty() {
+                m.push(b'N');
+            }
+        }
+        run(&SPEC, &[(Dir::ToServer, &m)]);
+        run_flow(Transport::Udp, 1900, &[(Dir::ToServer, &m)]);
+        run_flow(Transport::Udp, 40000, &[(Dir::ToServer, &m)]);
+    }
+}
