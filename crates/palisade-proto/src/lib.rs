@@ -33,6 +33,7 @@ pub mod ssh;
 pub mod testing;
 pub mod tx;
 pub mod util;
+pub mod wsd;
 
 pub use buffers::BufferId;
 pub use fields::IntFieldId;

@@ -79,6 +79,7 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::snmp::SPEC,
     &crate::ssdp::SPEC,
     &crate::coap::SPEC,
+    &crate::wsd::SPEC,
 ];
 
 /// A protocol by name.

@@ -34,7 +34,7 @@
 //! is the first packet seen).
 //!
 //! WS-Discovery (UDP 3702, SOAP Probe/Resolve/Hello) is another
-//! discovery protocol and not parsed here.
+//! discovery protocol: see [`crate::wsd`].
 //!
 //! Events: `ssdp.invalid_message` (flow), `ssdp.invalid_header`,
 //! `ssdp.too_many_headers`, `ssdp.long_header`.

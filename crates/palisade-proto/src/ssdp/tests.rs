@@ -224,7 +224,7 @@ fn ndpi_upnp_is_not_ssdp() {
     for c in &convs {
         assert_eq!(c.server_port, 3702);
         let (proto, _) = run_flow(c.transport, c.server_port, &c.borrowed());
-        assert_ne!(proto, Some("ssdp"));
+        assert_eq!(proto, Some("wsd"));
     }
 }
 
