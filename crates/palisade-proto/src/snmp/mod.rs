@@ -27,7 +27,9 @@
 //! is never logged** (Suricata logs it as `community`): a community is a
 //! password, so palisade writes `"community_present": true` and
 //! `community_length`. The community reaches the default-credential
-//! detectors only in memory, through `credential()`, and rules through
+//! detectors only in memory, through `credential()` (v1/v2c requests,
+//! and answers seen alone: Success on a Response, Failure on an
+//! authorizationError Response, Unknown unanswered), and rules through
 //! the `snmp.community` buffer.
 //!
 //! Events: `snmp.malformed_data`, `snmp.unknown_security_model`,

@@ -301,12 +301,11 @@ impl AppTx for SnmpTx {
         }
     }
 
-    /// A v1/v2c request's community, a success once any answer came
-    /// (an agent does not answer a wrong community). An answer seen
+    /// A v1/v2c request's community, with the outcome its answer shows
+    /// (see [`answer_outcome`]; Unknown while unanswered). An answer seen
     /// without its request (one direction captured, or a reflection
-    /// attack's responses) proves the agent accepts the community it
-    /// echoes, so it is a success too. Traps are notifications, not
-    /// logins.
+    /// attack's responses) shows the same about the community it echoes.
+    /// Traps are notifications, not logins.
     fn credential(&self) -> Option<Credential<'_>> {
         let m = &self.first;
         if !matches!(m.version, 0 | 1) {
@@ -314,13 +313,11 @@ impl AppTx for SnmpTx {
         }
         let community = m.community.as_deref()?;
         let outcome = if m.is_request() {
-            if self.response.is_some() {
-                LoginOutcome::Success
-            } else {
-                LoginOutcome::Unknown
-            }
+            self.response
+                .as_ref()
+                .map_or(LoginOutcome::Unknown, answer_outcome)
         } else if m.is_answer() {
-            LoginOutcome::Success
+            answer_outcome(m)
         } else {
             return None;
         };
@@ -330,6 +327,19 @@ impl AppTx for SnmpTx {
             secret: Secret::Plain(community),
             outcome,
         })
+    }
+}
+
+/// What an answer says of the community: an agent drops a request with
+/// a community it does not know, so a Response means it was accepted —
+/// unless its error-status is authorizationError (16), which access
+/// control returns when the community maps to no access (RFC 3413 §3.2).
+/// A Report is not a v1/v2c answer and says nothing.
+fn answer_outcome(a: &Msg) -> LoginOutcome {
+    match a.pdu_type {
+        Some(2) if a.error_status == 16 => LoginOutcome::Failure,
+        Some(2) => LoginOutcome::Success,
+        _ => LoginOutcome::Unknown,
     }
 }
 

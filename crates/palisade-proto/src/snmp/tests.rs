@@ -259,8 +259,16 @@ fn error_status_and_set() {
     assert_eq!(log["var_types"], json!(["octet_string"]));
     assert_eq!(log["response"]["error"], "NotWritable");
     assert_eq!(log["response"]["error_index"], 1);
-    // Any answer means the community was accepted.
+    // An answer, even an error, means the community was accepted...
     assert_eq!(s.creds[0].as_ref().unwrap().2, LoginOutcome::Success);
+    // ...but authorizationError means it has no access.
+    let denied = msg(1, b"public", 2, -2, 16, 0, &[]);
+    let s = drive(&[(Dir::ToServer, &set), (Dir::ToClient, &denied)]);
+    assert_eq!(
+        s.inner.txs[0].log["response"]["error"],
+        "AuthorizationError"
+    );
+    assert_eq!(s.creds[0].as_ref().unwrap().2, LoginOutcome::Failure);
     let unknown = msg(1, b"public", 2, 1, 99, 0, &[]);
     let s = drive(&[(Dir::ToClient, &unknown)]);
     assert_eq!(s.inner.txs[0].log["error"], "ErrorStatus(99)");
@@ -697,8 +705,9 @@ fn amplification_capture_matches_tshark() {
     for t in txs.iter().filter(|t| t.log["pdu_type"] == "report") {
         assert_eq!(t.log["vars"], json!(["1.3.6.1.2.1.11.6.0"]));
     }
-    // Every message carries a community: answers are successes, the
-    // reflected GetBulk requests are unanswered.
+    // Every message carries a community: responses are successes but
+    // the 680 authorizationError ones; the 2 reflected GetBulk requests
+    // (unanswered) and the 3 Reports say nothing.
     let public = s
         .creds
         .iter()
@@ -707,13 +716,10 @@ fn amplification_capture_matches_tshark() {
         .count();
     assert_eq!(public, 4065);
     assert_eq!(s.creds.iter().flatten().count(), 4079);
-    let unknown: Vec<_> = s
-        .creds
-        .iter()
-        .flatten()
-        .filter(|c| c.2 == LoginOutcome::Unknown)
-        .collect();
-    assert_eq!(unknown.len(), 2);
+    let count = |o| s.creds.iter().flatten().filter(|c| c.2 == o).count();
+    assert_eq!(count(LoginOutcome::Success), 4074 - 680);
+    assert_eq!(count(LoginOutcome::Failure), 680);
+    assert_eq!(count(LoginOutcome::Unknown), 5);
 }
 
 /// Deterministic mutations (byte changes, cuts, insertions) of valid
