@@ -428,6 +428,18 @@ pub const BUFFERS: &[BufferSpec] = &[
         ToServer,
         "TFTP file name (palisade extension)"
     ),
+    buf!(
+        "coap.uri_path",
+        "coap",
+        ToServer,
+        "CoAP request Uri-Path options joined with / (palisade extension)"
+    ),
+    buf!(
+        "coap.method",
+        "coap",
+        ToServer,
+        "CoAP request method name, GET/POST/PUT/DELETE/... (palisade extension)"
+    ),
 ];
 
 /// Finds a buffer by its sticky keyword name or alias.

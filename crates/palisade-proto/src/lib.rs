@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod buffers;
+pub mod coap;
 #[cfg(test)]
 #[allow(dead_code)] // used by the protocols' tests as they arrive
 pub(crate) mod conversations;
@@ -27,11 +28,14 @@ pub mod identify;
 pub mod mqtt;
 pub mod parser;
 pub mod registry;
+pub mod snmp;
+pub mod ssdp;
 pub mod ssh;
 pub mod testing;
 pub mod tls;
 pub mod tx;
 pub mod util;
+pub mod wsd;
 
 pub use buffers::BufferId;
 pub use fields::IntFieldId;

@@ -78,6 +78,10 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::ssh::SPEC,
     &crate::mqtt::SPEC,
     &crate::tls::SPEC,
+    &crate::snmp::SPEC,
+    &crate::ssdp::SPEC,
+    &crate::coap::SPEC,
+    &crate::wsd::SPEC,
 ];
 
 /// A protocol by name.
