@@ -339,7 +339,7 @@ pub enum Event {
 /// Every EVE event type palisade can write (for `--eve-types` validation).
 pub const EVENT_TYPES: &[&str] = &[
     "alert", "flow", "anomaly", "stats", "http", "dns", "tls", "ssh", "telnet", "ftp", "mqtt",
-    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp",
+    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp", "wsd",
 ];
 
 impl Event {

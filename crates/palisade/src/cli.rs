@@ -91,7 +91,7 @@ pub struct ScanArgs {
     pub eve: Option<PathBuf>,
     /// EVE event types to write, comma separated (default: all): alert, flow, anomaly, stats,
     /// and the app-layer types http, dns, tls, ssh, telnet, ftp, mqtt, rtsp, coap, snmp, ssdp,
-    /// dhcp, tftp.
+    /// dhcp, tftp, wsd.
     #[arg(long, value_delimiter = ',', value_name = "TYPES")]
     pub eve_types: Vec<String>,
     /// Worker threads [default: one per core].

@@ -34,6 +34,7 @@ const NDPI_NAMES: &[(&str, &str)] = &[
     ("FTP_CONTROL", "ftp"),
     ("SNMP", "snmp"),
     ("DHCP", "dhcp"),
+    ("WSD", "wsd"),
 ];
 
 /// Flows where palisade and nDPI disagree, and why: (capture, nDPI flow
