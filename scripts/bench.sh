@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints, side by side in one run, the decode-only floor and the full
 # `palisade scan` pipeline on a generated IoT fleet capture: packets/s,
+# (app-layer parsers off, then on: every later row has them on),
 # Gbit/s and peak RSS, with 1 thread and with all cores.
 #
 #   scripts/bench.sh [PACKETS] [DEVICES]      default 1000000 packets, 200 devices
@@ -52,6 +53,7 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $CO
 echo "capture: $CAP ($(du -h "$CAP" | cut -f1), $DEVICES devices)"
 printf '%-28s %10s %14s %9s %10s\n' "run" "packets" "packets/s" "Gbit/s" "peak MiB"
 run "decode-only floor (1 thr)" "$FLOOR" "$CAP"
+run "scan, parsers off, 1 thr" "$BIN" scan --format json --no-builtin-rules --set app_layer.enabled=false --threads 1 --output-dir "$WORK/out" "$CAP"
 run "scan, no rules, 1 thr" "$BIN" scan --format json --no-builtin-rules --threads 1 --output-dir "$WORK/out" "$CAP"
 run "scan, no rules, $CORES thr" "$BIN" scan --format json --no-builtin-rules --threads "$CORES" --output-dir "$WORK/out" "$CAP"
 run "scan, builtin rules, 1 thr" "$BIN" scan --format json --threads 1 --output-dir "$WORK/out" "$CAP"
