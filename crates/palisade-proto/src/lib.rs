@@ -22,6 +22,7 @@ pub mod buffers;
 #[cfg(test)]
 #[allow(dead_code)] // used by the protocols' tests as they arrive
 pub(crate) mod conversations;
+pub mod dhcp;
 pub mod dns;
 pub mod fields;
 pub mod identify;

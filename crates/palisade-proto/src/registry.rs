@@ -77,6 +77,7 @@ impl std::fmt::Debug for ProtoSpec {
 pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::ssh::SPEC,
     &crate::dns::SPEC,
+    &crate::dhcp::SPEC,
 ];
 
 /// A protocol by name.
