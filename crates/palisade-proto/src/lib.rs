@@ -30,6 +30,7 @@ pub mod parser;
 pub mod registry;
 pub mod ssh;
 pub mod testing;
+pub mod tftp;
 pub mod tx;
 pub mod util;
 

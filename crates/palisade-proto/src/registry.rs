@@ -78,6 +78,7 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::ssh::SPEC,
     &crate::dns::SPEC,
     &crate::dhcp::SPEC,
+    &crate::tftp::SPEC,
 ];
 
 /// A protocol by name.
