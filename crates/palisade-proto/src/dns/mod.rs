@@ -24,9 +24,9 @@
 //! arrives, so rules on `dns.query` fire before the answer) and the
 //! response with the same id completes it. Queries never answered complete
 //! at the end of the flow; a response whose query was not seen is a
-//! transaction of its own. At most [`state::MAX_PENDING`] queries wait per
-//! flow; past that the oldest completes unanswered and
-//! `dns.too_many_transactions` is raised.
+//! transaction of its own. At most 256 queries wait per flow; past that
+//! the oldest completes unanswered and `dns.too_many_transactions` is
+//! raised (once per flow).
 //!
 //! **Events.** Suricata's `dns.malformed_data`, `dns.not_request` (a
 //! response sent to the server), `dns.not_response` (a query sent to the
@@ -34,9 +34,9 @@
 //! `dns.name_too_long`, `dns.infinite_loop`, `dns.too_many_labels`,
 //! `dns.invalid_authorities`, `dns.invalid_additionals`; palisade's own
 //! `dns.too_many_transactions` and `dns.too_many_records` (more than 16
-//! questions or 256 records in a message: checked, not kept). An mDNS
-//! announcement (id 0, from the flow's first packet) is not flagged
-//! `not_request`.
+//! questions or 256 records in a message: checked, not kept). A
+//! response with id 0 sent towards the server side is an mDNS
+//! announcement to the multicast group, not flagged `not_request`.
 //!
 //! **Buffers.** `dns.query` (each question name of the query),
 //! `dns.queries.rrname` (question names of query and response),

@@ -14,12 +14,14 @@ use std::sync::OnceLock;
 
 /// Queries waiting for their response, per flow. A resolver flow rarely
 /// has more than a handful in flight; past the bound the oldest is logged
-/// unanswered (`dns.too_many_transactions`).
+/// unanswered, and the flow gets `dns.too_many_transactions` (once: a
+/// query flood would otherwise raise one per query).
 pub const MAX_PENDING: usize = 256;
 /// Bytes held per direction while a TCP message is incomplete: the
 /// largest message plus its length prefix.
 pub const MAX_TCP_HELD: usize = 65535 + 2;
-/// Bytes held while the framing is not decided yet (see [`Framing`]).
+/// Bytes held while the framing is not decided yet, or while a chunk
+/// after a gap is judged as a message start.
 pub const MAX_UNDECIDED: usize = 1024;
 
 /// Event names (Suricata's where it has them).
@@ -268,6 +270,8 @@ pub struct DnsParser {
     dirs: [DirState; 2],
     pending: VecDeque<DnsTx>,
     next_id: u64,
+    /// `dns.too_many_transactions` was raised.
+    overflowed: bool,
 }
 
 impl Default for DnsParser {
@@ -277,6 +281,7 @@ impl Default for DnsParser {
             dirs: [DirState::default(), DirState::default()],
             pending: VecDeque::new(),
             next_id: 0,
+            overflowed: false,
         }
     }
 }
@@ -309,7 +314,10 @@ impl DnsParser {
             }
             tx.request = Some(message);
             if self.pending.len() >= MAX_PENDING {
-                sink.event(dir, ev::TOO_MANY_TRANSACTIONS);
+                if !self.overflowed {
+                    self.overflowed = true;
+                    sink.event(dir, ev::TOO_MANY_TRANSACTIONS);
+                }
                 if let Some(old) = self.pending.pop_front() {
                     sink.tx(
                         &old,
