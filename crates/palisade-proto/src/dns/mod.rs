@@ -16,9 +16,12 @@
 //! with its 2-byte length, several per segment or one split across
 //! segments. The parser is not told the transport, so it decides from the
 //! flow's first bytes: a datagram is exactly one whole message, a stream
-//! starts with a plausible length prefix (see `state::decide`). After a
-//! TCP gap it resynchronises on the next chunk that starts like a
-//! length-prefixed message.
+//! starts with a plausible length prefix (see `state::decide`); anything
+//! else is read as datagrams, so a TCP flow whose first message is not
+//! even plausibly framed yields `dns.malformed_data` rather than
+//! transactions. (Passing the transport to `ProtoSpec::new_parser` would
+//! remove the guess.) After a TCP gap it resynchronises on the next chunk
+//! that starts like a length-prefixed message.
 //!
 //! **Transactions.** One per query: the query opens it (reported when it
 //! arrives, so rules on `dns.query` fire before the answer) and the
