@@ -18,8 +18,8 @@
 //! flow's first bytes: a datagram is exactly one whole message, a stream
 //! starts with a plausible length prefix (see `state::decide`); anything
 //! else is read as datagrams, so a TCP flow whose first message is not
-//! even plausibly framed yields `dns.malformed_data` rather than
-//! transactions. (Passing the transport to `ProtoSpec::new_parser` would
+//! even plausibly framed yields junk transactions flagged
+//! `dns.malformed_data`. (Passing the transport to `ProtoSpec::new_parser` would
 //! remove the guess.) After a TCP gap it resynchronises on the next chunk
 //! that starts like a length-prefixed message.
 //!
