@@ -23,6 +23,8 @@ pub mod coap;
 #[cfg(test)]
 #[allow(dead_code)] // used by the protocols' tests as they arrive
 pub(crate) mod conversations;
+pub mod dhcp;
+pub mod dns;
 pub mod fields;
 pub mod identify;
 pub mod mqtt;
@@ -32,6 +34,7 @@ pub mod snmp;
 pub mod ssdp;
 pub mod ssh;
 pub mod testing;
+pub mod tftp;
 pub mod tls;
 pub mod tx;
 pub mod util;

@@ -82,6 +82,9 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::ssdp::SPEC,
     &crate::coap::SPEC,
     &crate::wsd::SPEC,
+    &crate::dns::SPEC,
+    &crate::dhcp::SPEC,
+    &crate::tftp::SPEC,
 ];
 
 /// A protocol by name.
