@@ -254,6 +254,10 @@ pub struct DetectObserver<'a, 'p> {
     pub pending: Vec<PendingAlert>,
     /// A flow being ended by the engine: its client → server tuple.
     pub ending: Option<(FlowRef, Tuple)>,
+    /// Last packet time of the flow being ended: app records completed by
+    /// its final flush carry it (not the time of whatever packet or
+    /// shutdown made the flow end).
+    pub ending_ts: Option<palisade_event::Timestamp>,
 }
 
 impl<'a> DetectObserver<'a, 'static> {
@@ -274,6 +278,7 @@ impl<'a> DetectObserver<'a, 'static> {
             cur: None,
             pending: Vec::new(),
             ending: None,
+            ending_ts: None,
         }
     }
 }
@@ -448,6 +453,11 @@ impl<'p> DetectObserver<'_, 'p> {
         if !flow.wants_data() && !matches!(what, AppInput::End) {
             return flow.app_proto();
         }
+        let ending = self.ending.is_some_and(|(f, _)| f.id == fref.id);
+        let meta = match (ending, self.ending_ts) {
+            (true, Some(ts)) => PacketMeta { ts, pcap_cnt: 0 },
+            _ => self.meta,
+        };
         let mut sink = TxSink {
             out: &mut *self.out,
             det: self.det.as_deref_mut(),
@@ -455,7 +465,7 @@ impl<'p> DetectObserver<'_, 'p> {
             stats,
             client,
             flow_id: fref.id,
-            meta: self.meta,
+            meta,
             tcp: transport == Transport::Tcp,
             app_proto: flow.app_proto(),
         };
@@ -464,7 +474,7 @@ impl<'p> DetectObserver<'_, 'p> {
                 Input {
                     dir: pdir(dir),
                     data,
-                    ts: self.meta.ts,
+                    ts: meta.ts,
                 },
                 &mut sink,
             ),
@@ -619,6 +629,7 @@ impl FlowObserver for DetectObserver<'_, '_> {
     }
     fn flow_ending(&mut self, flow: FlowRef, record: &FlowRecord) {
         self.ending = Some((flow, record.tuple));
+        self.ending_ts = Some(record.flow.end);
     }
     fn flow_end(&mut self, mut record: FlowRecord) {
         // The parsers report what they still hold (requests without a
@@ -630,6 +641,7 @@ impl FlowObserver for DetectObserver<'_, '_> {
                     slot: u32::MAX,
                 };
                 self.ending = Some((fref, record.tuple));
+                self.ending_ts = Some(record.flow.end);
                 let transport = if record.tuple.proto == 6 {
                     Transport::Tcp
                 } else {
@@ -650,6 +662,7 @@ impl FlowObserver for DetectObserver<'_, '_> {
             }
         }
         self.ending = None;
+        self.ending_ts = None;
         // Alerts of the ending flow go out before its flow record.
         if self.pending.iter().any(|p| p.flow_id == record.flow_id) {
             self.flush_pending(None);

@@ -175,6 +175,7 @@ impl Worker {
             cur: None,
             pending: Vec::new(),
             ending: None,
+            ending_ts: None,
         };
         let r = self.engine.process(meta, frame, &mut obs);
         obs.cur = r;
