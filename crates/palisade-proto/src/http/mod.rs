@@ -47,6 +47,30 @@
 //! `http.too_many_transactions`, `http.body_truncated` (palisade's own:
 //! the body is longer than what is kept), `http.compression_bomb`.
 //!
+//! # Events
+//! Named after libhtp/Suricata's where they exist (`app-layer-event:
+//! http.<name>`), on the transaction unless noted:
+//! `request_line_invalid` / `response_invalid_protocol` (flow events: a
+//! line that starts no message; the direction resynchronises),
+//! `request_line_leading_whitespace`, `uri_delim_non_compliant`,
+//! `response_invalid_status`, `request_header_invalid` /
+//! `response_header_invalid`, `request_field_missing_colon` /
+//! `response_field_missing_colon`, `invalid_request_field_folding` /
+//! `invalid_response_field_folding`, `request_header_repetition` /
+//! `response_header_repetition`,
+//! `duplicate_content_length_field_in_request` / `_in_response`,
+//! `invalid_content_length_field_in_request` / `_in_response`,
+//! `invalid_transfer_encoding_value_in_request` / `_in_response`,
+//! `invalid_request_chunk_len` / `invalid_response_chunk_len`,
+//! `response_chunked_old_proto`, `missing_host_header`,
+//! `host_header_ambiguous`, `request_header_host_invalid`,
+//! `request_uri_host_invalid`, `request_auth_unrecognized`,
+//! `unable_to_match_response_to_request` (a response with no request),
+//! `gzip_decompression_failed` (gzip or deflate), `compression_bomb`,
+//! `request_field_too_long` / `response_field_too_long`,
+//! `request_too_many_headers` / `response_too_many_headers`,
+//! `too_many_transactions`, and palisade's `body_truncated`.
+//!
 //! # Gaps
 //! A gap inside a body of known length only shortens what is kept; any
 //! other gap drops the direction's partial message and the direction

@@ -1097,3 +1097,154 @@ fn fuzz_driver_survives_hostile_http() {
     }
     crate::testing::fuzz_drive(&input);
 }
+
+// ---------------------------------------------------------------- robustness
+
+/// xorshift64: deterministic test input without a dependency.
+fn rng(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Mutated conversations (bytes changed, removed, inserted, cut) give the
+/// same records fed whole or byte by byte.
+#[test]
+fn mutations_resegment_equal() {
+    let base: Vec<(Dir, Vec<u8>)> = vec![
+        (Dir::ToServer, b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n5\r\nabcde\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: x:1\r\nAuthorization: Digest username=\"a\", realm=\"b\"\r\n\r\n".to_vec()),
+        (Dir::ToClient, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.0 401 X\r\nWWW-Authenticate: Basic realm=\"r\"\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\nrest".to_vec()),
+    ];
+    let mut st = 0x1234_5678_9abc_def0u64;
+    let seps: &[&[u8]] = &[
+        b"\r\n",
+        b"\n",
+        b" ",
+        b":",
+        b"0",
+        b"HTTP/1.1 ",
+        b"GET / HTTP/1.1\r\n",
+        b"\x1f\x8b\x08\x00",
+        b"\t",
+        b"\r\n\r\n",
+        b"ffff\r\n",
+    ];
+    for it in 0..400 {
+        let mut conv = base.clone();
+        let n = 1 + rng(&mut st) % 6;
+        for _ in 0..n {
+            let ci = (rng(&mut st) % conv.len() as u64) as usize;
+            let c = &mut conv[ci].1;
+            if c.is_empty() {
+                continue;
+            }
+            let pos = (rng(&mut st) % c.len() as u64) as usize;
+            match rng(&mut st) % 4 {
+                0 => c[pos] = rng(&mut st) as u8,
+                1 => {
+                    c.remove(pos);
+                }
+                2 => {
+                    let s = seps[(rng(&mut st) % seps.len() as u64) as usize];
+                    for (k, b) in s.iter().enumerate() {
+                        c.insert(pos + k, *b);
+                    }
+                }
+                _ => c.truncate(pos),
+            }
+        }
+        // split conversation into interleaved chunks
+        let mut chunks: Vec<(Dir, &[u8])> = Vec::new();
+        for (d, c) in &conv {
+            let mid = c.len() / 2;
+            chunks.push((*d, &c[..mid]));
+            chunks.push((*d, &c[mid..]));
+        }
+        chunks.retain(|c| !c.1.is_empty());
+        let whole = run(&SPEC, &chunks);
+        let bytes: Vec<(Dir, &[u8])> = chunks
+            .iter()
+            .flat_map(|(d, c)| c.chunks(1).map(move |b| (*d, b)))
+            .collect();
+        let one = run(&SPEC, &bytes);
+        // timestamps differ per chunk index, compare logs/events only
+        let strip = |c: &crate::parser::Collect| {
+            (
+                c.txs
+                    .iter()
+                    .map(|t| (t.id, t.log.clone(), t.events.clone()))
+                    .collect::<Vec<_>>(),
+                c.updates.clone(),
+                c.events.clone(),
+            )
+        };
+        assert_eq!(
+            strip(&whole),
+            strip(&one),
+            "iteration {it}: {:?}",
+            conv.iter()
+                .map(|(d, c)| (d, String::from_utf8_lossy(c).into_owned()))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Hostile chunk sequences (dictionary pieces, random bytes, gaps)
+/// through the shared fuzz driver: nothing panics.
+#[test]
+fn random_fuzz_drive() {
+    let sel = crate::registry::PROTOCOLS
+        .iter()
+        .position(|p| p.name == "http")
+        .unwrap() as u8;
+    let mut st = 0xdead_beef_1234_5678u64;
+    let dict: &[&[u8]] = &[
+        b"GET / HTTP/1.1\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"Content-Length: 5\r\n",
+        b"Transfer-Encoding: chunked\r\n",
+        b"\r\n",
+        b"Content-Encoding: gzip\r\n",
+        b"Content-Encoding: deflate\r\n",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+        b"\x78\x9c",
+        b"5\r\nabcde\r\n",
+        b"0\r\n\r\n",
+        b"HEAD /",
+        b"CONNECT a:1 HTTP/1.1\r\n",
+        b"HTTP/1.1 101 S\r\n",
+        b" folded\r\n",
+        b"Authorization: Basic YTpi\r\n",
+        b"Authorization: Digest a=\"b\r\n",
+    ];
+    for _ in 0..3000 {
+        let mut input = vec![sel];
+        let n = rng(&mut st) % 12;
+        for _ in 0..n {
+            let mut piece = Vec::new();
+            for _ in 0..(1 + rng(&mut st) % 4) {
+                if rng(&mut st).is_multiple_of(3) {
+                    for _ in 0..(rng(&mut st) % 20) {
+                        piece.push(rng(&mut st) as u8);
+                    }
+                } else {
+                    piece.extend_from_slice(dict[(rng(&mut st) % dict.len() as u64) as usize]);
+                }
+            }
+            piece.truncate(0x7f);
+            let dirbit = if rng(&mut st).is_multiple_of(2) {
+                0x80
+            } else {
+                0
+            };
+            if rng(&mut st).is_multiple_of(10) {
+                input.push(dirbit);
+                continue;
+            }
+            input.push(piece.len() as u8 | dirbit);
+            input.extend_from_slice(&piece);
+        }
+        crate::testing::fuzz_drive(&input);
+    }
+}
