@@ -26,6 +26,7 @@ pub(crate) mod conversations;
 pub mod dhcp;
 pub mod dns;
 pub mod fields;
+pub mod http;
 pub mod identify;
 pub mod mqtt;
 pub mod parser;

@@ -86,6 +86,7 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::dhcp::SPEC,
     &crate::tftp::SPEC,
 ];
+pub static PROTOCOLS: &[&ProtoSpec] = &[&crate::ssh::SPEC, &crate::http::SPEC];
 
 /// A protocol by name.
 pub fn by_name(name: &str) -> Option<&'static ProtoSpec> {
