@@ -76,6 +76,7 @@ impl std::fmt::Debug for ProtoSpec {
 /// could both match the same bytes: earlier wins.
 pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::ssh::SPEC,
+    &crate::http::SPEC,
     &crate::mqtt::SPEC,
     &crate::tls::SPEC,
     &crate::snmp::SPEC,
@@ -86,7 +87,6 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::dhcp::SPEC,
     &crate::tftp::SPEC,
 ];
-pub static PROTOCOLS: &[&ProtoSpec] = &[&crate::ssh::SPEC, &crate::http::SPEC];
 
 /// A protocol by name.
 pub fn by_name(name: &str) -> Option<&'static ProtoSpec> {

@@ -239,7 +239,8 @@ fn identified_on_and_off_port_tcp_only() {
             b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n\r\n",
         )],
     );
-    assert_eq!(proto, None);
+    // HTTP is TCP only: over UDP this is SSDP's.
+    assert_eq!(proto, Some("ssdp"));
 }
 
 #[test]

@@ -204,6 +204,10 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         .name("eve-writer".into())
         .spawn(move || run_eve_writer(ev_rx, eve_path))
         .context("starting the EVE writer thread")?;
+    palisade_proto::http::LOG_HEADERS.store(
+        opts.config.app_layer.http_log_headers,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let engine_cfg = opts.config.engine();
     let dec_cfg = decoder_config(&opts.config);
     let mut csum = ChecksumAuto::new(opts.config.decoder.checksum_checks);
