@@ -198,6 +198,10 @@ pub struct FlowEngine {
     /// does not allocate; boxed because `Flow::tcp` holds them boxed.
     #[allow(clippy::vec_box)]
     session_pool: Vec<Box<TcpSession>>,
+    /// Leave TCP segments with a bad checksum out of tracking (on unless
+    /// the checksum mode is still deciding whether the capture comes from
+    /// an offloading NIC).
+    drop_bad_checksums: bool,
 }
 
 /// Estimated bytes one flow costs (table slot, map entry, TCP session).
@@ -276,6 +280,7 @@ impl FlowEngine {
             defrag: Defragmenter::new(&cfg.defrag, cfg.defrag.memcap / share),
             defrag_events: Vec::new(),
             session_pool: Vec::new(),
+            drop_bad_checksums: true,
         }
     }
 
@@ -304,6 +309,12 @@ impl FlowEngine {
     /// Reassembly memory in use.
     pub fn stream_memory(&self) -> u64 {
         self.stream.mem.used
+    }
+
+    /// Whether TCP segments with a bad checksum are left out of tracking
+    /// (they still count in `tcp.invalid_checksum`).
+    pub fn set_drop_bad_checksums(&mut self, on: bool) {
+        self.drop_bad_checksums = on;
     }
 
     /// The flow in `slot`, if live.
@@ -530,7 +541,8 @@ impl FlowEngine {
         match frame.l4 {
             L4::Tcp(t) => {
                 flow.tcp_flags[di] |= t.flags;
-                if frame.checksum == palisade_wire::ChecksumStatus::BadL4 {
+                if frame.checksum == palisade_wire::ChecksumStatus::BadL4 && self.drop_bad_checksums
+                {
                     self.tcp_stats.invalid_checksum += 1;
                 } else if let Some(sess) = flow.tcp.as_mut() {
                     sess.segment(

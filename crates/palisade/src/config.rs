@@ -111,7 +111,9 @@ pub struct DecoderSection {
     /// Checksum validation: "auto" (validate, but switch off when most of the
     /// first packets have bad checksums, as captures from offloading NICs do),
     /// "yes" or "no". Packets with a bad TCP checksum are left out of stream
-    /// reassembly when validation is on.
+    /// reassembly when validation is on; in "auto" only after the first 1000
+    /// packets decided that validation stays on (so a short capture taken on
+    /// an offloading NIC is still reassembled; the bad checksums are counted).
     pub checksum_checks: ChecksumMode,
     /// UDP ports decoded as VXLAN.
     pub vxlan_ports: Vec<u16>,

@@ -112,6 +112,15 @@ impl ChecksumAuto {
         }
     }
     /// Records one packet; returns Some(new setting) when it changes.
+    /// Whether packets that fail validation are left out of tracking: in
+    /// auto mode only once the sample is complete and validation stayed
+    /// on, so a short capture from an offloading NIC (a loopback
+    /// capture of a few packets) is not silently emptied; the bad
+    /// checksums are still counted.
+    fn enforce(&self) -> bool {
+        self.validate && (self.mode != ChecksumMode::Auto || self.sampled >= CHECKSUM_SAMPLE)
+    }
+
     fn observe(&mut self, had_ip: bool, bad: bool) -> Option<bool> {
         if self.mode != ChecksumMode::Auto || !had_ip || self.sampled >= CHECKSUM_SAMPLE {
             return None;
@@ -234,6 +243,8 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         if opts.config.app_layer.enabled {
             w.set_app_layer();
         }
+        let mut enforcing = csum.enforce();
+        w.set_checksum_enforce(enforcing);
         while let Some(p) = inputs.next_packet() {
             packets += 1;
             bytes += p.data.len() as u64;
@@ -251,6 +262,10 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             if csum.sampled < CHECKSUM_SAMPLE {
                 if let Some(on) = csum.observe(true, bad) {
                     w.set_validate_checksums(on);
+                }
+                if csum.enforce() != enforcing {
+                    enforcing = csum.enforce();
+                    w.set_checksum_enforce(enforcing);
                 }
             }
             if packets & 0xffff == 0 {
@@ -368,9 +383,10 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 .and_then(|m| p.offset_in(m).map(|off| (m, off)));
             relearn = mapped.is_none().then_some(input);
             if mask & 1 != 0 {
-                if w0_validates != Some(csum.validate) {
-                    w0_validates = Some(csum.validate);
+                if w0_validates != Some((csum.validate, csum.enforce())) {
+                    w0_validates = Some((csum.validate, csum.enforce()));
                     w0.set_validate_checksums(csum.validate);
+                    w0.set_checksum_enforce(csum.enforce());
                 }
                 w0.packet(&PacketIn {
                     ts: p.ts,
@@ -388,6 +404,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 batch.push(packets, &p, w == primary, mapped);
                 batch.clock = last_ts;
                 batch.validate = csum.validate;
+                batch.enforce = csum.enforce();
                 if batch.is_full(batch_packets) {
                     let fresh = next_batch(&recycle_rx, batch_packets);
                     let full = std::mem::replace(batch, fresh);
@@ -402,6 +419,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 for (w, batch) in batches.iter_mut().enumerate().skip(1) {
                     batch.clock = last_ts;
                     batch.validate = csum.validate;
+                    batch.enforce = csum.enforce();
                     let fresh = next_batch(&recycle_rx, batch_packets);
                     let b = std::mem::replace(batch, fresh);
                     let _ = senders[w].send(b);
@@ -533,6 +551,8 @@ struct Batch {
     pkts: Vec<Entry>,
     clock: Timestamp,
     validate: bool,
+    /// Leave packets failing validation out of tracking.
+    enforce: bool,
 }
 
 /// Where a batched packet's bytes are.
@@ -562,6 +582,7 @@ impl Batch {
             pkts: Vec::with_capacity(cap),
             clock: Timestamp::ZERO,
             validate: false,
+            enforce: false,
         }
     }
     /// Adds a packet: by reference when its bytes live in `mapped` (no
@@ -634,9 +655,10 @@ fn next_batch(recycle: &Receiver<Batch>, cap: usize) -> Batch {
 fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> WorkerResult {
     let mut validate = None;
     for mut batch in rx {
-        if validate != Some(batch.validate) {
-            validate = Some(batch.validate);
+        if validate != Some((batch.validate, batch.enforce)) {
+            validate = Some((batch.validate, batch.enforce));
             w.set_validate_checksums(batch.validate);
+            w.set_checksum_enforce(batch.enforce);
         }
         for e in &batch.pkts {
             let data = batch.data(e);

@@ -190,6 +190,12 @@ impl Worker {
         self.decoder.set_validate_checksums(on);
     }
 
+    /// Whether a TCP segment whose checksum validation failed is left out
+    /// of tracking (off while the auto mode samples).
+    pub fn set_checksum_enforce(&mut self, on: bool) {
+        self.engine.set_drop_bad_checksums(on);
+    }
+
     /// Advances packet time without a packet (idle workers still expire
     /// flows).
     pub fn advance(&mut self, now: Timestamp) {
