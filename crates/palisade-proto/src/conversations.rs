@@ -105,11 +105,18 @@ pub fn from_pcap(path: &Path) -> Vec<Conversation> {
     obs.flows.into_values().collect()
 }
 
-/// `../shared/data/pcaps/<rel>` from the crate directory.
+/// `shared/data/pcaps/<rel>` in the nearest ancestor of the crate
+/// directory that has one: `/work/shared` both from the main checkout
+/// (`/work/main/crates/palisade-proto`) and from a worktree one level
+/// deeper (`/work/wt/<name>/crates/palisade-proto`).
 pub fn shared_pcap(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/pcaps")
-        .join(rel)
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = crate_dir
+        .ancestors()
+        .map(|a| a.join("shared/data/pcaps"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| crate_dir.join("../../../shared/data/pcaps"));
+    base.join(rel)
 }
 
 #[cfg(test)]
