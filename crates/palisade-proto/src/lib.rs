@@ -27,6 +27,7 @@ pub mod identify;
 pub mod parser;
 pub mod registry;
 pub mod ssh;
+pub mod telnet;
 pub mod testing;
 pub mod tx;
 pub mod util;
