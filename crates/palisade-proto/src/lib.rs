@@ -23,6 +23,7 @@ pub mod buffers;
 #[allow(dead_code)] // used by the protocols' tests as they arrive
 pub(crate) mod conversations;
 pub mod fields;
+pub mod ftp;
 pub mod identify;
 pub mod parser;
 pub mod registry;
