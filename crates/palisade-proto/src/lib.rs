@@ -27,6 +27,7 @@ pub mod ftp;
 pub mod identify;
 pub mod parser;
 pub mod registry;
+pub mod rtsp;
 pub mod ssh;
 pub mod telnet;
 pub mod testing;

@@ -74,7 +74,12 @@ impl std::fmt::Debug for ProtoSpec {
 
 /// Every protocol palisade parses. Order matters only among probes that
 /// could both match the same bytes: earlier wins.
-pub static PROTOCOLS: &[&ProtoSpec] = &[&crate::ssh::SPEC, &crate::telnet::SPEC, &crate::ftp::SPEC];
+pub static PROTOCOLS: &[&ProtoSpec] = &[
+    &crate::ssh::SPEC,
+    &crate::telnet::SPEC,
+    &crate::ftp::SPEC,
+    &crate::rtsp::SPEC,
+];
 
 /// A protocol by name.
 pub fn by_name(name: &str) -> Option<&'static ProtoSpec> {
