@@ -57,7 +57,7 @@
 mod parser;
 mod state;
 
-pub use parser::{Piece, Prompt, Stripper, Verdict};
+pub use parser::{Piece, Prompt, Stripper, Verdict, MAX_SUBNEG};
 pub use state::{OptionRecord, TelnetParser, TelnetTx, MAX_TEXT, MAX_TXS};
 
 use crate::registry::{Probe, ProbeInput, ProtoSpec, Transport};
