@@ -86,6 +86,9 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::dns::SPEC,
     &crate::dhcp::SPEC,
     &crate::tftp::SPEC,
+    &crate::telnet::SPEC,
+    &crate::ftp::SPEC,
+    &crate::rtsp::SPEC,
 ];
 
 /// A protocol by name.
