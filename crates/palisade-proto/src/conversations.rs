@@ -2,8 +2,8 @@
 //! pipeline would feed them (reassembled by palisade-flow, midstream
 //! pickup on so partial captures still yield data).
 
-use crate::parser::Dir;
-use crate::registry::Transport;
+use palisade_proto::parser::Dir;
+use palisade_proto::registry::Transport;
 use palisade_capture::CaptureReader;
 use palisade_event::{AnomalyRecord, FlowRecord, Timestamp};
 use palisade_flow::tcp::Direction;

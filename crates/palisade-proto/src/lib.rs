@@ -18,6 +18,10 @@
 //! a transaction hands them out.
 #![forbid(unsafe_code)]
 
+// Lets `conversations.rs` name this crate the same way from inside it (unit
+// tests) and from the examples that include it.
+extern crate self as palisade_proto;
+
 pub mod buffers;
 pub mod coap;
 #[cfg(test)]
