@@ -64,7 +64,14 @@ fn held(transport: Transport, port: u16, chunks: &[(Dir, &[u8])]) -> (Option<&'s
     let mut f = Box::new(AppFlow::new(transport, port));
     let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
     for (d, c) in chunks {
-        f.data(Input { dir: *d, data: c, ts }, &mut Discard);
+        f.data(
+            Input {
+                dir: *d,
+                data: c,
+                ts,
+            },
+            &mut Discard,
+        );
     }
     let bytes = live() - before;
     let proto = f.app_proto();
@@ -101,7 +108,10 @@ fn main() {
             e.2 = e.2.max(bytes as i64);
         }
     }
-    println!("{:<8} {:>7} {:>12} {:>10}", "proto", "flows", "mean B/flow", "max B");
+    println!(
+        "{:<8} {:>7} {:>12} {:>10}",
+        "proto", "flows", "mean B/flow", "max B"
+    );
     for (p, (n, sum, max)) in &per {
         println!("{p:<8} {n:>7} {:>12.0} {max:>10}", *sum as f64 / *n as f64);
     }

@@ -2,12 +2,12 @@
 //! pipeline would feed them (reassembled by palisade-flow, midstream
 //! pickup on so partial captures still yield data).
 
-use palisade_proto::parser::Dir;
-use palisade_proto::registry::Transport;
 use palisade_capture::CaptureReader;
 use palisade_event::{AnomalyRecord, FlowRecord, Timestamp};
 use palisade_flow::tcp::Direction;
 use palisade_flow::{EngineConfig, FlowEngine, FlowObserver, FlowRef, PacketMeta};
+use palisade_proto::parser::Dir;
+use palisade_proto::registry::Transport;
 use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, Link};
 use std::collections::BTreeMap;
 use std::path::Path;

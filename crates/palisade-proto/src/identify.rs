@@ -30,6 +30,9 @@ enum State {
     Parsing(&'static ProtoSpec, Box<dyn Parser>),
     /// Protocol known, parser stopped after an error.
     Stopped(&'static ProtoSpec),
+    /// Labelled by another flow's announcement (an FTP data channel):
+    /// known, not parsed.
+    Labelled(&'static str),
     Unknown,
 }
 
@@ -83,10 +86,26 @@ impl AppFlow {
         f
     }
 
+    /// A flow another flow announced (see [`crate::parser::Expectation`]):
+    /// labelled `app_proto`, its data not parsed.
+    pub fn labelled(transport: Transport, server_port: u16, app_proto: &'static str) -> AppFlow {
+        let mut f = AppFlow::new(transport, server_port);
+        f.state = State::Labelled(app_proto);
+        f
+    }
+
+    /// Moves the flows the parser announced into `out`.
+    pub fn take_expectations(&mut self, out: &mut Vec<crate::parser::Expectation>) {
+        if let State::Parsing(_, p) = &mut self.state {
+            p.take_expectations(out);
+        }
+    }
+
     /// Suricata's name of the flow's protocol once identified.
     pub fn app_proto(&self) -> Option<&'static str> {
         match &self.state {
             State::Parsing(s, _) | State::Stopped(s) => Some(s.name),
+            State::Labelled(name) => Some(name),
             _ => None,
         }
     }

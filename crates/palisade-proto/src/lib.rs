@@ -52,8 +52,8 @@ pub use buffers::BufferId;
 pub use fields::IntFieldId;
 pub use identify::AppFlow;
 pub use parser::{
-    AppTx, Credential, DigestParams, Dir, Input, LoginOutcome, ParseError, Parser, Secret, Sink,
-    TxUpdate,
+    AppTx, Credential, DigestParams, Dir, Expectation, FlowEnd, Input, LoginOutcome, ParseError,
+    Parser, Secret, Sink, TxUpdate,
 };
 pub use registry::{Probe, ProbeInput, ProtoSpec, Transport, PROTOCOLS};
 pub use tx::Transaction;

@@ -169,6 +169,35 @@ pub struct ParseError {
     pub reason: &'static str,
 }
 
+/// A flow a protocol announced (an FTP data channel, a TFTP transfer), so
+/// the pipeline can label it when it appears: the new flow joins the
+/// endpoint `(addr, port)` with the other end of the announcing flow.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    /// Label of the expected flow (`ftp-data`, `tftp`).
+    pub app_proto: &'static str,
+    /// Which end of the announcing flow the known endpoint belongs to
+    /// (its address, unless `addr` says otherwise); the other end's
+    /// address is the new flow's peer.
+    pub end: FlowEnd,
+    /// The known endpoint's address when announced (FTP `PORT`, `227`);
+    /// None: the address of `end`.
+    pub addr: Option<std::net::IpAddr>,
+    /// The known endpoint's port; None: the port of `end` in the
+    /// announcing flow (TFTP: the server answers the client's port from a
+    /// new one).
+    pub port: Option<u16>,
+}
+
+/// One end of a flow.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FlowEnd {
+    /// The client (initiator).
+    Client,
+    /// The server.
+    Server,
+}
+
 /// An incremental parser of one flow.
 pub trait Parser: Send {
     /// Feeds data (see the module docs).
@@ -177,6 +206,8 @@ pub trait Parser: Send {
     fn gap(&mut self, dir: Dir, len: u64, sink: &mut dyn Sink);
     /// The flow ended: report every transaction still held as complete.
     fn finish(&mut self, sink: &mut dyn Sink);
+    /// Moves the flows announced since the last call into `out`.
+    fn take_expectations(&mut self, _out: &mut Vec<Expectation>) {}
 }
 
 /// A sink that keeps records and events: for tests, the fuzz target and

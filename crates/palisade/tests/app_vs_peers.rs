@@ -54,12 +54,6 @@ const KNOWN_LABEL_DIFFERENCES: &[(&str, u32, Option<&str>, &str)] = &[
     ("coap_mqtt.pcap", 6, None, "midstream MQTT off port"),
     ("coap_mqtt.pcap", 7, None, "midstream MQTT off port"),
     ("coap_mqtt.pcap", 8, None, "midstream MQTT off port"),
-    // TFTP transfers run on a new flow between ephemeral ports; palisade
-    // labels the request flow (port 69) and not yet the transfer flow
-    // (nDPI recognises DATA/ACK packets by shape).
-    ("tftp.pcap", 1, None, "TFTP transfer flow"),
-    ("tftp.pcap", 2, None, "TFTP transfer flow"),
-    ("tftp.pcap", 4, None, "TFTP transfer flow"),
 ];
 
 /// One flow line of an nDPI `.out` file.
@@ -318,8 +312,20 @@ fn eve_values(recs: &[Value], event_type: &str, path: &str) -> Vec<String> {
 /// (tshark display filter, tshark field, EVE type, EVE path, compare as a
 /// set rather than a multiset, why a set).
 const FIELD_CHECKS: &[(&str, &str, &str, &str, bool)] = &[
-    ("http.request && tcp", "http.request.uri", "http", "url", false),
-    ("http.request && tcp", "http.host", "http", "hostname", false),
+    (
+        "http.request && tcp",
+        "http.request.uri",
+        "http",
+        "url",
+        false,
+    ),
+    (
+        "http.request && tcp",
+        "http.host",
+        "http",
+        "hostname",
+        false,
+    ),
     // tshark lists a name once per query packet; palisade logs one record
     // per query/response pair: compare the sets of names.
     (

@@ -401,4 +401,22 @@ impl Parser for FtpParser {
             complete(&tx, sink);
         }
     }
+
+    /// The data channels as flows to label `ftp-data`: active mode joins the
+    /// announced client endpoint with the server; passive mode the
+    /// announced server endpoint with the client.
+    fn take_expectations(&mut self, out: &mut Vec<crate::parser::Expectation>) {
+        for c in self.take_expectations() {
+            out.push(crate::parser::Expectation {
+                app_proto: "ftp-data",
+                end: if c.active {
+                    crate::parser::FlowEnd::Client
+                } else {
+                    crate::parser::FlowEnd::Server
+                },
+                addr: c.addr,
+                port: Some(c.port),
+            });
+        }
+    }
 }

@@ -98,6 +98,9 @@ impl AppTx for TftpTx {
 pub struct TftpParser {
     tx: Option<TftpTx>,
     next_id: u64,
+    /// A request was seen: its transfer comes from a new server port to
+    /// the client's port, a flow to label `tftp`.
+    announced: bool,
 }
 
 impl TftpParser {
@@ -115,6 +118,17 @@ impl TftpParser {
 }
 
 impl Parser for TftpParser {
+    fn take_expectations(&mut self, out: &mut Vec<crate::parser::Expectation>) {
+        if std::mem::take(&mut self.announced) {
+            out.push(crate::parser::Expectation {
+                app_proto: "tftp",
+                end: crate::parser::FlowEnd::Client,
+                addr: None,
+                port: None,
+            });
+        }
+    }
+
     fn parse(&mut self, input: Input<'_>, sink: &mut dyn Sink) -> Result<(), ParseError> {
         let dir = input.dir;
         let Some(p) = packet(input.data) else {
@@ -142,6 +156,7 @@ impl Parser for TftpParser {
                     ..TftpTx::default()
                 };
                 self.next_id += 1;
+                self.announced = true;
                 if !mode_ok(mode) {
                     tx.events.push(ev::INVALID_MODE);
                 }

@@ -2,8 +2,25 @@
 //! (identification, then its protocol's parser), and the counters the
 //! stats record reports.
 
-use palisade_proto::{AppFlow, Transport};
+use palisade_proto::{AppFlow, Expectation, FlowEnd, Transport};
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// Announced flows kept per worker; the oldest goes first.
+pub const MAX_EXPECTED: usize = 1024;
+/// Seconds (packet time) an announced flow is waited for.
+pub const EXPECT_SECS: u64 = 120;
+
+/// A flow announced by another (an FTP data channel, a TFTP transfer): it
+/// joins `(addr, port)` with `peer`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Expected {
+    app_proto: &'static str,
+    addr: IpAddr,
+    port: u16,
+    peer: IpAddr,
+    until: u64,
+}
 
 /// App-layer counters of a worker (summed over workers for the report).
 #[derive(Clone, Debug, Default)]
@@ -12,6 +29,9 @@ pub struct AppStats {
     pub flows: BTreeMap<&'static str, u64>,
     /// Flows with data whose protocol was not identified.
     pub unknown_flows: u64,
+    /// Flows labelled from another flow's announcement (FTP data, TFTP
+    /// transfers).
+    pub expected_flows: u64,
     /// Completed transactions per protocol.
     pub txs: BTreeMap<&'static str, u64>,
     /// App-layer events raised (transaction and flow events).
@@ -28,6 +48,7 @@ impl AppStats {
             *self.txs.entry(k).or_default() += v;
         }
         self.unknown_flows += o.unknown_flows;
+        self.expected_flows += o.expected_flows;
         self.events += o.events;
     }
 
@@ -44,8 +65,17 @@ impl AppStats {
             );
             tx.insert(name.into(), self.txs.get(name).copied().unwrap_or(0).into());
         }
+        // labels that are not parsers (ftp-data)
+        for (name, n) in &self.flows {
+            flow.entry(name.to_string()).or_insert((*n).into());
+        }
         flow.insert("failed".into(), self.unknown_flows.into());
-        serde_json::json!({ "flow": flow, "tx": tx, "events": self.events })
+        serde_json::json!({
+            "flow": flow,
+            "tx": tx,
+            "events": self.events,
+            "expected_flows": self.expected_flows,
+        })
     }
 }
 
@@ -53,6 +83,7 @@ impl AppStats {
 #[derive(Debug, Default)]
 pub struct WorkerApp {
     flows: HashMap<u64, AppFlow>,
+    expected: Vec<Expected>,
     /// Counters.
     pub stats: AppStats,
 }
@@ -76,13 +107,55 @@ impl WorkerApp {
         &mut self,
         id: u64,
         transport: Transport,
-        server_port: u16,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
     ) -> (&mut AppFlow, &mut AppStats) {
-        let f = self
-            .flows
-            .entry(id)
-            .or_insert_with(|| AppFlow::new(transport, server_port));
-        (f, &mut self.stats)
+        let expected = &mut self.expected;
+        let stats = &mut self.stats;
+        let f = self.flows.entry(id).or_insert_with(|| {
+            // A flow another flow announced is labelled, not probed.
+            let hit = expected.iter().position(|e| {
+                (client == (e.addr, e.port) && server.0 == e.peer)
+                    || (server == (e.addr, e.port) && client.0 == e.peer)
+            });
+            match hit {
+                Some(i) => {
+                    let e = expected.remove(i);
+                    stats.expected_flows += 1;
+                    AppFlow::labelled(transport, server.1, e.app_proto)
+                }
+                None => AppFlow::new(transport, server.1),
+            }
+        });
+        (f, stats)
+    }
+
+    /// Records flows a flow announced (its client and server given),
+    /// waiting for them until `now + EXPECT_SECS`.
+    pub fn expect(
+        &mut self,
+        out: Vec<Expectation>,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        now: u64,
+    ) {
+        self.expected.retain(|e| e.until >= now);
+        for x in out {
+            let (end, other) = match x.end {
+                FlowEnd::Client => (client, server),
+                FlowEnd::Server => (server, client),
+            };
+            if self.expected.len() >= MAX_EXPECTED {
+                self.expected.remove(0);
+            }
+            self.expected.push(Expected {
+                app_proto: x.app_proto,
+                addr: x.addr.unwrap_or(end.0),
+                port: x.port.unwrap_or(end.1),
+                peer: other.0,
+                until: now + EXPECT_SECS,
+            });
+        }
     }
 
     /// The flow's protocol, if identified.
@@ -103,5 +176,131 @@ impl WorkerApp {
     /// Flows with app state.
     pub fn active(&self) -> usize {
         self.flows.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_proto::{Dir, Input};
+    use std::net::Ipv4Addr;
+
+    fn ip(d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(192, 168, 1, d))
+    }
+
+    struct Discard;
+    impl palisade_proto::Sink for Discard {
+        fn tx(&mut self, _: &dyn palisade_proto::AppTx, _: palisade_proto::TxUpdate) {}
+        fn event(&mut self, _: Dir, _: &'static str) {}
+    }
+
+    /// Feeds `data` to flow `id` and records what it announced.
+    fn feed(
+        app: &mut WorkerApp,
+        id: u64,
+        c: (IpAddr, u16),
+        s: (IpAddr, u16),
+        dir: Dir,
+        data: &[u8],
+    ) {
+        let t = if s.1 == 69 {
+            Transport::Udp
+        } else {
+            Transport::Tcp
+        };
+        let (f, _) = app.flow_and_stats(id, t, c, s);
+        let ts = palisade_event::Timestamp::from_secs_nanos(100, 0);
+        f.data(Input { dir, data, ts }, &mut Discard);
+        let mut out = Vec::new();
+        f.take_expectations(&mut out);
+        app.expect(out, c, s, 100);
+    }
+
+    #[test]
+    fn ftp_passive_and_active_data_channels_are_labelled() {
+        let mut app = WorkerApp::new();
+        let (c, s) = ((ip(10), 40000), (ip(20), 21));
+        feed(&mut app, 1, c, s, Dir::ToClient, b"220 (vsFTPd 3.0.3)\r\n");
+        feed(&mut app, 1, c, s, Dir::ToServer, b"PASV\r\n");
+        feed(
+            &mut app,
+            1,
+            c,
+            s,
+            Dir::ToClient,
+            b"227 Entering Passive Mode (192,168,1,20,195,80).\r\n",
+        );
+        assert_eq!(app.app_proto(1), Some("ftp"));
+        // the client connects to 192.168.1.20:50000
+        let (f, _) = app.flow_and_stats(2, Transport::Tcp, (ip(10), 40001), (ip(20), 50000));
+        assert_eq!(f.app_proto(), Some("ftp-data"));
+        // once only
+        let (f, _) = app.flow_and_stats(3, Transport::Tcp, (ip(10), 40002), (ip(20), 50000));
+        assert_eq!(f.app_proto(), None);
+        // active mode: the server connects from port 20 to the client's port
+        feed(
+            &mut app,
+            1,
+            c,
+            s,
+            Dir::ToServer,
+            b"PORT 192,168,1,10,156,64\r\n",
+        );
+        feed(
+            &mut app,
+            1,
+            c,
+            s,
+            Dir::ToClient,
+            b"200 PORT command successful.\r\n",
+        );
+        let (f, _) = app.flow_and_stats(4, Transport::Tcp, (ip(20), 20), (ip(10), 40000));
+        assert_eq!(f.app_proto(), Some("ftp-data"));
+        // a third host on that port is not the data channel
+        let (f, _) = app.flow_and_stats(5, Transport::Tcp, (ip(99), 20), (ip(10), 40000));
+        assert_eq!(f.app_proto(), None);
+        assert_eq!(app.stats.expected_flows, 2);
+    }
+
+    #[test]
+    fn tftp_transfer_flow_is_labelled_and_expectations_are_bounded() {
+        let mut app = WorkerApp::new();
+        let (c, s) = ((ip(10), 3445), (ip(20), 69));
+        feed(
+            &mut app,
+            1,
+            c,
+            s,
+            Dir::ToServer,
+            b"\x00\x01rfc1350.txt\x00octet\x00",
+        );
+        assert_eq!(app.app_proto(1), Some("tftp"));
+        // the server answers from a new port to the client's port
+        let (f, _) = app.flow_and_stats(2, Transport::Udp, (ip(20), 50618), (ip(10), 3445));
+        assert_eq!(f.app_proto(), Some("tftp"));
+        for i in 0..(MAX_EXPECTED as u16 + 10) {
+            let out = vec![Expectation {
+                app_proto: "tftp",
+                end: FlowEnd::Client,
+                addr: None,
+                port: None,
+            }];
+            app.expect(out, (ip(10), 1000 + i), s, 100);
+        }
+        assert_eq!(app.expected.len(), MAX_EXPECTED);
+        // expired ones go on the next announcement
+        app.expect(
+            Vec::from([Expectation {
+                app_proto: "tftp",
+                end: FlowEnd::Client,
+                addr: None,
+                port: None,
+            }]),
+            c,
+            s,
+            100 + EXPECT_SECS + 1,
+        );
+        assert_eq!(app.expected.len(), 1);
     }
 }

@@ -449,7 +449,8 @@ impl<'p> DetectObserver<'_, 'p> {
     ) -> Option<&'static str> {
         let client = self.client_view(fref, dir);
         let app = self.app.as_deref_mut()?;
-        let (flow, stats) = app.flow_and_stats(fref.id, transport, client.dport);
+        let ends = ((client.src, client.sport), (client.dst, client.dport));
+        let (flow, stats) = app.flow_and_stats(fref.id, transport, ends.0, ends.1);
         if !flow.wants_data() && !matches!(what, AppInput::End) {
             return flow.app_proto();
         }
@@ -482,6 +483,11 @@ impl<'p> DetectObserver<'_, 'p> {
             AppInput::End => flow.finish(&mut sink),
         }
         let proto = flow.app_proto();
+        let mut announced = Vec::new();
+        flow.take_expectations(&mut announced);
+        if !announced.is_empty() {
+            app.expect(announced, ends.0, ends.1, meta.ts.secs());
+        }
         if let (Some(p), Some(det)) = (proto, self.det.as_deref_mut()) {
             if let Some(fd) = det.flows.get_mut(&fref.id) {
                 fd.app_proto = Some(p);
