@@ -500,38 +500,22 @@ impl<'p> DetectObserver<'_, 'p> {
         proto
     }
 
-    fn stream(&mut self, fref: FlowRef, dir: Direction, data: &[u8], gap: bool) {
+    /// Stream data (or, with `gap`, that many missing bytes) of one
+    /// direction: to the app layer, then to the stream rules.
+    fn stream(&mut self, fref: FlowRef, dir: Direction, data: &[u8], gap: Option<u64>) {
         // The parsers first, so a rule bound to the protocol sees it known
         // on the data that identified it.
-        let what = if gap {
-            AppInput::Gap(0)
-        } else {
-            AppInput::Data(data)
+        let what = match gap {
+            Some(len) => AppInput::Gap(len),
+            None => AppInput::Data(data),
         };
         let app_proto = self.app_feed(fref, dir, what, Transport::Tcp);
+        if self.det.is_none() {
+            return;
+        }
+        let mut v = self.sender_view(fref, dir);
         let Some(det) = self.det.as_deref_mut() else {
             return;
-        };
-        let mut v = {
-            let (mut v, pdir) = match self.ending {
-                Some((f, t)) if f.id == fref.id => (
-                    PacketView::new(
-                        t.src_ip,
-                        t.dest_ip,
-                        t.proto,
-                        t.src_port.unwrap_or(0),
-                        t.dest_port.unwrap_or(0),
-                        data,
-                    ),
-                    Direction::ToServer,
-                ),
-                _ => (self.view, self.cur.map_or(dir, |(_, d)| d)),
-            };
-            if pdir != dir {
-                std::mem::swap(&mut v.src, &mut v.dst);
-                std::mem::swap(&mut v.sport, &mut v.dport);
-            }
-            v
         };
         v.payload = data;
         let to_server = dir == Direction::ToServer;
@@ -556,7 +540,7 @@ impl<'p> DetectObserver<'_, 'p> {
             fd,
             to_server,
             data,
-            gap,
+            gap.is_some(),
             fref.id,
             self.meta.ts.secs(),
             &mut alerts,
@@ -621,14 +605,10 @@ impl FlowObserver for DetectObserver<'_, '_> {
         self.cur = Some((flow, dir));
     }
     fn stream_data(&mut self, flow: FlowRef, dir: Direction, data: &[u8]) {
-        self.stream(flow, dir, data, false);
+        self.stream(flow, dir, data, None);
     }
     fn stream_gap(&mut self, flow: FlowRef, dir: Direction, len: u64) {
-        if self.det.is_none() {
-            self.app_feed(flow, dir, AppInput::Gap(len), Transport::Tcp);
-            return;
-        }
-        self.stream(flow, dir, &[], true);
+        self.stream(flow, dir, &[], Some(len));
     }
     fn udp_payload(&mut self, flow: FlowRef, dir: Direction, data: &[u8]) {
         self.app_feed(flow, dir, AppInput::Data(data), Transport::Udp);
