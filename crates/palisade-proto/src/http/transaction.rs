@@ -1,12 +1,12 @@
 //! The HTTP transaction (one request and its response) and what it shows
 //! rules: sticky buffers, events, the login attempt.
 
-use super::auth::{parse_authorization, parse_challenge, Auth};
 use super::body::Body;
 use super::parser::{content_length, RequestLine, StatusLine};
 use super::uri;
+use crate::auth::{parse_authorization, parse_challenge, Auth};
 use crate::buffers::{by_sticky_name, BufferId};
-use crate::parser::{AppTx, Credential, DigestParams, Dir, LoginOutcome, Secret};
+use crate::parser::{AppTx, Credential, Dir, LoginOutcome, Secret};
 use crate::tx::Transaction;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
@@ -548,20 +548,7 @@ impl AppTx for HttpTx {
                 user,
                 password.as_deref().map_or(Secret::None, Secret::Plain),
             ),
-            Auth::Digest(d) => (
-                &d.username,
-                Secret::Digest(DigestParams {
-                    method: &req.method,
-                    realm: &d.realm,
-                    nonce: &d.nonce,
-                    uri: &d.uri,
-                    qop: &d.qop,
-                    nc: &d.nc,
-                    cnonce: &d.cnonce,
-                    algorithm: &d.algorithm,
-                    response: &d.response,
-                }),
-            ),
+            Auth::Digest(d) => (&d.username, Secret::Digest(d.params(&req.method))),
             _ => return None,
         };
         Some(Credential {

@@ -1,4 +1,4 @@
-use super::parser::{auth_params, basic, digest, find_head_end};
+use super::parser::find_head_end;
 use super::*;
 use crate::buffers::by_sticky_name;
 use crate::conversations::{from_pcap, shared_pcap};
@@ -378,28 +378,8 @@ fn wire_helpers() {
     assert_eq!(message_start(b"PLA"), MessageStart::Maybe);
     assert_eq!(message_start(b"PLAYX"), MessageStart::No);
     assert_eq!(message_start(b"RTSP/"), MessageStart::Yes);
-    let params: Vec<(&[u8], &[u8])> =
-        auth_params(b"a=\"x, y\" ,b=2,, c = \"q\\\"r\", d=\"open").collect();
-    assert_eq!(
-        params,
-        vec![
-            (&b"a"[..], &b"x, y"[..]),
-            (&b"b"[..], &b"2"[..]),
-            (&b"c"[..], &b"q\\\"r"[..]),
-            (&b"d"[..], &b"open"[..]),
-        ]
-    );
-    let d = digest(b"username=\"u\", qop=auth, nc=00000001, cnonce=\"c\", algorithm=MD5");
-    assert_eq!(
-        (d.username, d.qop, d.nc, d.cnonce),
-        (&b"u"[..], &b"auth"[..], &b"00000001"[..], &b"c"[..])
-    );
-    assert_eq!(d.algorithm, b"MD5");
-    assert_eq!(
-        basic(b"dXNlcjpwOnc="),
-        Some((b"user".to_vec(), b"p:w".to_vec()))
-    );
-    assert_eq!(basic(b"!!!"), None);
+    // The Authorization / WWW-Authenticate views are HTTP's: tested in
+    // crate::auth (`borrowed_views`).
 }
 
 #[test]
