@@ -4,7 +4,7 @@ use super::*;
 use crate::parser::{AppTx, Collect, Dir, Input};
 use crate::registry::{Probe, ProbeInput};
 use crate::testing::{
-    assert_resegmentation, buffer, integer, run, run_flow, Inspect, Recording, XorShift,
+    assert_resegmentation, buffer, feed, integer, run, run_flow, Inspect, Recording, XorShift,
 };
 use palisade_event::Timestamp;
 use serde_json::json;
@@ -930,58 +930,30 @@ fn gaps() {
     // heartbeat after it is still seen.
     let mut p = (SPEC.new_parser)();
     let mut out = Collect::default();
-    let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-    for (dir, data) in [
-        (Dir::ToServer, &c[..]),
-        (Dir::ToClient, &s[..]),
-        (Dir::ToServer, &app[..100]),
-    ] {
-        p.parse(Input { dir, data, ts }, &mut out).unwrap();
-    }
+    feed(
+        p.as_mut(),
+        &mut out,
+        &[
+            (Dir::ToServer, &c),
+            (Dir::ToClient, &s),
+            (Dir::ToServer, &app[..100]),
+        ],
+    );
     p.gap(Dir::ToServer, 800, &mut out);
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &app[900..],
-            ts,
-        },
+    feed(
+        p.as_mut(),
         &mut out,
-    )
-    .unwrap();
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &hb,
-            ts,
-        },
-        &mut out,
-    )
-    .unwrap();
+        &[(Dir::ToServer, &app[900..]), (Dir::ToServer, &hb)],
+    );
     p.finish(&mut out);
     assert_eq!(out.txs.len(), 1);
     assert_eq!(out.events, vec![(Dir::ToServer, "tls.heartbeat_message")]);
     // A gap across a record boundary stops the direction.
     let mut p = (SPEC.new_parser)();
     let mut out = Collect::default();
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &c[..10],
-            ts,
-        },
-        &mut out,
-    )
-    .unwrap();
+    feed(p.as_mut(), &mut out, &[(Dir::ToServer, &c[..10])]);
     p.gap(Dir::ToServer, 10_000, &mut out);
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &hb,
-            ts,
-        },
-        &mut out,
-    )
-    .unwrap();
+    feed(p.as_mut(), &mut out, &[(Dir::ToServer, &hb)]);
     p.finish(&mut out);
     assert!(out.txs.is_empty());
     assert!(out.events.is_empty());
