@@ -290,10 +290,20 @@ impl HttpTx {
     }
 
     pub(super) fn message_mut(&mut self, dir: Dir) -> Option<&mut Message> {
-        match dir {
+        self.message_and_events(dir).0
+    }
+
+    /// The message of `dir` and the transaction's events, borrowed apart
+    /// so that working on the one can raise the other.
+    pub(super) fn message_and_events(
+        &mut self,
+        dir: Dir,
+    ) -> (Option<&mut Message>, &mut Vec<&'static str>) {
+        let m = match dir {
             Dir::ToServer => self.request.as_mut(),
             Dir::ToClient => self.response.as_mut(),
-        }
+        };
+        (m, &mut self.events)
     }
 
     pub(super) fn part_mut(&mut self, dir: Dir) -> &mut Part {
