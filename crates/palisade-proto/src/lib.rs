@@ -22,6 +22,7 @@
 // tests) and from the examples that include it.
 extern crate self as palisade_proto;
 
+pub mod auth;
 pub mod buffers;
 pub mod coap;
 #[cfg(test)]

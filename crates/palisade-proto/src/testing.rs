@@ -7,30 +7,45 @@
 //! point of every chunk, and compares the results.
 
 use crate::identify::AppFlow;
-use crate::parser::{Collect, Dir, Input};
+use crate::parser::{AppTx, Collect, Dir, Input, Parser, Sink, TxUpdate};
 use crate::registry::{ProtoSpec, Transport, PROTOCOLS};
 use palisade_event::Timestamp;
+use std::ops::{Deref, DerefMut};
+
+/// Seconds of the time test data is stamped with; [`run`] and
+/// [`run_flow`] add the index of the chunk, the other helpers use it as is.
+pub const T0: u64 = 1_700_000_000;
+
+/// [`T0`] plus `chunk` seconds.
+fn stamp(chunk: usize) -> Timestamp {
+    Timestamp::from_secs_nanos(T0 + chunk as u64, 0)
+}
 
 /// Feeds `chunks` (direction, bytes) to a new parser of `spec` and
 /// finishes it.
 pub fn run(spec: &ProtoSpec, chunks: &[(Dir, &[u8])]) -> Collect {
+    drive(
+        spec,
+        chunks
+            .iter()
+            .enumerate()
+            .map(|(i, &(dir, data))| (dir, data, i)),
+    )
+}
+
+/// The loop of [`run`] and [`run_split`]: feeds each (direction, bytes,
+/// index of the chunk whose time it bears) to a new parser of `spec`, then
+/// finishes it. An error ends the parse as the pipeline would.
+fn drive<'a>(
+    spec: &ProtoSpec,
+    pieces: impl IntoIterator<Item = (Dir, &'a [u8], usize)>,
+) -> Collect {
     let mut parser = (spec.new_parser)();
     let mut out = Collect::default();
-    for (i, (dir, data)) in chunks.iter().enumerate() {
-        let ts = Timestamp::from_secs_nanos(1_700_000_000 + i as u64, 0);
-        // Errors end the parse as the pipeline would.
-        if parser
-            .parse(
-                Input {
-                    dir: *dir,
-                    data,
-                    ts,
-                },
-                &mut out,
-            )
-            .is_err()
-        {
-            out.events.push((*dir, crate::identify::EV_PARSER_ERROR));
+    for (dir, data, chunk) in pieces {
+        let ts = stamp(chunk);
+        if parser.parse(Input { dir, data, ts }, &mut out).is_err() {
+            out.events.push((dir, crate::identify::EV_PARSER_ERROR));
             break;
         }
     }
@@ -47,16 +62,9 @@ pub fn run_flow(
 ) -> (Option<&'static str>, Collect) {
     let mut flow = AppFlow::new(transport, server_port);
     let mut out = Collect::default();
-    for (i, (dir, data)) in chunks.iter().enumerate() {
-        let ts = Timestamp::from_secs_nanos(1_700_000_000 + i as u64, 0);
-        flow.data(
-            Input {
-                dir: *dir,
-                data,
-                ts,
-            },
-            &mut out,
-        );
+    for (i, &(dir, data)) in chunks.iter().enumerate() {
+        let ts = stamp(i);
+        flow.data(Input { dir, data, ts }, &mut out);
     }
     flow.finish(&mut out);
     (flow.app_proto(), out)
@@ -90,34 +98,174 @@ pub fn assert_resegmentation(spec: &ProtoSpec, chunks: &[(Dir, &[u8])]) -> Colle
 /// time of the original chunk it came from.
 fn run_split(spec: &ProtoSpec, pieces: &[(Dir, &[u8])], original: &[(Dir, &[u8])]) -> Collect {
     // Map each piece back to its original chunk index by byte counts.
-    let mut parser = (spec.new_parser)();
-    let mut out = Collect::default();
     let mut orig = 0usize;
     let mut used = 0usize;
-    for (dir, data) in pieces {
+    let mapped = pieces.iter().map(move |&(dir, data)| {
         while orig < original.len() && used >= original[orig].1.len() {
             orig += 1;
             used = 0;
         }
         used += data.len();
-        let ts = Timestamp::from_secs_nanos(1_700_000_000 + orig as u64, 0);
-        if parser
-            .parse(
-                Input {
-                    dir: *dir,
-                    data,
-                    ts,
-                },
-                &mut out,
-            )
-            .is_err()
-        {
-            out.events.push((*dir, crate::identify::EV_PARSER_ERROR));
-            break;
+        (dir, data, orig)
+    });
+    drive(spec, mapped)
+}
+
+/// Feeds `chunks` to `parser`, all stamped [`T0`], for tests that drive a
+/// parser by hand (looking at it or calling `gap` between feeds).
+///
+/// # Panics
+/// When the parser returns an error: a test's data is meant to parse.
+pub fn feed(parser: &mut dyn Parser, sink: &mut dyn Sink, chunks: &[(Dir, &[u8])]) {
+    let ts = stamp(0);
+    for &(dir, data) in chunks {
+        if let Err(e) = parser.parse(Input { dir, data, ts }, sink) {
+            panic!("{e}");
         }
     }
-    parser.finish(&mut out);
-    out
+}
+
+/// A new parser of `spec` fed `chunks` as [`feed`] does (panicking on an
+/// error) and finished, reporting into `sink`, which is returned: [`run`]
+/// for a sink of the test's own, such as a [`Recording`].
+pub fn feed_all<S: Sink>(spec: &ProtoSpec, chunks: &[(Dir, &[u8])], mut sink: S) -> S {
+    let mut parser = (spec.new_parser)();
+    feed(parser.as_mut(), &mut sink, chunks);
+    parser.finish(&mut sink);
+    sink
+}
+
+/// What a test reads from each completed transaction while its parser
+/// still owns it (sticky buffers, integer fields, the credential): the
+/// part of a [`Recording`] that differs between tests.
+pub trait Inspect {
+    /// Called once per transaction, when it is reported complete.
+    fn inspect(&mut self, tx: &dyn AppTx);
+}
+
+/// A sink that keeps what [`Collect`] keeps and hands each completed
+/// transaction to an [`Inspect`]or. It dereferences to the inspector, so a
+/// test reads the inspector's fields on it directly.
+#[derive(Debug, Default)]
+pub struct Recording<I> {
+    /// Records, updates and flow events.
+    pub out: Collect,
+    /// What the test keeps of each transaction.
+    pub inspector: I,
+}
+
+impl<I: Inspect> Sink for Recording<I> {
+    fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
+        if update.complete {
+            self.inspector.inspect(tx);
+        }
+        self.out.tx(tx, update);
+    }
+    fn event(&mut self, dir: Dir, name: &'static str) {
+        self.out.event(dir, name);
+    }
+}
+
+impl<I> Deref for Recording<I> {
+    type Target = I;
+    fn deref(&self) -> &I {
+        &self.inspector
+    }
+}
+
+impl<I> DerefMut for Recording<I> {
+    fn deref_mut(&mut self) -> &mut I {
+        &mut self.inspector
+    }
+}
+
+/// Every instance of the sticky buffer `name` in `tx`, as rules see them.
+///
+/// # Panics
+/// When no sticky buffer has that name (a test's typo).
+pub fn buffer(tx: &dyn AppTx, name: &str) -> Vec<Vec<u8>> {
+    let Some(id) = crate::buffers::by_sticky_name(name) else {
+        panic!("no sticky buffer {name}");
+    };
+    let mut v = Vec::new();
+    tx.buffer(id, &mut |b| v.push(b.to_vec()));
+    v
+}
+
+/// Every value of the integer field `name` in `tx`, as rules see them.
+///
+/// # Panics
+/// When no integer field has that name (a test's typo).
+pub fn integer(tx: &dyn AppTx, name: &str) -> Vec<u64> {
+    let Some(id) = crate::fields::by_name(name) else {
+        panic!("no integer field {name}");
+    };
+    let mut v = Vec::new();
+    tx.integer(id, &mut |x| v.push(x));
+    v
+}
+
+/// xorshift64: deterministic pseudo-random numbers for mutation tests,
+/// without a dependency.
+#[derive(Debug, Clone)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// A generator from a (non-zero) seed.
+    pub fn new(seed: u64) -> XorShift {
+        XorShift(seed)
+    }
+
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// `count` mutations of `seeds` (taken in turn), each with the seed it
+/// came from, for datagram protocols' "nothing panics" tests. A mutation
+/// makes one to four changes at random positions: set a random byte, cut
+/// there, insert a random byte, or `special` (the protocol's own change
+/// of that byte, e.g. setting a high bit its header checks); an emptied
+/// message becomes `refill`. Deterministic from `rng_seed`.
+pub fn mutations<'a, S: AsRef<[u8]>>(
+    seeds: &'a [S],
+    rng_seed: u64,
+    count: usize,
+    special: fn(&mut u8),
+    refill: u8,
+) -> impl Iterator<Item = (&'a [u8], Vec<u8>)> + 'a {
+    let mut rng = XorShift::new(rng_seed);
+    let n = seeds.len().max(1);
+    (0..count).filter_map(move |i| {
+        let seed = seeds.get(i % n)?.as_ref();
+        let mut m = seed.to_vec();
+        for _ in 0..1 + rng.next_u64() % 4 {
+            let at = (rng.next_u64() as usize) % m.len().max(1);
+            match rng.next_u64() % 4 {
+                0 => {
+                    let b = rng.next_u64() as u8;
+                    if let Some(x) = m.get_mut(at) {
+                        *x = b;
+                    }
+                }
+                1 => m.truncate(at),
+                2 => m.insert(at.min(m.len()), rng.next_u64() as u8),
+                _ => {
+                    if let Some(x) = m.get_mut(at) {
+                        special(x);
+                    }
+                }
+            }
+            if m.is_empty() {
+                m.push(refill);
+            }
+        }
+        Some((seed, m))
+    })
 }
 
 /// The fuzz driver: byte 0 picks a protocol (or, past the list, the
@@ -148,7 +296,7 @@ pub fn fuzz_drive(data: &[u8]) {
         chunks.push((dir, Some(&tail[..l])));
         rest = &tail[l..];
     }
-    let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
+    let ts = stamp(0);
     let mut out = Collect::default();
     if pick < n {
         let spec = PROTOCOLS[pick];

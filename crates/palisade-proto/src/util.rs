@@ -1,6 +1,7 @@
 //! Small helpers shared by the parsers: holding a partial message across
-//! calls, splitting lines, trimming.
+//! calls, splitting lines, trimming, numbering one-datagram transactions.
 
+use crate::parser::{AppTx, Input, Sink, TxUpdate};
 use memchr::memchr;
 
 /// The held bytes would exceed the limit: they were dropped.
@@ -113,6 +114,40 @@ pub fn push_bounded<T>(v: &mut Vec<T>, item: T, max: usize) -> bool {
     }
     v.push(item);
     true
+}
+
+/// The whole state of a protocol whose every datagram is one complete
+/// transaction (DHCP, SSDP, WS-Discovery): the transaction counter.
+#[derive(Debug, Default, Clone)]
+pub struct Datagrams {
+    next_id: u64,
+}
+
+impl Datagrams {
+    /// `build` makes the transaction of `input`'s datagram with the next
+    /// id, which is reported complete at once and dropped. When `build`
+    /// returns None (the datagram is not a message of the protocol) the
+    /// flow gets the event `invalid` instead and the id stays unused.
+    pub fn one<T: AppTx>(
+        &mut self,
+        input: &Input<'_>,
+        sink: &mut dyn Sink,
+        invalid: &'static str,
+        build: impl FnOnce(&[u8], u64) -> Option<T>,
+    ) {
+        let Some(tx) = build(input.data, self.next_id) else {
+            sink.event(input.dir, invalid);
+            return;
+        };
+        self.next_id += 1;
+        sink.tx(
+            &tx,
+            TxUpdate {
+                dir: input.dir,
+                complete: true,
+            },
+        );
+    }
 }
 
 #[cfg(test)]

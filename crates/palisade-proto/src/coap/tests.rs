@@ -1,9 +1,8 @@
 use super::parser::{self, opt, OptionError, ACK, CON, NON, RST};
 use super::*;
-use crate::buffers::by_sticky_name;
 use crate::conversations::{from_pcap, shared_pcap};
-use crate::parser::{AppTx, Collect, Dir, Sink, TxUpdate};
-use crate::testing::{run, run_flow};
+use crate::parser::{AppTx, Dir};
+use crate::testing::{buffer, feed_all, mutations, run, run_flow, Inspect, Recording};
 use crate::Transport;
 use serde_json::json;
 
@@ -61,27 +60,16 @@ const NOT_FOUND: u8 = 0x84; // 4.04
 /// Instances of one buffer in a transaction.
 type Instances = Vec<Vec<u8>>;
 
-/// Records the two CoAP buffers of each completed transaction.
+/// The two CoAP buffers of each completed transaction.
 #[derive(Default)]
-struct BufSink {
-    inner: Collect,
+struct Bufs {
     bufs: Vec<(Instances, Instances)>,
 }
 
-impl Sink for BufSink {
-    fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
-        if update.complete {
-            let get = |name| {
-                let mut v = Vec::new();
-                tx.buffer(by_sticky_name(name).unwrap(), &mut |b| v.push(b.to_vec()));
-                v
-            };
-            self.bufs.push((get("coap.uri_path"), get("coap.method")));
-        }
-        self.inner.tx(tx, update);
-    }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.inner.event(dir, name);
+impl Inspect for Bufs {
+    fn inspect(&mut self, tx: &dyn AppTx) {
+        self.bufs
+            .push((buffer(tx, "coap.uri_path"), buffer(tx, "coap.method")));
     }
 }
 
@@ -112,21 +100,12 @@ fn piggybacked_response() {
         &[(opt::CONTENT_FORMAT, &[50]), (opt::MAX_AGE, &[60])],
         Some(b"{\"t\":21.5}"),
     );
-    let mut sink = BufSink::default();
-    let mut p = (SPEC.new_parser)();
-    for (dir, d) in [(Dir::ToServer, &req), (Dir::ToClient, &resp)] {
-        p.parse(
-            crate::Input {
-                dir,
-                data: d,
-                ts: palisade_event::Timestamp::from_secs_nanos(1, 0),
-            },
-            &mut sink,
-        )
-        .unwrap();
-    }
-    p.finish(&mut sink);
-    let out = &sink.inner;
+    let sink = feed_all(
+        &SPEC,
+        &[(Dir::ToServer, &req), (Dir::ToClient, &resp)],
+        Recording::<Bufs>::default(),
+    );
+    let out = &sink.out;
     assert_eq!(out.updates, vec![(0, Dir::ToServer)]);
     assert_eq!(out.txs.len(), 1);
     assert_eq!(
@@ -589,29 +568,9 @@ fn mutations_do_not_panic() {
         ),
         coap(CON, 0, 8, &[], &[], None),
     ];
-    let mut x: u64 = 0x5851_f42d_4c95_7f2d;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for i in 0..3000 {
-        let mut m = seeds[i % seeds.len()].clone();
-        for _ in 0..1 + next() % 4 {
-            let at = (next() as usize) % m.len().max(1);
-            match next() % 4 {
-                0 => m[at] = next() as u8,
-                1 => m.truncate(at),
-                2 => m.insert(at, next() as u8),
-                _ => m[at] |= 0xf0,
-            }
-            if m.is_empty() {
-                m.push(0x40);
-            }
-        }
-        let a = seeds[i % seeds.len()].clone();
-        run(&SPEC, &[(Dir::ToServer, &a), (Dir::ToClient, &m)]);
+    // The special change sets the high nibble: version and type bits.
+    for (a, m) in mutations(&seeds, 0x5851_f42d_4c95_7f2d, 3000, |b| *b |= 0xf0, 0x40) {
+        run(&SPEC, &[(Dir::ToServer, a), (Dir::ToClient, &m)]);
         run_flow(Transport::Udp, 5683, &[(Dir::ToServer, &m)]);
         run_flow(Transport::Udp, 40000, &[(Dir::ToServer, &m)]);
     }

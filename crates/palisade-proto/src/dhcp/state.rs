@@ -3,9 +3,9 @@
 use super::parser::{bootp, opt, options};
 use crate::buffers::{by_sticky_name, BufferId};
 use crate::dns::log::addr;
-use crate::parser::{AppTx, Input, ParseError, Parser, Sink, TxUpdate};
+use crate::parser::{AppTx, Input, ParseError, Parser, Sink};
 use crate::tx::Transaction;
-use crate::util::text;
+use crate::util::{text, Datagrams};
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
 
@@ -285,24 +285,11 @@ fn set<T>(slot: &mut Option<T>, v: Option<T>) -> bool {
 /// Parser state of one flow: only the transaction counter, as every
 /// message stands alone.
 #[derive(Default)]
-pub struct DhcpParser {
-    next_id: u64,
-}
+pub struct DhcpParser(Datagrams);
 
 impl Parser for DhcpParser {
     fn parse(&mut self, input: Input<'_>, sink: &mut dyn Sink) -> Result<(), ParseError> {
-        let Some(tx) = decode(input.data, self.next_id) else {
-            sink.event(input.dir, ev::MALFORMED_MESSAGE);
-            return Ok(());
-        };
-        self.next_id += 1;
-        sink.tx(
-            &tx,
-            TxUpdate {
-                dir: input.dir,
-                complete: true,
-            },
-        );
+        self.0.one(&input, sink, ev::MALFORMED_MESSAGE, decode);
         Ok(())
     }
 

@@ -3,10 +3,8 @@
 //! the values asserted are the ones it shows.
 
 use super::*;
-use crate::buffers::by_sticky_name;
 use crate::parser::Dir;
-use crate::testing::{run, run_flow};
-use crate::tx::Transaction;
+use crate::testing::{buffer, run, run_flow};
 use serde_json::json;
 
 fn h(s: &str) -> Vec<u8> {
@@ -82,7 +80,7 @@ fn discover_is_one_complete_transaction() {
     let tx = decode(&d, 0).unwrap();
     let mut got = Vec::new();
     for name in ["dhcp.hostname", "dhcp.vendor_class"] {
-        tx.buffer(by_sticky_name(name).unwrap(), &mut |b| got.push(b.to_vec()));
+        got.extend(buffer(&tx, name));
     }
     assert_eq!(got, vec![b"raspberrypi".to_vec(), b"udhcp 1.30.1".to_vec()]);
 }

@@ -4,10 +4,8 @@
 
 use super::parser::{self, Anomalies, MAX_RECORDS};
 use super::*;
-use crate::buffers::by_sticky_name;
-use crate::parser::{AppTx, Collect, Dir, Input, Parser, Sink, TxUpdate};
-use crate::testing::{assert_resegmentation, run, run_flow};
-use palisade_event::Timestamp;
+use crate::parser::{AppTx, Collect, Dir, Parser};
+use crate::testing::{assert_resegmentation, buffer, feed, run, run_flow, Inspect, Recording};
 use serde_json::json;
 
 fn h(s: &str) -> Vec<u8> {
@@ -57,31 +55,19 @@ fn long_name(n: usize, len: u8) -> Vec<u8> {
     v
 }
 
-/// Records completed transactions' DNS buffers, as the engine sees them.
+/// Completed transactions' DNS buffers, as the engine sees them.
 #[derive(Default)]
-struct Buffers(Vec<(u64, &'static str, String)>, Collect);
+struct Names(Vec<(u64, &'static str, String)>);
 
-impl Sink for Buffers {
-    fn tx(&mut self, tx: &dyn AppTx, u: TxUpdate) {
-        if u.complete {
-            for name in ["dns.query", "dns.queries.rrname", "dns.answer.name"] {
-                let id = by_sticky_name(name).unwrap();
-                tx.buffer(id, &mut |b| {
-                    self.0
-                        .push((tx.id(), name, String::from_utf8_lossy(b).into()))
-                });
+impl Inspect for Names {
+    fn inspect(&mut self, tx: &dyn AppTx) {
+        for name in ["dns.query", "dns.queries.rrname", "dns.answer.name"] {
+            for b in buffer(tx, name) {
+                self.0
+                    .push((tx.id(), name, String::from_utf8_lossy(&b).into()));
             }
         }
-        self.1.tx(tx, u);
     }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.1.event(dir, name);
-    }
-}
-
-fn feed(p: &mut dyn Parser, sink: &mut dyn Sink, dir: Dir, data: &[u8]) {
-    let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-    p.parse(Input { dir, data, ts }, sink).unwrap();
 }
 
 #[test]
@@ -115,9 +101,9 @@ fn udp_query_pairs_with_its_response() {
 fn buffers_and_request_form() {
     let (q, r) = (h(QUERY), h(RESPONSE));
     let mut p = DnsParser::default();
-    let mut s = Buffers::default();
-    feed(&mut p, &mut s, Dir::ToServer, &q);
-    feed(&mut p, &mut s, Dir::ToClient, &r);
+    let mut s = Recording::<Names>::default();
+    feed(&mut p, &mut s, &[(Dir::ToServer, &q)]);
+    feed(&mut p, &mut s, &[(Dir::ToClient, &r)]);
     let b = |id, name| -> Vec<String> {
         s.0.iter()
             .filter(|(i, n, _)| *i == id && *n == name)
@@ -394,15 +380,15 @@ fn tcp_gap_resynchronises() {
     let (q, r) = (h(TCP_Q), h(TCP_R));
     let mut p = DnsParser::default();
     let mut s = Collect::default();
-    feed(&mut p, &mut s, Dir::ToServer, &q);
-    feed(&mut p, &mut s, Dir::ToClient, &r[..30]);
+    feed(&mut p, &mut s, &[(Dir::ToServer, &q)]);
+    feed(&mut p, &mut s, &[(Dir::ToClient, &r[..30])]);
     // The rest of the first response is lost. A chunk from its middle
     // might start a message (its first bytes read as a 256-byte length),
     // but with the next chunk it is none; that next chunk is a message
     // start and is parsed.
     p.gap(Dir::ToClient, 10, &mut s);
-    feed(&mut p, &mut s, Dir::ToClient, &r[40..50]);
-    feed(&mut p, &mut s, Dir::ToClient, &r[63..]);
+    feed(&mut p, &mut s, &[(Dir::ToClient, &r[40..50])]);
+    feed(&mut p, &mut s, &[(Dir::ToClient, &r[63..])]);
     p.finish(&mut s);
     assert_eq!(s.txs.len(), 2);
     assert_eq!(s.txs[0].log["type"], "response");

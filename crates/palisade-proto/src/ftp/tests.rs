@@ -1,10 +1,8 @@
 use super::parser::{command, eprt, epsv_reply, host_port, pasv_reply, reply_code};
 use super::*;
-use crate::buffers::by_sticky_name;
-use crate::parser::{AppTx, Collect, Dir, Input, LoginOutcome, Parser, Secret, Sink, TxUpdate};
+use crate::parser::{AppTx, Collect, Dir, LoginOutcome, Parser, Secret};
 use crate::registry::ProbeInput;
-use crate::testing::{assert_resegmentation, run, run_flow};
-use palisade_event::Timestamp;
+use crate::testing::{assert_resegmentation, buffer, feed, run, run_flow, Inspect, Recording};
 use serde_json::json;
 use std::net::IpAddr;
 
@@ -56,58 +54,35 @@ struct Cred {
     outcome: LoginOutcome,
 }
 
+/// The credentials of completed transactions, and each one's command and
+/// its argument (the last instance of the buffers, empty when absent).
 #[derive(Default)]
-struct CredSink {
+struct Seen {
     creds: Vec<Cred>,
     commands: Vec<(Vec<u8>, Vec<u8>)>,
-    out: Collect,
 }
 
-impl Sink for CredSink {
-    fn tx(&mut self, tx: &dyn AppTx, u: TxUpdate) {
-        if u.complete {
-            if let Some(c) = tx.credential() {
-                assert_eq!(c.service, "ftp");
-                self.creds.push(Cred {
-                    id: tx.id(),
-                    username: c.username.to_vec(),
-                    password: match c.secret {
-                        Secret::Plain(p) => Some(p.to_vec()),
-                        _ => None,
-                    },
-                    outcome: c.outcome,
-                });
-            }
-            let (mut cmd, mut data) = (Vec::new(), Vec::new());
-            tx.buffer(by_sticky_name("ftp.command").unwrap(), &mut |b| {
-                cmd = b.to_vec()
+impl Inspect for Seen {
+    fn inspect(&mut self, tx: &dyn AppTx) {
+        if let Some(c) = tx.credential() {
+            assert_eq!(c.service, "ftp");
+            self.creds.push(Cred {
+                id: tx.id(),
+                username: c.username.to_vec(),
+                password: match c.secret {
+                    Secret::Plain(p) => Some(p.to_vec()),
+                    _ => None,
+                },
+                outcome: c.outcome,
             });
-            tx.buffer(by_sticky_name("ftp.command_data").unwrap(), &mut |b| {
-                data = b.to_vec()
-            });
-            self.commands.push((cmd, data));
         }
-        self.out.tx(tx, u);
-    }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.out.event(dir, name);
+        let last = |name| buffer(tx, name).pop().unwrap_or_default();
+        self.commands
+            .push((last("ftp.command"), last("ftp.command_data")));
     }
 }
 
-fn feed(p: &mut FtpParser, sink: &mut dyn Sink, chunks: &[(Dir, &[u8])]) {
-    for (dir, data) in chunks {
-        let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-        p.parse(
-            Input {
-                dir: *dir,
-                data,
-                ts,
-            },
-            sink,
-        )
-        .unwrap();
-    }
-}
+type CredSink = Recording<Seen>;
 
 #[test]
 fn vsftpd_session() {

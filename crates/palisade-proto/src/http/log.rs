@@ -4,9 +4,9 @@
 //! the header arrays, a password in the URL is masked, and `http_auth`
 //! says only that (and how long) a password was sent.
 
-use super::auth::Auth;
 use super::transaction::{HttpTx, Message};
 use super::uri::redact_password;
+use crate::auth::Auth;
 use crate::util::text;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;

@@ -97,7 +97,6 @@
 //! was sent: never the password or the Digest response) and
 //! `www_authenticate` (scheme and realm of the server's challenge).
 
-mod auth;
 mod body;
 mod log;
 mod parser;
@@ -105,7 +104,7 @@ mod state;
 mod transaction;
 mod uri;
 
-pub use auth::{Auth, DigestAuth};
+pub use crate::auth::{Auth, DigestAuth};
 pub use body::Body;
 pub use state::HttpParser;
 pub use transaction::{Header, HttpTx, Message};

@@ -348,17 +348,7 @@ impl HttpParser {
             let Some(tx) = self.txs.get_mut(i) else {
                 return;
             };
-            let HttpTx {
-                request,
-                response,
-                events,
-                ..
-            } = tx;
-            let m = match dir {
-                Dir::ToServer => request.as_mut(),
-                Dir::ToClient => response.as_mut(),
-            };
-            let Some(m) = m else {
+            let (Some(m), events) = tx.message_and_events(dir) else {
                 return;
             };
             ds.trailers = true;
@@ -658,16 +648,7 @@ impl HttpParser {
         let Some(tx) = self.txs.get_mut(i) else {
             return;
         };
-        let HttpTx {
-            request,
-            response,
-            events,
-            ..
-        } = tx;
-        let m = match dir {
-            Dir::ToServer => request.as_mut(),
-            Dir::ToClient => response.as_mut(),
-        };
+        let (m, events) = tx.message_and_events(dir);
         let Some(body) = m.and_then(|m| m.body.as_mut()) else {
             return;
         };
@@ -694,16 +675,7 @@ impl HttpParser {
             return;
         };
         *tx.part_mut(dir) = Part::Done;
-        let HttpTx {
-            request,
-            response,
-            events,
-            ..
-        } = &mut *tx;
-        let m = match dir {
-            Dir::ToServer => request.as_mut(),
-            Dir::ToClient => response.as_mut(),
-        };
+        let (m, events) = tx.message_and_events(dir);
         if let Some(m) = m {
             if let Some(b) = m.body.as_mut() {
                 b.finish(&mut self.budget);

@@ -1,13 +1,14 @@
 use super::*;
-use crate::buffers::{by_sticky_name, BUFFERS};
-use crate::conversations::from_pcap;
-use crate::parser::{AppTx, Collect, Dir, Input, LoginOutcome, Parser, Secret, Sink, TxUpdate};
+use crate::buffers::BUFFERS;
+use crate::conversations::{from_pcap, shared_pcap};
+use crate::parser::{AppTx, Dir, LoginOutcome, Secret};
 use crate::registry::PROTOCOLS;
-use crate::testing::{assert_resegmentation, run, run_flow};
+use crate::testing::{
+    assert_resegmentation, buffer, feed, run, run_flow, Inspect, Recording, XorShift,
+};
 use crate::Transport;
 use flate2::write::{GzEncoder, ZlibEncoder};
 use flate2::Compression;
-use palisade_event::Timestamp;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -40,31 +41,24 @@ struct Cred {
     outcome: LoginOutcome,
 }
 
-/// What a test wants of each completed transaction: its buffers, its
-/// credential, plus the usual records.
+/// What a test wants of each completed transaction: its buffers and its
+/// credential (the usual records are in `Grab::out`).
 #[derive(Default)]
-struct Grab {
-    collect: Collect,
+struct Grabbed {
     bufs: Vec<BTreeMap<&'static str, Vec<Vec<u8>>>>,
     creds: Vec<Option<Cred>>,
 }
 
-impl Sink for Grab {
-    fn tx(&mut self, tx: &dyn AppTx, u: TxUpdate) {
-        self.collect.tx(tx, u);
-        if !u.complete {
-            return;
-        }
+type Grab = Recording<Grabbed>;
+
+impl Inspect for Grabbed {
+    fn inspect(&mut self, tx: &dyn AppTx) {
         let mut m = BTreeMap::new();
         for b in BUFFERS
             .iter()
             .filter(|b| b.app_proto == "http" || b.name == "file.data")
         {
-            let Some(id) = by_sticky_name(b.name) else {
-                continue;
-            };
-            let mut v = Vec::new();
-            tx.buffer(id, &mut |d| v.push(d.to_vec()));
+            let v = buffer(tx, b.name);
             if !v.is_empty() {
                 m.insert(b.name, v);
             }
@@ -93,29 +87,16 @@ impl Sink for Grab {
             outcome: c.outcome,
         }));
     }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.collect.event(dir, name);
-    }
 }
 
 /// Chunks fed to a parser; `None` is a gap of the given length.
 fn grab_with_gaps(chunks: &[(Dir, Option<&[u8]>, u64)]) -> Grab {
     let mut p = (SPEC.new_parser)();
     let mut g = Grab::default();
-    let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-    for (dir, data, gap) in chunks {
+    for &(dir, data, gap) in chunks {
         match data {
-            Some(d) => p
-                .parse(
-                    Input {
-                        dir: *dir,
-                        data: d,
-                        ts,
-                    },
-                    &mut g,
-                )
-                .unwrap(),
-            None => p.gap(*dir, *gap, &mut g),
+            Some(d) => feed(p.as_mut(), &mut g, &[(dir, d)]),
+            None => p.gap(dir, gap, &mut g),
         }
     }
     p.finish(&mut g);
@@ -162,16 +143,6 @@ Content-Length: 5\r\n\
 hello";
 
 // ---------------------------------------------------------------- probe
-
-/// `shared/data/pcaps/<rel>` in the nearest ancestor of the crate that has
-/// it (the worktrees sit one level deeper than the main checkout).
-fn shared_pcap(rel: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    dir.ancestors()
-        .map(|a| a.join("shared/data/pcaps").join(rel))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| crate::conversations::shared_pcap(rel))
-}
 
 fn probe_of(data: &[u8]) -> Probe {
     (SPEC.probe)(&ProbeInput {
@@ -685,7 +656,7 @@ Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n";
             one(&g, 0, "http.header.authorization"),
             b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
-        let log = &g.collect.txs[0].log;
+        let log = &g.out.txs[0].log;
         assert_eq!(
             log["http_auth"],
             json!({"scheme": "basic", "username": "Aladdin", "password_present": true, "password_length": 11})
@@ -708,7 +679,7 @@ Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n";
             LoginOutcome::Failure
         )
     );
-    assert_eq!(g.collect.txs[0].log["http_auth"]["proxy"], true);
+    assert_eq!(g.out.txs[0].log["http_auth"]["proxy"], true);
 }
 
 #[test]
@@ -766,7 +737,7 @@ fn digest_credentials_rfc2617_example() {
         ha2.as_bytes(),
     ]));
     assert_eq!(r.as_bytes(), &d["response"][..]);
-    let log = &g.collect.txs[0].log;
+    let log = &g.out.txs[0].log;
     assert_eq!(
         log["http_auth"],
         json!({"scheme": "digest", "username": "Mufasa", "realm": "testrealm@host.com",
@@ -836,31 +807,16 @@ fn long_lines_and_endless_headers_stay_bounded() {
     // Endless headers without the end of the head.
     let mut p = (SPEC.new_parser)();
     let mut g = Grab::default();
-    let ts = Timestamp::from_secs_nanos(0, 0);
-    let feed = |p: &mut Box<dyn Parser>, g: &mut Grab, d: &[u8]| {
-        p.parse(
-            Input {
-                dir: S,
-                data: d,
-                ts,
-            },
-            g,
-        )
-        .unwrap();
-    };
-    feed(&mut p, &mut g, b"GET / HTTP/1.1\r\n");
+    feed(p.as_mut(), &mut g, &[(S, b"GET / HTTP/1.1\r\n")]);
     for i in 0..20_000 {
-        feed(
-            &mut p,
-            &mut g,
-            format!("X-H{i}: {}\r\n", "v".repeat(20)).as_bytes(),
-        );
+        let h = format!("X-H{i}: {}\r\n", "v".repeat(20));
+        feed(p.as_mut(), &mut g, &[(S, h.as_bytes())]);
     }
-    feed(&mut p, &mut g, b"\r\n");
+    feed(p.as_mut(), &mut g, &[(S, b"\r\n")]);
     p.finish(&mut g);
-    assert_eq!(g.collect.txs.len(), 1);
+    assert_eq!(g.out.txs.len(), 1);
     assert_eq!(
-        g.collect.txs[0].events,
+        g.out.txs[0].events,
         vec![
             "http.request_too_many_headers",
             "http.request_field_too_long",
@@ -890,10 +846,10 @@ fn huge_lengths_and_big_bodies_stay_bounded() {
     }
     let borrowed: Vec<(Dir, &[u8])> = chunks.iter().map(|(d, c)| (*d, &c[..])).collect();
     let g = grab(&borrowed);
-    assert_eq!(g.collect.txs.len(), 1);
-    assert_eq!(g.collect.txs[0].log["length"], 500_000);
+    assert_eq!(g.out.txs.len(), 1);
+    assert_eq!(g.out.txs[0].log["length"], 500_000);
     assert_eq!(one(&g, 0, "http.response_body").len(), RESPONSE_BODY_LIMIT);
-    assert!(g.collect.txs[0].events.contains(&"http.body_truncated"));
+    assert!(g.out.txs[0].events.contains(&"http.body_truncated"));
     // Chunk sizes that overflow are invalid, not huge allocations.
     let out = run(
         &SPEC,
@@ -917,7 +873,7 @@ fn huge_lengths_and_big_bodies_stay_bounded() {
     ]);
     let g = grab(&[(C, &resp)]);
     assert_eq!(one(&g, 0, "http.response_body").len(), RESPONSE_BODY_LIMIT);
-    assert!(g.collect.txs[0].events.contains(&"http.compression_bomb"));
+    assert!(g.out.txs[0].events.contains(&"http.compression_bomb"));
 }
 
 #[test]
@@ -985,10 +941,10 @@ fn gaps_resync() {
         (S, None, 5),
         (S, Some(b"fghGET /b HTTP/1.1\r\nHost: h\r\n\r\n"), 0),
     ]);
-    assert_eq!(g.collect.txs.len(), 2);
+    assert_eq!(g.out.txs.len(), 2);
     assert_eq!(one(&g, 0, "http.request_body"), b"ab");
-    assert!(g.collect.txs[0].events.contains(&"http.body_truncated"));
-    assert_eq!(g.collect.txs[1].log["url"], "/b");
+    assert!(g.out.txs[0].events.contains(&"http.body_truncated"));
+    assert_eq!(g.out.txs[1].log["url"], "/b");
     // Gap in a head: the partial request is dropped, the next line that
     // is a request line with a version resyncs.
     let g = grab_with_gaps(&[
@@ -1001,10 +957,10 @@ fn gaps_resync() {
         ),
         (C, Some(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), 0),
     ]);
-    assert_eq!(g.collect.txs.len(), 1);
-    assert_eq!(g.collect.txs[0].log["url"], "/c");
-    assert_eq!(g.collect.txs[0].log["status"], 200);
-    assert!(g.collect.events.is_empty());
+    assert_eq!(g.out.txs.len(), 1);
+    assert_eq!(g.out.txs[0].log["url"], "/c");
+    assert_eq!(g.out.txs[0].log["status"], 200);
+    assert!(g.out.events.is_empty());
     // Gap in a chunked response: body ends, next status line resyncs.
     let g = grab_with_gaps(&[
         (
@@ -1024,9 +980,9 @@ fn gaps_resync() {
             0,
         ),
     ]);
-    assert_eq!(g.collect.txs.len(), 2);
+    assert_eq!(g.out.txs.len(), 2);
     assert_eq!(one(&g, 0, "http.response_body"), b"ab");
-    assert_eq!(g.collect.txs[1].log["status"], 404);
+    assert_eq!(g.out.txs[1].log["status"], 404);
     // Gap during a read-until-close body.
     let g = grab_with_gaps(&[
         (C, Some(b"HTTP/1.0 200 OK\r\n\r\nabc"), 0),
@@ -1034,7 +990,7 @@ fn gaps_resync() {
         (C, Some(b"def"), 0),
     ]);
     assert_eq!(one(&g, 0, "http.response_body"), b"abc");
-    assert_eq!(g.collect.txs[0].log["length"], 6);
+    assert_eq!(g.out.txs[0].log["length"], 6);
 }
 
 #[test]
@@ -1101,14 +1057,6 @@ fn fuzz_driver_survives_hostile_http() {
 
 // ---------------------------------------------------------------- robustness
 
-/// xorshift64: deterministic test input without a dependency.
-fn rng(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 /// Mutated conversations (bytes changed, removed, inserted, cut) give the
 /// same records fed whole or byte by byte.
 #[test]
@@ -1117,7 +1065,7 @@ fn mutations_resegment_equal() {
         (Dir::ToServer, b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n5\r\nabcde\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: x:1\r\nAuthorization: Digest username=\"a\", realm=\"b\"\r\n\r\n".to_vec()),
         (Dir::ToClient, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.0 401 X\r\nWWW-Authenticate: Basic realm=\"r\"\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\nrest".to_vec()),
     ];
-    let mut st = 0x1234_5678_9abc_def0u64;
+    let mut st = XorShift::new(0x1234_5678_9abc_def0);
     let seps: &[&[u8]] = &[
         b"\r\n",
         b"\n",
@@ -1133,21 +1081,21 @@ fn mutations_resegment_equal() {
     ];
     for it in 0..400 {
         let mut conv = base.clone();
-        let n = 1 + rng(&mut st) % 6;
+        let n = 1 + st.next_u64() % 6;
         for _ in 0..n {
-            let ci = (rng(&mut st) % conv.len() as u64) as usize;
+            let ci = (st.next_u64() % conv.len() as u64) as usize;
             let c = &mut conv[ci].1;
             if c.is_empty() {
                 continue;
             }
-            let pos = (rng(&mut st) % c.len() as u64) as usize;
-            match rng(&mut st) % 4 {
-                0 => c[pos] = rng(&mut st) as u8,
+            let pos = (st.next_u64() % c.len() as u64) as usize;
+            match st.next_u64() % 4 {
+                0 => c[pos] = st.next_u64() as u8,
                 1 => {
                     c.remove(pos);
                 }
                 2 => {
-                    let s = seps[(rng(&mut st) % seps.len() as u64) as usize];
+                    let s = seps[(st.next_u64() % seps.len() as u64) as usize];
                     for (k, b) in s.iter().enumerate() {
                         c.insert(pos + k, *b);
                     }
@@ -1199,7 +1147,7 @@ fn random_fuzz_drive() {
         .iter()
         .position(|p| p.name == "http")
         .unwrap() as u8;
-    let mut st = 0xdead_beef_1234_5678u64;
+    let mut st = XorShift::new(0xdead_beef_1234_5678);
     let dict: &[&[u8]] = &[
         b"GET / HTTP/1.1\r\n",
         b"HTTP/1.1 200 OK\r\n",
@@ -1221,25 +1169,25 @@ fn random_fuzz_drive() {
     ];
     for _ in 0..3000 {
         let mut input = vec![sel];
-        let n = rng(&mut st) % 12;
+        let n = st.next_u64() % 12;
         for _ in 0..n {
             let mut piece = Vec::new();
-            for _ in 0..(1 + rng(&mut st) % 4) {
-                if rng(&mut st).is_multiple_of(3) {
-                    for _ in 0..(rng(&mut st) % 20) {
-                        piece.push(rng(&mut st) as u8);
+            for _ in 0..(1 + st.next_u64() % 4) {
+                if st.next_u64().is_multiple_of(3) {
+                    for _ in 0..(st.next_u64() % 20) {
+                        piece.push(st.next_u64() as u8);
                     }
                 } else {
-                    piece.extend_from_slice(dict[(rng(&mut st) % dict.len() as u64) as usize]);
+                    piece.extend_from_slice(dict[(st.next_u64() % dict.len() as u64) as usize]);
                 }
             }
             piece.truncate(0x7f);
-            let dirbit = if rng(&mut st).is_multiple_of(2) {
+            let dirbit = if st.next_u64().is_multiple_of(2) {
                 0x80
             } else {
                 0
             };
-            if rng(&mut st).is_multiple_of(10) {
+            if st.next_u64().is_multiple_of(10) {
                 input.push(dirbit);
                 continue;
             }

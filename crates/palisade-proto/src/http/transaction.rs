@@ -1,12 +1,12 @@
 //! The HTTP transaction (one request and its response) and what it shows
 //! rules: sticky buffers, events, the login attempt.
 
-use super::auth::{parse_authorization, parse_challenge, Auth};
 use super::body::Body;
 use super::parser::{content_length, RequestLine, StatusLine};
 use super::uri;
+use crate::auth::{parse_authorization, parse_challenge, Auth};
 use crate::buffers::{by_sticky_name, BufferId};
-use crate::parser::{AppTx, Credential, DigestParams, Dir, LoginOutcome, Secret};
+use crate::parser::{AppTx, Credential, Dir, LoginOutcome, Secret};
 use crate::tx::Transaction;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
@@ -290,10 +290,20 @@ impl HttpTx {
     }
 
     pub(super) fn message_mut(&mut self, dir: Dir) -> Option<&mut Message> {
-        match dir {
+        self.message_and_events(dir).0
+    }
+
+    /// The message of `dir` and the transaction's events, borrowed apart
+    /// so that working on the one can raise the other.
+    pub(super) fn message_and_events(
+        &mut self,
+        dir: Dir,
+    ) -> (Option<&mut Message>, &mut Vec<&'static str>) {
+        let m = match dir {
             Dir::ToServer => self.request.as_mut(),
             Dir::ToClient => self.response.as_mut(),
-        }
+        };
+        (m, &mut self.events)
     }
 
     pub(super) fn part_mut(&mut self, dir: Dir) -> &mut Part {
@@ -548,20 +558,7 @@ impl AppTx for HttpTx {
                 user,
                 password.as_deref().map_or(Secret::None, Secret::Plain),
             ),
-            Auth::Digest(d) => (
-                &d.username,
-                Secret::Digest(DigestParams {
-                    method: &req.method,
-                    realm: &d.realm,
-                    nonce: &d.nonce,
-                    uri: &d.uri,
-                    qop: &d.qop,
-                    nc: &d.nc,
-                    cnonce: &d.cnonce,
-                    algorithm: &d.algorithm,
-                    response: &d.response,
-                }),
-            ),
+            Auth::Digest(d) => (&d.username, Secret::Digest(d.params(&req.method))),
             _ => return None,
         };
         Some(Credential {

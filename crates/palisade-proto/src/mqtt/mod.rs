@@ -122,20 +122,27 @@ fn prefix(data: &[u8], want: &[u8]) -> Option<Probe> {
     (n < want.len()).then_some(Probe::NeedMore)
 }
 
+/// The remaining length and the body bytes present of a message that
+/// must start with the type/flags byte `first`; Err: the verdict when it
+/// does not, or when the length is incomplete or invalid.
+fn fixed_header(data: &[u8], first: u8) -> Result<(u32, &[u8]), Probe> {
+    let rest = match data.split_first() {
+        Some((&b, rest)) if b == first => rest,
+        Some(_) => return Err(Probe::NoMatch),
+        None => return Err(Probe::NeedMore),
+    };
+    match parser::varint(rest) {
+        Ok(Some((len, n))) => Ok((len, rest.get(n..).unwrap_or(&[]))),
+        Ok(None) => Err(Probe::NeedMore),
+        Err(_) => Err(Probe::NoMatch),
+    }
+}
+
 fn probe_connect(data: &[u8]) -> Probe {
-    let Some((&0x10, rest)) = data.split_first() else {
-        return if data.is_empty() {
-            Probe::NeedMore
-        } else {
-            Probe::NoMatch
-        };
+    let (len, body) = match fixed_header(data, 0x10) {
+        Ok(v) => v,
+        Err(p) => return p,
     };
-    let (len, n) = match parser::varint(rest) {
-        Ok(Some(v)) => v,
-        Ok(None) => return Probe::NeedMore,
-        Err(_) => return Probe::NoMatch,
-    };
-    let body = rest.get(n..).unwrap_or(&[]);
     // 2-byte length, name, level, flags, keep alive, client id length.
     let name: &[u8] = match body.get(..2) {
         None => return prefix(body, &[0]).unwrap_or(Probe::NeedMore),
@@ -158,22 +165,13 @@ fn probe_connect(data: &[u8]) -> Probe {
 }
 
 fn probe_connack(data: &[u8]) -> Probe {
-    let Some((&0x20, rest)) = data.split_first() else {
-        return if data.is_empty() {
-            Probe::NeedMore
-        } else {
-            Probe::NoMatch
-        };
-    };
-    let (len, n) = match parser::varint(rest) {
-        Ok(Some(v)) => v,
-        Ok(None) => return Probe::NeedMore,
-        Err(_) => return Probe::NoMatch,
+    let (len, body) = match fixed_header(data, 0x20) {
+        Ok(v) => v,
+        Err(p) => return p,
     };
     if len < 2 {
         return Probe::NoMatch;
     }
-    let body = rest.get(n..).unwrap_or(&[]);
     match (body.first(), body.get(1)) {
         (None, _) | (Some(0 | 1), None) => Probe::NeedMore,
         // Session present is the only flag; codes 1-5 (3.x) or >= 0x80 (5.0).

@@ -1,10 +1,12 @@
 use super::*;
 use crate::conversations::{from_pcap, shared_pcap};
-use crate::parser::{AppTx, Collect, Input, LoginOutcome, Parser, Secret, Sink, TxUpdate};
+use crate::parser::{AppTx, Collect, LoginOutcome, Parser, Secret};
 use crate::registry::{Probe, ProbeInput};
-use crate::testing::{assert_resegmentation, run, run_flow};
+use crate::testing::{
+    assert_resegmentation, buffer, feed, feed_all, integer, run, run_flow, Inspect, Recording,
+    XorShift,
+};
 use crate::Transport;
-use palisade_event::Timestamp;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -513,27 +515,16 @@ fn too_large_message_is_skipped_unbuffered() {
     let hlen = whole.len() - len;
     let mut p = MqttParser::default();
     let mut out = Collect::default();
-    let ts = Timestamp::from_secs_nanos(1, 0);
-    let feed = |p: &mut MqttParser, out: &mut Collect, d: &[u8]| {
-        p.parse(
-            Input {
-                dir: Dir::ToServer,
-                data: d,
-                ts,
-            },
-            out,
-        )
-        .unwrap();
-    };
+    let up = Dir::ToServer;
     // Header split, then the body in pieces, then a PINGREQ in the last one.
-    feed(&mut p, &mut out, &whole[..1]);
-    feed(&mut p, &mut out, &whole[1..hlen + 100]);
+    feed(&mut p, &mut out, &[(up, &whole[..1])]);
+    feed(&mut p, &mut out, &[(up, &whole[1..hlen + 100])]);
     assert_eq!(out.txs.len(), 1, "reported as soon as the header is seen");
     for piece in whole[hlen + 100..].chunks(300_000) {
-        feed(&mut p, &mut out, piece);
+        feed(&mut p, &mut out, &[(up, piece)]);
         assert!(p.dirs_held() < 16, "the body is not buffered");
     }
-    feed(&mut p, &mut out, PINGREQ);
+    feed(&mut p, &mut out, &[(up, PINGREQ)]);
     p.finish(&mut out);
     assert_eq!(
         logs(&out),
@@ -548,30 +539,17 @@ fn too_large_message_is_skipped_unbuffered() {
 
 // -------------------------------------------------------------------- gaps
 
-fn feed(p: &mut MqttParser, out: &mut Collect, dir: Dir, d: &[u8]) {
-    p.parse(
-        Input {
-            dir,
-            data: d,
-            ts: Timestamp::from_secs_nanos(1, 0),
-        },
-        out,
-    )
-    .unwrap();
-}
-
 #[test]
 fn gap_inside_a_message_resyncs_gap_between_messages_stops() {
     let publish = frame(0x30, &cat(&[&s(b"topic"), &[b'x'; 40]]));
     let mut p = MqttParser::default();
     let mut out = Collect::default();
-    feed(&mut p, &mut out, Dir::ToServer, &publish[..10]);
+    feed(&mut p, &mut out, &[(Dir::ToServer, &publish[..10])]);
     p.gap(Dir::ToServer, 20, &mut out);
     feed(
         &mut p,
         &mut out,
-        Dir::ToServer,
-        &cat(&[&publish[30..], PINGREQ]),
+        &[(Dir::ToServer, &cat(&[&publish[30..], PINGREQ]))],
     );
     p.finish(&mut out);
     assert_eq!(
@@ -582,9 +560,9 @@ fn gap_inside_a_message_resyncs_gap_between_messages_stops() {
     // A gap that ends exactly at the end of the message resumes at the next.
     let mut p = MqttParser::default();
     let mut out = Collect::default();
-    feed(&mut p, &mut out, Dir::ToServer, &publish[..10]);
+    feed(&mut p, &mut out, &[(Dir::ToServer, &publish[..10])]);
     p.gap(Dir::ToServer, publish.len() as u64 - 10, &mut out);
-    feed(&mut p, &mut out, Dir::ToServer, PINGREQ);
+    feed(&mut p, &mut out, &[(Dir::ToServer, PINGREQ)]);
     p.finish(&mut out);
     assert_eq!(out.txs.len(), 1);
 
@@ -592,10 +570,10 @@ fn gap_inside_a_message_resyncs_gap_between_messages_stops() {
     // direction only.
     let mut p = MqttParser::default();
     let mut out = Collect::default();
-    feed(&mut p, &mut out, Dir::ToServer, PINGREQ);
+    feed(&mut p, &mut out, &[(Dir::ToServer, PINGREQ)]);
     p.gap(Dir::ToServer, 5, &mut out);
-    feed(&mut p, &mut out, Dir::ToServer, PINGREQ);
-    feed(&mut p, &mut out, Dir::ToClient, &[0xD0, 0]);
+    feed(&mut p, &mut out, &[(Dir::ToServer, PINGREQ)]);
+    feed(&mut p, &mut out, &[(Dir::ToClient, &[0xD0, 0])]);
     p.finish(&mut out);
     assert_eq!(out.txs.len(), 2);
     assert!(out.txs[1].log.get("pingresp").is_some());
@@ -605,9 +583,13 @@ fn gap_inside_a_message_resyncs_gap_between_messages_stops() {
     let head = &frame(0x30, &vec![0; len as usize])[..4];
     let mut p = MqttParser::default();
     let mut out = Collect::default();
-    feed(&mut p, &mut out, Dir::ToServer, head);
+    feed(&mut p, &mut out, &[(Dir::ToServer, head)]);
     p.gap(Dir::ToServer, len - 5, &mut out);
-    feed(&mut p, &mut out, Dir::ToServer, &cat(&[&[0; 5], PINGREQ]));
+    feed(
+        &mut p,
+        &mut out,
+        &[(Dir::ToServer, &cat(&[&[0; 5], PINGREQ]))],
+    );
     p.finish(&mut out);
     assert_eq!(out.txs.len(), 2);
     assert!(out.txs[1].log.get("pingreq").is_some());
@@ -648,25 +630,18 @@ const INTS: &[&str] = &[
     "mqtt.connect.flags",
 ];
 
-impl Sink for Seen {
-    fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
-        if !update.complete {
-            return;
-        }
+impl Inspect for Seen {
+    fn inspect(&mut self, tx: &dyn AppTx) {
         let mut b = BTreeMap::new();
         for &name in BUFS {
-            let id = crate::buffers::by_sticky_name(name).expect("buffer");
-            let mut v = Vec::new();
-            tx.buffer(id, &mut |x| v.push(x.to_vec()));
+            let v = buffer(tx, name);
             if !v.is_empty() {
                 b.insert(name, v);
             }
         }
         let mut i = BTreeMap::new();
         for &name in INTS {
-            let id = crate::fields::by_name(name).expect("field");
-            let mut v = Vec::new();
-            tx.integer(id, &mut |x| v.push(x));
+            let v = integer(tx, name);
             if !v.is_empty() {
                 i.insert(name, v);
             }
@@ -682,25 +657,10 @@ impl Sink for Seen {
             (c.username.to_vec(), pass, c.outcome)
         }));
     }
-    fn event(&mut self, _: Dir, _: &'static str) {}
 }
 
-fn seen(chunks: &[(Dir, &[u8])]) -> Seen {
-    let mut p = (SPEC.new_parser)();
-    let mut out = Seen::default();
-    for (dir, data) in chunks {
-        p.parse(
-            Input {
-                dir: *dir,
-                data,
-                ts: Timestamp::from_secs_nanos(1, 0),
-            },
-            &mut out,
-        )
-        .unwrap();
-    }
-    p.finish(&mut out);
-    out
+fn seen(chunks: &[(Dir, &[u8])]) -> Recording<Seen> {
+    feed_all(&SPEC, chunks, Recording::default())
 }
 
 fn v(x: &[&[u8]]) -> Vec<Vec<u8>> {
@@ -1316,14 +1276,8 @@ fn mutated_conversations_are_segmentation_independent() {
             seeds.push(c.chunks.iter().map(|(d, b, _)| (*d, b.clone())).collect());
         }
     }
-    // xorshift: deterministic, no dependency.
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut rnd = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
+    let mut rnd = move || rng.next_u64();
     for i in 0..40 {
         let mut conv = seeds[i % seeds.len()].clone();
         for _ in 0..1 + rnd() % 4 {

@@ -7,14 +7,11 @@
 //! anything else starts a message head, held only while incomplete; a
 //! Content-Length body is counted through with its first bytes kept.
 
-use super::parser::{
-    auth_params, auth_scheme, basic, digest, find_head_end, message_start, parse_head, Head,
-    MessageStart, StartLine,
-};
+use super::parser::{find_head_end, message_start, parse_head, Head, MessageStart, StartLine};
+use crate::auth::{basic, challenge, digest, split_scheme, unescape, DigestAuth};
 use crate::buffers::{by_sticky_name, BufferId};
 use crate::parser::{
-    AppTx, Credential, DigestParams, Dir, Input, LoginOutcome, ParseError, Parser, Secret, Sink,
-    TxUpdate,
+    AppTx, Credential, Dir, Input, LoginOutcome, ParseError, Parser, Secret, Sink, TxUpdate,
 };
 use crate::tx::Transaction;
 use crate::util::text;
@@ -47,40 +44,28 @@ pub struct Auth {
     pub username: Vec<u8>,
     /// Basic password (never logged).
     password: Vec<u8>,
-    /// Digest parameters (`response` is never logged).
-    realm: Vec<u8>,
-    nonce: Vec<u8>,
-    uri: Vec<u8>,
-    qop: Vec<u8>,
-    nc: Vec<u8>,
-    cnonce: Vec<u8>,
-    algorithm: Vec<u8>,
-    response: Vec<u8>,
+    /// Digest parameters, each cut to [`MAX_VALUE`] (`response` is never
+    /// logged).
+    digest: DigestAuth,
 }
 
 impl Auth {
     fn parse(value: &[u8]) -> Auth {
-        let (scheme, rest) = auth_scheme(value);
+        let (scheme, rest) = split_scheme(value);
         let mut a = Auth {
             scheme: keep(scheme),
             ..Auth::default()
         };
         if scheme.eq_ignore_ascii_case(b"Basic") {
-            if let Some((u, p)) = basic(rest) {
+            // A value without a colon gives no user name or password.
+            if let Some((u, Some(p))) = basic(rest) {
                 a.username = keep(&u);
                 a.password = keep(&p);
             }
         } else if scheme.eq_ignore_ascii_case(b"Digest") {
-            let d = digest(rest);
-            a.username = keep(d.username);
-            a.realm = keep(d.realm);
-            a.nonce = keep(d.nonce);
-            a.uri = keep(d.uri);
-            a.qop = keep(d.qop);
-            a.nc = keep(d.nc);
-            a.cnonce = keep(d.cnonce);
-            a.algorithm = keep(d.algorithm);
-            a.response = keep(d.response);
+            a.digest = digest(rest).into();
+            a.digest.truncate(MAX_VALUE);
+            a.username = a.digest.username.clone();
         }
         a
     }
@@ -158,11 +143,8 @@ impl Message {
             } else if is(b"Authorization") {
                 m.auth = Some(Auth::parse(value));
             } else if is(b"WWW-Authenticate") && m.realm.is_empty() {
-                let (_, params) = auth_scheme(value);
-                if let Some((_, r)) =
-                    auth_params(params).find(|(k, _)| k.eq_ignore_ascii_case(b"realm"))
-                {
-                    m.realm = keep(r);
+                if let (_, Some(r)) = challenge(value) {
+                    m.realm = keep(&unescape(r));
                 }
             }
         }
@@ -265,7 +247,7 @@ impl AppTx for RtspTx {
         put(
             "realm",
             if realm.is_empty() {
-                auth.map(|a| &a.realm[..]).unwrap_or_default()
+                auth.map(|a| &a.digest.realm[..]).unwrap_or_default()
             } else {
                 realm
             },
@@ -296,17 +278,7 @@ impl AppTx for RtspTx {
         let secret = if a.is(b"Basic") {
             Secret::Plain(&a.password)
         } else if a.is(b"Digest") {
-            Secret::Digest(DigestParams {
-                method: &req.method,
-                realm: &a.realm,
-                nonce: &a.nonce,
-                uri: &a.uri,
-                qop: &a.qop,
-                nc: &a.nc,
-                cnonce: &a.cnonce,
-                algorithm: &a.algorithm,
-                response: &a.response,
-            })
+            Secret::Digest(a.digest.params(&req.method))
         } else {
             return None;
         };

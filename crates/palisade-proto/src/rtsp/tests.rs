@@ -1,13 +1,9 @@
-use super::parser::{auth_params, basic, digest, find_head_end};
+use super::parser::find_head_end;
 use super::*;
-use crate::buffers::by_sticky_name;
 use crate::conversations::{from_pcap, shared_pcap};
-use crate::parser::{
-    AppTx, Collect, DigestParams, Dir, Input, LoginOutcome, Parser, Secret, Sink, TxUpdate,
-};
+use crate::parser::{AppTx, Collect, DigestParams, Dir, LoginOutcome, Parser, Secret};
 use crate::registry::ProbeInput;
-use crate::testing::{assert_resegmentation, run, run_flow};
-use palisade_event::Timestamp;
+use crate::testing::{assert_resegmentation, buffer, feed, run, run_flow, Inspect, Recording};
 use serde_json::json;
 
 const S: Dir = Dir::ToServer;
@@ -72,73 +68,51 @@ enum Got {
     Digest(Vec<u8>, Vec<Vec<u8>>, LoginOutcome),
 }
 
+/// The credentials of completed transactions, and each one's method and
+/// URI (the last instance of the buffers, empty when absent).
 #[derive(Default)]
-struct CredSink {
+struct Seen {
     creds: Vec<(u64, Got)>,
     bufs: Vec<(Vec<u8>, Vec<u8>)>,
-    out: Collect,
 }
 
-impl Sink for CredSink {
-    fn tx(&mut self, tx: &dyn AppTx, u: TxUpdate) {
-        if u.complete {
-            if let Some(c) = tx.credential() {
-                assert_eq!(c.service, "rtsp");
-                let got = match c.secret {
-                    Secret::Plain(p) => Got::Plain(c.username.to_vec(), p.to_vec(), c.outcome),
-                    Secret::Digest(d) => {
-                        let DigestParams {
-                            method,
-                            realm,
-                            nonce,
-                            uri,
-                            qop,
-                            nc,
-                            cnonce,
-                            algorithm,
-                            response,
-                        } = d;
-                        let v = [
-                            method, realm, nonce, uri, qop, nc, cnonce, algorithm, response,
-                        ];
-                        Got::Digest(
-                            c.username.to_vec(),
-                            v.iter().map(|s| s.to_vec()).collect(),
-                            c.outcome,
-                        )
-                    }
-                    Secret::None => panic!("no secret"),
-                };
-                self.creds.push((tx.id(), got));
-            }
-            let (mut m, mut u) = (Vec::new(), Vec::new());
-            tx.buffer(by_sticky_name("rtsp.method").unwrap(), &mut |b| {
-                m = b.to_vec()
-            });
-            tx.buffer(by_sticky_name("rtsp.uri").unwrap(), &mut |b| u = b.to_vec());
-            self.bufs.push((m, u));
+impl Inspect for Seen {
+    fn inspect(&mut self, tx: &dyn AppTx) {
+        if let Some(c) = tx.credential() {
+            assert_eq!(c.service, "rtsp");
+            let got = match c.secret {
+                Secret::Plain(p) => Got::Plain(c.username.to_vec(), p.to_vec(), c.outcome),
+                Secret::Digest(d) => {
+                    let DigestParams {
+                        method,
+                        realm,
+                        nonce,
+                        uri,
+                        qop,
+                        nc,
+                        cnonce,
+                        algorithm,
+                        response,
+                    } = d;
+                    let v = [
+                        method, realm, nonce, uri, qop, nc, cnonce, algorithm, response,
+                    ];
+                    Got::Digest(
+                        c.username.to_vec(),
+                        v.iter().map(|s| s.to_vec()).collect(),
+                        c.outcome,
+                    )
+                }
+                Secret::None => panic!("no secret"),
+            };
+            self.creds.push((tx.id(), got));
         }
-        self.out.tx(tx, u);
-    }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.out.event(dir, name);
+        let last = |name| buffer(tx, name).pop().unwrap_or_default();
+        self.bufs.push((last("rtsp.method"), last("rtsp.uri")));
     }
 }
 
-fn feed(p: &mut RtspParser, sink: &mut dyn Sink, chunks: &[(Dir, &[u8])]) {
-    for (dir, data) in chunks {
-        let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-        p.parse(
-            Input {
-                dir: *dir,
-                data,
-                ts,
-            },
-            sink,
-        )
-        .unwrap();
-    }
-}
+type CredSink = Recording<Seen>;
 
 #[test]
 fn camera_session() {
@@ -378,28 +352,8 @@ fn wire_helpers() {
     assert_eq!(message_start(b"PLA"), MessageStart::Maybe);
     assert_eq!(message_start(b"PLAYX"), MessageStart::No);
     assert_eq!(message_start(b"RTSP/"), MessageStart::Yes);
-    let params: Vec<(&[u8], &[u8])> =
-        auth_params(b"a=\"x, y\" ,b=2,, c = \"q\\\"r\", d=\"open").collect();
-    assert_eq!(
-        params,
-        vec![
-            (&b"a"[..], &b"x, y"[..]),
-            (&b"b"[..], &b"2"[..]),
-            (&b"c"[..], &b"q\\\"r"[..]),
-            (&b"d"[..], &b"open"[..]),
-        ]
-    );
-    let d = digest(b"username=\"u\", qop=auth, nc=00000001, cnonce=\"c\", algorithm=MD5");
-    assert_eq!(
-        (d.username, d.qop, d.nc, d.cnonce),
-        (&b"u"[..], &b"auth"[..], &b"00000001"[..], &b"c"[..])
-    );
-    assert_eq!(d.algorithm, b"MD5");
-    assert_eq!(
-        basic(b"dXNlcjpwOnc="),
-        Some((b"user".to_vec(), b"p:w".to_vec()))
-    );
-    assert_eq!(basic(b"!!!"), None);
+    // The Authorization / WWW-Authenticate views are HTTP's: tested in
+    // crate::auth (`borrowed_views`).
 }
 
 #[test]

@@ -1,10 +1,7 @@
 use super::ber::{self, BerError, Reader};
 use super::*;
-use crate::buffers::by_sticky_name;
-use crate::parser::{
-    AppTx, Collect, Credential, Dir, Input, LoginOutcome, Parser, Secret, Sink, TxUpdate,
-};
-use crate::testing::{run, run_flow};
+use crate::parser::{AppTx, Credential, Dir, Input, LoginOutcome, Secret};
+use crate::testing::{buffer, feed_all, mutations, run, run_flow, Inspect, Recording};
 use serde_json::json;
 
 // ---- a tiny BER encoder for building test messages ----
@@ -111,57 +108,32 @@ fn response(req_id: i64, es: i64) -> Vec<u8> {
 /// A credential as recorded: (user name, community, outcome).
 type Cred = (Vec<u8>, Vec<u8>, LoginOutcome);
 
-/// Records each completed transaction's credential and buffers.
+/// Each completed transaction's credential and buffers.
 #[derive(Default)]
-struct CredSink {
-    inner: Collect,
+struct Creds {
     creds: Vec<Option<Cred>>,
     community: Vec<Vec<Vec<u8>>>,
     usm: Vec<Vec<Vec<u8>>>,
 }
 
-impl Sink for CredSink {
-    fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
-        if update.complete {
-            self.creds.push(tx.credential().map(|c: Credential<'_>| {
-                let Secret::Plain(p) = c.secret else {
-                    panic!("snmp secrets are plain")
-                };
-                assert_eq!(c.service, "snmp");
-                (c.username.to_vec(), p.to_vec(), c.outcome)
-            }));
-            for (name, out) in [
-                ("snmp.community", &mut self.community),
-                ("snmp.usm", &mut self.usm),
-            ] {
-                let mut v = Vec::new();
-                tx.buffer(by_sticky_name(name).unwrap(), &mut |b| v.push(b.to_vec()));
-                out.push(v);
-            }
-        }
-        self.inner.tx(tx, update);
-    }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.inner.event(dir, name);
+impl Inspect for Creds {
+    fn inspect(&mut self, tx: &dyn AppTx) {
+        self.creds.push(tx.credential().map(|c: Credential<'_>| {
+            let Secret::Plain(p) = c.secret else {
+                panic!("snmp secrets are plain")
+            };
+            assert_eq!(c.service, "snmp");
+            (c.username.to_vec(), p.to_vec(), c.outcome)
+        }));
+        self.community.push(buffer(tx, "snmp.community"));
+        self.usm.push(buffer(tx, "snmp.usm"));
     }
 }
 
+type CredSink = Recording<Creds>;
+
 fn drive(chunks: &[(Dir, &[u8])]) -> CredSink {
-    let mut p = SnmpParser::default();
-    let mut s = CredSink::default();
-    for (dir, data) in chunks {
-        p.parse(
-            Input {
-                dir: *dir,
-                data,
-                ts: palisade_event::Timestamp::from_secs_nanos(1, 0),
-            },
-            &mut s,
-        )
-        .unwrap();
-    }
-    p.finish(&mut s);
-    s
+    feed_all(&SPEC, chunks, CredSink::default())
 }
 
 // ---- message types ----
@@ -170,7 +142,7 @@ fn drive(chunks: &[(Dir, &[u8])]) -> CredSink {
 fn get_and_response_pair_into_one_transaction() {
     let (req, resp) = (get(0x1234), response(0x1234, 0));
     let s = drive(&[(Dir::ToServer, &req), (Dir::ToClient, &resp)]);
-    let out = &s.inner;
+    let out = &s.out;
     assert_eq!(out.updates, vec![(0, Dir::ToServer)]);
     assert_eq!(out.txs.len(), 1);
     assert_eq!(
@@ -208,7 +180,7 @@ fn unanswered_request_is_unknown_and_completes_at_finish() {
     // A response with another request id does not answer it.
     let other = response(8, 0);
     let s = drive(&[(Dir::ToServer, &req), (Dir::ToClient, &other)]);
-    let out = &s.inner;
+    let out = &s.out;
     assert_eq!(out.txs.len(), 2);
     // The unmatched response completes first (it is alone), the request at finish.
     assert_eq!((out.txs[0].id, out.txs[1].id), (1, 0));
@@ -229,7 +201,7 @@ fn unanswered_request_is_unknown_and_completes_at_finish() {
 fn response_from_the_same_direction_does_not_pair() {
     let (req, resp) = (get(5), response(5, 0));
     let s = drive(&[(Dir::ToServer, &req), (Dir::ToServer, &resp)]);
-    assert_eq!(s.inner.txs.len(), 2);
+    assert_eq!(s.out.txs.len(), 2);
 }
 
 #[test]
@@ -253,7 +225,7 @@ fn error_status_and_set() {
         &[("1.3.6.1.2.1.1.5.0", tlv(0x04, b"x"))],
     );
     let s = drive(&[(Dir::ToServer, &set), (Dir::ToClient, &err)]);
-    let log = &s.inner.txs[0].log;
+    let log = &s.out.txs[0].log;
     assert_eq!(log["pdu_type"], "set_request");
     assert_eq!(log["request_id"], -2);
     assert_eq!(log["var_types"], json!(["octet_string"]));
@@ -264,14 +236,11 @@ fn error_status_and_set() {
     // ...but authorizationError means it has no access.
     let denied = msg(1, b"public", 2, -2, 16, 0, &[]);
     let s = drive(&[(Dir::ToServer, &set), (Dir::ToClient, &denied)]);
-    assert_eq!(
-        s.inner.txs[0].log["response"]["error"],
-        "AuthorizationError"
-    );
+    assert_eq!(s.out.txs[0].log["response"]["error"], "AuthorizationError");
     assert_eq!(s.creds[0].as_ref().unwrap().2, LoginOutcome::Failure);
     let unknown = msg(1, b"public", 2, 1, 99, 0, &[]);
     let s = drive(&[(Dir::ToClient, &unknown)]);
-    assert_eq!(s.inner.txs[0].log["error"], "ErrorStatus(99)");
+    assert_eq!(s.out.txs[0].log["error"], "ErrorStatus(99)");
 }
 
 #[test]
@@ -294,7 +263,7 @@ fn getbulk_and_value_types() {
         ],
     );
     let s = drive(&[(Dir::ToServer, &bulk), (Dir::ToClient, &resp)]);
-    let log = &s.inner.txs[0].log;
+    let log = &s.out.txs[0].log;
     assert_eq!(log["pdu_type"], "get_bulk_request");
     assert_eq!(log["non_repeaters"], 1);
     assert_eq!(log["max_repetitions"], 10);
@@ -329,7 +298,7 @@ fn trap_v1(generic: i64, specific: i64) -> Vec<u8> {
 fn v1_trap_alone() {
     let t = trap_v1(2, 0);
     let s = drive(&[(Dir::ToServer, &t)]);
-    let out = &s.inner;
+    let out = &s.out;
     assert!(out.updates.is_empty());
     assert_eq!(
         out.txs[0].log,
@@ -348,8 +317,8 @@ fn v1_trap_alone() {
     // A trap is not a login.
     assert_eq!(s.creds, vec![None]);
     let s = drive(&[(Dir::ToServer, &trap_v1(6, 42))]);
-    assert_eq!(s.inner.txs[0].log["trap_type"], "enterpriseSpecific");
-    assert_eq!(s.inner.txs[0].log["specific_trap"], 42);
+    assert_eq!(s.out.txs[0].log["trap_type"], "enterpriseSpecific");
+    assert_eq!(s.out.txs[0].log["specific_trap"], 42);
 }
 
 #[test]
@@ -360,7 +329,7 @@ fn v2_trap_and_inform() {
     ];
     let trap = msg(1, b"public", 7, 77, 0, 0, &vars);
     let s = drive(&[(Dir::ToServer, &trap)]);
-    let log = &s.inner.txs[0].log;
+    let log = &s.out.txs[0].log;
     assert_eq!(log["pdu_type"], "trap_v2");
     assert_eq!(log["trap_oid"], "1.3.6.1.6.3.1.1.5.3");
     assert_eq!(s.creds, vec![None]);
@@ -368,9 +337,9 @@ fn v2_trap_and_inform() {
     let inform = msg(1, b"public", 6, 78, 0, 0, &vars);
     let ack = msg(1, b"public", 2, 78, 0, 0, &vars);
     let s = drive(&[(Dir::ToServer, &inform), (Dir::ToClient, &ack)]);
-    assert_eq!(s.inner.txs.len(), 1);
-    assert_eq!(s.inner.txs[0].log["pdu_type"], "inform_request");
-    assert_eq!(s.inner.txs[0].log["response"]["pdu_type"], "response");
+    assert_eq!(s.out.txs.len(), 1);
+    assert_eq!(s.out.txs[0].log["pdu_type"], "inform_request");
+    assert_eq!(s.out.txs[0].log["response"]["pdu_type"], "response");
 }
 
 fn v3(msg_id: i64, flags: u8, model: i64, user: &[u8], data: Vec<u8>) -> Vec<u8> {
@@ -402,8 +371,8 @@ fn v3_usm_user_plaintext_and_report() {
         scoped(8, 1, &[("1.3.6.1.6.3.15.1.1.4.0", tlv(0x41, &[1]))]),
     );
     let s = drive(&[(Dir::ToServer, &req), (Dir::ToClient, &report)]);
-    assert_eq!(s.inner.txs.len(), 1);
-    let log = &s.inner.txs[0].log;
+    assert_eq!(s.out.txs.len(), 1);
+    let log = &s.out.txs[0].log;
     assert_eq!(log["version"], 3);
     assert_eq!(log["pdu_type"], "get_request");
     assert_eq!(log["response"]["pdu_type"], "report");
@@ -412,10 +381,10 @@ fn v3_usm_user_plaintext_and_report() {
 
     let get = v3(101, 0x05, 3, b"admin", scoped(0, 2, &[(SYS_DESCR, null())]));
     let s = drive(&[(Dir::ToServer, &get)]);
-    assert_eq!(s.inner.txs[0].log["usm"], "admin");
+    assert_eq!(s.out.txs[0].log["usm"], "admin");
     assert_eq!(s.usm[0], vec![b"admin".to_vec()]);
     assert!(s.community[0].is_empty());
-    assert!(s.inner.txs[0].log.get("community_present").is_none());
+    assert!(s.out.txs[0].log.get("community_present").is_none());
 }
 
 #[test]
@@ -423,8 +392,8 @@ fn v3_encrypted_pairs_by_msg_id() {
     let req = v3(200, 0x07, 3, b"ops", tlv(0x04, &[0xde, 0xad, 0xbe, 0xef]));
     let resp = v3(200, 0x03, 3, b"ops", tlv(0x04, &[0x01, 0x02]));
     let s = drive(&[(Dir::ToServer, &req), (Dir::ToClient, &resp)]);
-    assert_eq!(s.inner.txs.len(), 1);
-    let log = &s.inner.txs[0].log;
+    assert_eq!(s.out.txs.len(), 1);
+    let log = &s.out.txs[0].log;
     assert_eq!(log["pdu_type"], "encrypted");
     assert_eq!(log["usm"], "ops");
     assert_eq!(log["response"]["pdu_type"], "encrypted");
@@ -435,8 +404,8 @@ fn v3_encrypted_pairs_by_msg_id() {
 fn v3_unknown_security_model() {
     let m = v3(1, 0x00, 2, b"", scoped(7, 1, &[]));
     let s = drive(&[(Dir::ToServer, &m)]);
-    assert_eq!(s.inner.txs[0].events, vec!["snmp.unknown_security_model"]);
-    assert!(s.inner.txs[0].log.get("usm").is_none());
+    assert_eq!(s.out.txs[0].events, vec!["snmp.unknown_security_model"]);
+    assert!(s.out.txs[0].log.get("usm").is_none());
 }
 
 #[test]
@@ -444,8 +413,8 @@ fn version_mismatch_in_a_flow() {
     let a = get(1);
     let b = msg(0, b"public", 0, 2, 0, 0, &[(SYS_DESCR, null())]);
     let s = drive(&[(Dir::ToServer, &a), (Dir::ToServer, &b)]);
-    assert!(s.inner.txs[0].events.is_empty());
-    assert_eq!(s.inner.txs[1].events, vec!["snmp.version_mismatch"]);
+    assert!(s.out.txs[0].events.is_empty());
+    assert_eq!(s.out.txs[1].events, vec!["snmp.version_mismatch"]);
 }
 
 // ---- bounds and hostile input ----
@@ -458,7 +427,7 @@ fn too_many_vars_is_bounded() {
     let vars: Vec<(&str, Vec<u8>)> = vars.iter().map(|(o, v)| (o.as_str(), v.clone())).collect();
     let m = msg(1, b"public", 0, 1, 0, 0, &vars);
     let s = drive(&[(Dir::ToServer, &m)]);
-    let tx = &s.inner.txs[0];
+    let tx = &s.out.txs[0];
     assert_eq!(tx.log["vars"].as_array().unwrap().len(), MAX_VARS);
     assert_eq!(tx.log["vars"][63], "1.3.6.1.2.1.2.2.1.2.63");
     assert_eq!(tx.events, vec!["snmp.too_many_vars"]);
@@ -544,11 +513,11 @@ fn depth_bomb_stops_at_the_limit() {
     // As a varbind value it is kept as an opaque element.
     let m = msg(1, b"public", 2, 1, 0, 0, &[(SYS_DESCR, v.clone())]);
     let s = drive(&[(Dir::ToClient, &m)]);
-    assert_eq!(s.inner.txs[0].log["var_types"], json!(["unknown"]));
+    assert_eq!(s.out.txs[0].log["var_types"], json!(["unknown"]));
     // As a PDU it is malformed, and the community still reaches rules.
     let m = seq(&[int(1), tlv(0x04, b"public"), v]);
     let s = drive(&[(Dir::ToClient, &m)]);
-    assert_eq!(s.inner.txs[0].events, vec!["snmp.malformed_data"]);
+    assert_eq!(s.out.txs[0].events, vec!["snmp.malformed_data"]);
     assert_eq!(s.community[0], vec![b"public".to_vec()]);
 }
 
@@ -575,8 +544,8 @@ fn oids() {
     let at = bad.len() - 3; // last byte of the OID
     bad[at] |= 0x80;
     let s = drive(&[(Dir::ToServer, &bad)]);
-    assert_eq!(s.inner.txs[0].events, vec!["snmp.malformed_data"]);
-    assert!(s.inner.txs[0].log.get("vars").is_none());
+    assert_eq!(s.out.txs[0].events, vec!["snmp.malformed_data"]);
+    assert!(s.out.txs[0].log.get("vars").is_none());
 }
 
 #[test]
@@ -661,7 +630,7 @@ fn amplification_capture_matches_tshark() {
         f.finish(&mut s);
         assert_eq!(f.app_proto(), Some("snmp"), "flow {}", c.flow_id);
     }
-    let txs = &s.inner.txs;
+    let txs = &s.out.txs;
     assert_eq!(txs.len(), 4079);
     let mut types: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
@@ -733,27 +702,8 @@ fn mutations_do_not_panic() {
         v3(5, 0x04, 3, b"user", scoped(0, 1, &[(SYS_DESCR, null())])),
         v3(6, 0x07, 3, b"u", tlv(0x04, &[1, 2, 3])),
     ];
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for i in 0..3000 {
-        let mut m = seeds[i % seeds.len()].clone();
-        for _ in 0..1 + next() % 4 {
-            let at = (next() as usize) % m.len().max(1);
-            match next() % 4 {
-                0 => m[at] = next() as u8,
-                1 => m.truncate(at),
-                2 => m.insert(at, next() as u8),
-                _ => m[at] ^= 0x80,
-            }
-            if m.is_empty() {
-                m.push(0x30);
-            }
-        }
+    // The special change flips the high bit: long-form BER lengths.
+    for (_, m) in mutations(&seeds, 0x9e37_79b9_7f4a_7c15, 3000, |b| *b ^= 0x80, 0x30) {
         let out = run(&SPEC, &[(Dir::ToServer, &m), (Dir::ToClient, &m)]);
         for t in &out.txs {
             assert!(!t.log.to_string().contains("public"));

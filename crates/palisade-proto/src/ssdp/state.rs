@@ -2,9 +2,9 @@
 
 use super::parser::{message, HeaderLine, HeaderLines, StartLine};
 use crate::buffers::BufferId;
-use crate::parser::{AppTx, Dir, Input, ParseError, Parser, Sink, TxUpdate};
+use crate::parser::{AppTx, Dir, Input, ParseError, Parser, Sink};
 use crate::tx::Transaction;
-use crate::util::text;
+use crate::util::{text, Datagrams};
 use serde_json::{json, Map, Value};
 
 /// Header lines read per datagram; more raise `ssdp.too_many_headers`.
@@ -107,68 +107,61 @@ impl AppTx for SsdpTx {
 /// Parser state of one flow: only the transaction counter, since every
 /// datagram stands alone.
 #[derive(Default)]
-pub struct SsdpParser {
-    next_id: u64,
-}
+pub struct SsdpParser(Datagrams);
 
 impl Parser for SsdpParser {
     fn parse(&mut self, input: Input<'_>, sink: &mut dyn Sink) -> Result<(), ParseError> {
-        let Some((start, rest)) = message(input.data) else {
-            sink.event(input.dir, EV_INVALID_MESSAGE);
-            return Ok(());
-        };
-        let mut tx = SsdpTx {
-            id: self.next_id,
-            ..SsdpTx::default()
-        };
-        self.next_id += 1;
-        match start {
-            StartLine::Request { method, uri, .. } => {
-                tx.method = Some(method.to_vec());
-                tx.uri = Some(uri.get(..MAX_VALUE).unwrap_or(uri).to_vec());
-            }
-            StartLine::Response { status, .. } => tx.status = Some(status),
-        }
-        for (n, h) in HeaderLines::new(rest).enumerate() {
-            if n >= MAX_HEADERS {
-                tx.event(EV_TOO_MANY_HEADERS);
-                break;
-            }
-            let HeaderLine::Header(name, value) = h else {
-                tx.event(EV_INVALID_HEADER);
-                continue;
-            };
-            let Some(i) = HEADERS
-                .iter()
-                .position(|(n, _)| name.eq_ignore_ascii_case(n.as_bytes()))
-            else {
-                continue;
-            };
-            if tx.headers.get(i).is_none_or(Option::is_some) {
-                continue;
-            }
-            let kept = match value.get(..MAX_VALUE) {
-                Some(v) if value.len() > MAX_VALUE => {
-                    tx.event(EV_LONG_HEADER);
-                    v
-                }
-                _ => value,
-            };
-            if let Some(slot) = tx.headers.get_mut(i) {
-                *slot = Some(kept.to_vec());
-            }
-        }
-        sink.tx(
-            &tx,
-            TxUpdate {
-                dir: input.dir,
-                complete: true,
-            },
-        );
+        self.0.one(&input, sink, EV_INVALID_MESSAGE, decode);
         Ok(())
     }
 
     fn gap(&mut self, _dir: Dir, _len: u64, _sink: &mut dyn Sink) {}
 
     fn finish(&mut self, _sink: &mut dyn Sink) {}
+}
+
+/// The transaction of one datagram; None if it is not SSDP.
+fn decode(data: &[u8], id: u64) -> Option<SsdpTx> {
+    let (start, rest) = message(data)?;
+    let mut tx = SsdpTx {
+        id,
+        ..SsdpTx::default()
+    };
+    match start {
+        StartLine::Request { method, uri, .. } => {
+            tx.method = Some(method.to_vec());
+            tx.uri = Some(uri.get(..MAX_VALUE).unwrap_or(uri).to_vec());
+        }
+        StartLine::Response { status, .. } => tx.status = Some(status),
+    }
+    for (n, h) in HeaderLines::new(rest).enumerate() {
+        if n >= MAX_HEADERS {
+            tx.event(EV_TOO_MANY_HEADERS);
+            break;
+        }
+        let HeaderLine::Header(name, value) = h else {
+            tx.event(EV_INVALID_HEADER);
+            continue;
+        };
+        let Some(i) = HEADERS
+            .iter()
+            .position(|(n, _)| name.eq_ignore_ascii_case(n.as_bytes()))
+        else {
+            continue;
+        };
+        if tx.headers.get(i).is_none_or(Option::is_some) {
+            continue;
+        }
+        let kept = match value.get(..MAX_VALUE) {
+            Some(v) if value.len() > MAX_VALUE => {
+                tx.event(EV_LONG_HEADER);
+                v
+            }
+            _ => value,
+        };
+        if let Some(slot) = tx.headers.get_mut(i) {
+            *slot = Some(kept.to_vec());
+        }
+    }
+    Some(tx)
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::conversations::{from_pcap, shared_pcap};
 use crate::parser::Dir;
-use crate::testing::{run, run_flow};
+use crate::testing::{mutations, run, run_flow};
 use crate::Transport;
 use serde_json::json;
 
@@ -233,27 +233,8 @@ fn ndpi_upnp_is_not_ssdp() {
 #[test]
 fn mutations_do_not_panic() {
     let seeds = [NOTIFY, SEARCH, ANSWER];
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for i in 0..2000 {
-        let mut m = seeds[i % seeds.len()].to_vec();
-        for _ in 0..1 + next() % 4 {
-            let at = (next() as usize) % m.len().max(1);
-            match next() % 4 {
-                0 => m[at] = next() as u8,
-                1 => m.truncate(at),
-                2 => m.insert(at, next() as u8),
-                _ => m[at] = b'\n',
-            }
-            if m.is_empty() {
-                m.push(b'N');
-            }
-        }
+    // The special change makes a line break.
+    for (_, m) in mutations(&seeds, 0x2545_f491_4f6c_dd1d, 2000, |b| *b = b'\n', b'N') {
         run(&SPEC, &[(Dir::ToServer, &m)]);
         run_flow(Transport::Udp, 1900, &[(Dir::ToServer, &m)]);
         run_flow(Transport::Udp, 40000, &[(Dir::ToServer, &m)]);

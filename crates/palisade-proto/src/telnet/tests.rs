@@ -1,11 +1,11 @@
 use super::parser::{classify_line, classify_prompt};
 use super::*;
-use crate::buffers::by_sticky_name;
 use crate::conversations::{from_pcap, shared_pcap};
-use crate::parser::{AppTx, Collect, Dir, Input, LoginOutcome, Secret, Sink, TxUpdate};
+use crate::parser::{AppTx, Collect, Dir, LoginOutcome, Secret};
 use crate::registry::ProbeInput;
-use crate::testing::{assert_resegmentation, run, run_flow};
-use palisade_event::Timestamp;
+use crate::testing::{
+    assert_resegmentation, buffer, feed, feed_all, run, run_flow, Inspect, Recording,
+};
 use serde_json::json;
 
 const S: Dir = Dir::ToServer;
@@ -23,61 +23,41 @@ struct Seen {
     data: Vec<Vec<u8>>,
 }
 
+/// The completed attempts with a credential, and the ids of those
+/// without one.
 #[derive(Default)]
-struct CredSink {
+struct Attempts {
     seen: Vec<Seen>,
     no_cred: Vec<u64>,
-    out: Collect,
 }
 
-impl Sink for CredSink {
-    fn tx(&mut self, tx: &dyn AppTx, u: TxUpdate) {
-        if u.complete {
-            let mut data = Vec::new();
-            let id = by_sticky_name("telnet.data").unwrap();
-            tx.buffer(id, &mut |b| data.push(b.to_vec()));
-            match tx.credential() {
-                Some(c) => {
-                    assert_eq!(c.service, "telnet");
-                    self.seen.push(Seen {
-                        id: tx.id(),
-                        username: c.username.to_vec(),
-                        password: match c.secret {
-                            Secret::Plain(p) => Some(p.to_vec()),
-                            Secret::None => None,
-                            Secret::Digest(_) => panic!("digest in telnet"),
-                        },
-                        outcome: c.outcome,
-                        data,
-                    })
-                }
-                None => self.no_cred.push(tx.id()),
+impl Inspect for Attempts {
+    fn inspect(&mut self, tx: &dyn AppTx) {
+        let data = buffer(tx, "telnet.data");
+        match tx.credential() {
+            Some(c) => {
+                assert_eq!(c.service, "telnet");
+                self.seen.push(Seen {
+                    id: tx.id(),
+                    username: c.username.to_vec(),
+                    password: match c.secret {
+                        Secret::Plain(p) => Some(p.to_vec()),
+                        Secret::None => None,
+                        Secret::Digest(_) => panic!("digest in telnet"),
+                    },
+                    outcome: c.outcome,
+                    data,
+                })
             }
+            None => self.no_cred.push(tx.id()),
         }
-        self.out.tx(tx, u);
-    }
-    fn event(&mut self, dir: Dir, name: &'static str) {
-        self.out.event(dir, name);
     }
 }
+
+type CredSink = Recording<Attempts>;
 
 fn creds(chunks: &[(Dir, &[u8])]) -> CredSink {
-    let mut p = (SPEC.new_parser)();
-    let mut sink = CredSink::default();
-    for (dir, data) in chunks {
-        let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-        p.parse(
-            Input {
-                dir: *dir,
-                data,
-                ts,
-            },
-            &mut sink,
-        )
-        .unwrap();
-    }
-    p.finish(&mut sink);
-    sink
+    feed_all(&SPEC, chunks, CredSink::default())
 }
 
 fn probe_of(dir: Dir, data: &[u8], on_port: bool) -> crate::Probe {
@@ -464,16 +444,8 @@ fn telnet_data_window_completes_the_session_attempt() {
     ];
     let mut p = (SPEC.new_parser)();
     let mut out = Collect::default();
-    for (i, (dir, data)) in chunks.iter().enumerate() {
-        p.parse(
-            Input {
-                dir: *dir,
-                data,
-                ts: Timestamp::from_secs_nanos(0, 0),
-            },
-            &mut out,
-        )
-        .unwrap();
+    for (i, chunk) in chunks.iter().enumerate() {
+        feed(p.as_mut(), &mut out, &[*chunk]);
         // Open while one window has room, complete as soon as both are full.
         assert_eq!(out.txs.len(), usize::from(i >= 6), "after chunk {i}");
     }
@@ -533,19 +505,19 @@ fn erase_and_bounds() {
 fn gap_in_the_password_drops_the_credential() {
     let mut p = (SPEC.new_parser)();
     let mut sink = CredSink::default();
-    let ts = Timestamp::from_secs_nanos(0, 0);
-    for (dir, data) in [
-        (C, &b"login: "[..]),
+    let login: &[(Dir, &[u8])] = &[
+        (C, b"login: "),
         (S, b"root\r\n"),
         (C, b"Password: "),
         (S, b"ab"),
-    ] {
-        p.parse(Input { dir, data, ts }, &mut sink).unwrap();
-    }
+    ];
+    feed(p.as_mut(), &mut sink, login);
     p.gap(S, 3, &mut sink);
-    for (dir, data) in [(S, &b"c\r\n"[..]), (C, b"\r\nLogin incorrect\r\n")] {
-        p.parse(Input { dir, data, ts }, &mut sink).unwrap();
-    }
+    feed(
+        p.as_mut(),
+        &mut sink,
+        &[(S, b"c\r\n"), (C, b"\r\nLogin incorrect\r\n")],
+    );
     p.finish(&mut sink);
     assert!(sink.seen.is_empty());
     assert_eq!(sink.no_cred, vec![0]);

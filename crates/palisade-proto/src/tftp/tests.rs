@@ -1,8 +1,7 @@
 use super::*;
-use crate::buffers::by_sticky_name;
 use crate::conversations::{from_pcap, shared_pcap};
 use crate::parser::{AppTx, Dir, Input, Parser, Sink, TxUpdate};
-use crate::testing::{run, run_flow};
+use crate::testing::{buffer, run, run_flow};
 use palisade_event::Timestamp;
 use serde_json::json;
 
@@ -107,9 +106,7 @@ fn transfer_on_the_same_flow() {
     struct Files(Vec<Vec<u8>>);
     impl Sink for Files {
         fn tx(&mut self, tx: &dyn AppTx, _: TxUpdate) {
-            tx.buffer(by_sticky_name("tftp.file").unwrap(), &mut |b| {
-                self.0.push(b.to_vec())
-            });
+            self.0.extend(buffer(tx, "tftp.file"));
         }
         fn event(&mut self, _: Dir, _: &'static str) {}
     }

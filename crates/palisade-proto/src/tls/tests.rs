@@ -1,11 +1,11 @@
 use super::fingerprint::{ja3, ja4, ja4_raw};
 use super::parser::{self, ClientHello};
 use super::*;
-use crate::buffers::by_sticky_name;
-use crate::fields;
-use crate::parser::{AppTx, Collect, Dir, Input, Sink, TxUpdate};
+use crate::parser::{AppTx, Collect, Dir, Input};
 use crate::registry::{Probe, ProbeInput};
-use crate::testing::{assert_resegmentation, run, run_flow};
+use crate::testing::{
+    assert_resegmentation, buffer, feed, integer, run, run_flow, Inspect, Recording, XorShift,
+};
 use palisade_event::Timestamp;
 use serde_json::json;
 
@@ -285,19 +285,16 @@ fn tls12_handshake_record() {
     );
 }
 
-/// Collects each completed transaction's buffers and integer fields.
+/// Each completed transaction's buffers and integer fields.
 #[derive(Default)]
-struct Inspect {
+struct Fields {
     bufs: Vec<(String, Vec<Vec<u8>>)>,
     ints: Vec<(String, Vec<u64>)>,
     done: usize,
 }
 
-impl Sink for Inspect {
-    fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
-        if !update.complete {
-            return;
-        }
+impl Inspect for Fields {
+    fn inspect(&mut self, tx: &dyn AppTx) {
         self.done += 1;
         for name in [
             "tls.sni",
@@ -313,22 +310,19 @@ impl Sink for Inspect {
             "ja4.hash",
             "http.uri",
         ] {
-            let mut v = Vec::new();
-            tx.buffer(by_sticky_name(name).unwrap(), &mut |b| v.push(b.to_vec()));
-            self.bufs.push((name.into(), v));
+            self.bufs.push((name.into(), buffer(tx, name)));
         }
         for name in ["tls.version", "tls.cert_expired", "mqtt.type"] {
-            let mut v = Vec::new();
-            tx.integer(fields::by_name(name).unwrap(), &mut |x| v.push(x));
-            self.ints.push((name.into(), v));
+            self.ints.push((name.into(), integer(tx, name)));
         }
     }
-    fn event(&mut self, _: Dir, _: &'static str) {}
 }
 
-fn drive(chunks: &[(Dir, &[u8], u64)]) -> Inspect {
+/// Chunks stamped each with its own time (seconds), as certificate
+/// validity is checked against packet time.
+fn drive(chunks: &[(Dir, &[u8], u64)]) -> Recording<Fields> {
     let mut p = (SPEC.new_parser)();
-    let mut out = Inspect::default();
+    let mut out = Recording::<Fields>::default();
     for (dir, data, secs) in chunks {
         let ts = Timestamp::from_secs_nanos(*secs, 0);
         p.parse(
@@ -345,11 +339,11 @@ fn drive(chunks: &[(Dir, &[u8], u64)]) -> Inspect {
     out
 }
 
-fn buf<'a>(i: &'a Inspect, name: &str) -> &'a [Vec<u8>] {
+fn buf<'a>(i: &'a Fields, name: &str) -> &'a [Vec<u8>] {
     &i.bufs.iter().find(|(n, _)| n == name).unwrap().1
 }
 
-fn int<'a>(i: &'a Inspect, name: &str) -> &'a [u64] {
+fn int<'a>(i: &'a Fields, name: &str) -> &'a [u64] {
     &i.ints.iter().find(|(n, _)| n == name).unwrap().1
 }
 
@@ -936,58 +930,30 @@ fn gaps() {
     // heartbeat after it is still seen.
     let mut p = (SPEC.new_parser)();
     let mut out = Collect::default();
-    let ts = Timestamp::from_secs_nanos(1_700_000_000, 0);
-    for (dir, data) in [
-        (Dir::ToServer, &c[..]),
-        (Dir::ToClient, &s[..]),
-        (Dir::ToServer, &app[..100]),
-    ] {
-        p.parse(Input { dir, data, ts }, &mut out).unwrap();
-    }
+    feed(
+        p.as_mut(),
+        &mut out,
+        &[
+            (Dir::ToServer, &c),
+            (Dir::ToClient, &s),
+            (Dir::ToServer, &app[..100]),
+        ],
+    );
     p.gap(Dir::ToServer, 800, &mut out);
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &app[900..],
-            ts,
-        },
+    feed(
+        p.as_mut(),
         &mut out,
-    )
-    .unwrap();
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &hb,
-            ts,
-        },
-        &mut out,
-    )
-    .unwrap();
+        &[(Dir::ToServer, &app[900..]), (Dir::ToServer, &hb)],
+    );
     p.finish(&mut out);
     assert_eq!(out.txs.len(), 1);
     assert_eq!(out.events, vec![(Dir::ToServer, "tls.heartbeat_message")]);
     // A gap across a record boundary stops the direction.
     let mut p = (SPEC.new_parser)();
     let mut out = Collect::default();
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &c[..10],
-            ts,
-        },
-        &mut out,
-    )
-    .unwrap();
+    feed(p.as_mut(), &mut out, &[(Dir::ToServer, &c[..10])]);
     p.gap(Dir::ToServer, 10_000, &mut out);
-    p.parse(
-        Input {
-            dir: Dir::ToServer,
-            data: &hb,
-            ts,
-        },
-        &mut out,
-    )
-    .unwrap();
+    feed(p.as_mut(), &mut out, &[(Dir::ToServer, &hb)]);
     p.finish(&mut out);
     assert!(out.txs.is_empty());
     assert!(out.events.is_empty());
@@ -1035,13 +1001,8 @@ fn mutated_handshakes_do_not_panic() {
     // Deterministic byte flips over a whole conversation (xorshift), fed
     // whole and through the fuzz driver's cutting.
     let (c, s, f) = conversation12();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next_u64();
     for _ in 0..300 {
         let mut parts = [c.clone(), s.clone(), f.clone()];
         for _ in 0..1 + next() % 4 {

@@ -25,10 +25,10 @@
 //! for a datagram with no SOAP envelope.
 
 use crate::buffers::BufferId;
-use crate::parser::{AppTx, Dir, Input, ParseError, Parser, Sink, TxUpdate};
+use crate::parser::{AppTx, Dir, Input, ParseError, Parser, Sink};
 use crate::registry::{Probe, ProbeInput, ProtoSpec, Transport};
 use crate::tx::Transaction;
-use crate::util::{text, trim};
+use crate::util::{text, trim, Datagrams};
 use memchr::memmem;
 use serde_json::{json, Map, Value};
 
@@ -160,43 +160,34 @@ impl AppTx for WsdTx {
 
 /// Parser state of one flow: the transaction counter.
 #[derive(Default)]
-pub struct WsdParser {
-    next_id: u64,
-}
+pub struct WsdParser(Datagrams);
 
 impl Parser for WsdParser {
     fn parse(&mut self, input: Input<'_>, sink: &mut dyn Sink) -> Result<(), ParseError> {
-        let d = input.data;
-        if memmem::find(d, b"Envelope").is_none() {
-            sink.event(input.dir, "wsd.invalid_message");
-            return Ok(());
-        }
-        let action = element(d, b"Action").map(|a| {
-            let last = a.rsplit(|&b| b == b'/').next().unwrap_or(a);
-            last.to_vec()
-        });
-        let tx = WsdTx {
-            id: self.next_id,
-            action,
-            fields: FIELDS
-                .iter()
-                .map(|(n, _)| element(d, n).map(<[u8]>::to_vec))
-                .collect(),
-        };
-        self.next_id += 1;
-        sink.tx(
-            &tx,
-            TxUpdate {
-                dir: input.dir,
-                complete: true,
-            },
-        );
+        self.0.one(&input, sink, "wsd.invalid_message", decode);
         Ok(())
     }
 
     fn gap(&mut self, _dir: Dir, _len: u64, _sink: &mut dyn Sink) {}
 
     fn finish(&mut self, _sink: &mut dyn Sink) {}
+}
+
+/// The transaction of one datagram; None without a SOAP `Envelope`.
+fn decode(d: &[u8], id: u64) -> Option<WsdTx> {
+    memmem::find(d, b"Envelope")?;
+    let action = element(d, b"Action").map(|a| {
+        let last = a.rsplit(|&b| b == b'/').next().unwrap_or(a);
+        last.to_vec()
+    });
+    Some(WsdTx {
+        id,
+        action,
+        fields: FIELDS
+            .iter()
+            .map(|(n, _)| element(d, n).map(<[u8]>::to_vec))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
