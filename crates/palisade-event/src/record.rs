@@ -316,6 +316,28 @@ pub struct AppRecord {
     pub body: serde_json::Value,
 }
 
+/// A posture finding (not an attack): cleartext credentials in use, weak
+/// TLS, an exposed service, ... palisade's own EVE type `finding`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingRecord {
+    /// Packet time of the evidence.
+    pub timestamp: Timestamp,
+    /// Flow of the evidence, if one.
+    pub flow_id: Option<u64>,
+    /// Tuple of the evidence, if one.
+    pub tuple: Option<Tuple>,
+    /// Class (`cleartext-credentials`, `weak-tls`, `exposed-service`, ...).
+    pub class: &'static str,
+    /// 1 (high) to 3 (low).
+    pub severity: u8,
+    /// The device concerned.
+    pub device: IpAddr,
+    /// Evidence (service, user name, counts, ...; never a secret).
+    pub evidence: serde_json::Value,
+    /// What to do about it.
+    pub remediation: &'static str,
+}
+
 /// One event on palisade's event stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -327,6 +349,8 @@ pub enum Event {
     Anomaly(Box<AnomalyRecord>),
     /// An app-layer transaction record.
     App(Box<AppRecord>),
+    /// A posture finding.
+    Finding(Box<FindingRecord>),
     /// The final (or periodic) statistics record: its `stats` object.
     Stats {
         /// When (packet time of the last packet).
@@ -339,7 +363,7 @@ pub enum Event {
 /// Every EVE event type palisade can write (for `--eve-types` validation).
 pub const EVENT_TYPES: &[&str] = &[
     "alert", "flow", "anomaly", "stats", "http", "dns", "tls", "ssh", "telnet", "ftp", "mqtt",
-    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp", "wsd",
+    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp", "wsd", "finding",
 ];
 
 impl Event {
@@ -350,6 +374,7 @@ impl Event {
             Event::Flow(_) => "flow",
             Event::Anomaly(_) => "anomaly",
             Event::App(a) => a.event_type,
+            Event::Finding(_) => "finding",
             Event::Stats { .. } => "stats",
         }
     }
@@ -509,6 +534,26 @@ impl Serialize for Event {
                 tuple_entries(&mut m, &a.tuple)?;
                 m.serialize_entry("tx_id", &a.tx_id)?;
                 m.serialize_entry(a.event_type, &a.body)?;
+            }
+            Event::Finding(f) => {
+                m.serialize_entry("timestamp", &f.timestamp)?;
+                if let Some(id) = f.flow_id {
+                    m.serialize_entry("flow_id", &id)?;
+                }
+                m.serialize_entry("event_type", "finding")?;
+                if let Some(t) = &f.tuple {
+                    tuple_entries(&mut m, t)?;
+                }
+                m.serialize_entry(
+                    "finding",
+                    &serde_json::json!({
+                        "class": f.class,
+                        "severity": f.severity,
+                        "device": f.device,
+                        "evidence": f.evidence,
+                        "remediation": f.remediation,
+                    }),
+                )?;
             }
             Event::Stats { timestamp, stats } => {
                 m.serialize_entry("timestamp", timestamp)?;

@@ -70,6 +70,7 @@ impl TypeFilter {
             Event::Anomaly(_) => self.anomaly,
             Event::Stats { .. } => self.stats,
             Event::App(a) => self.wants_app(a.event_type),
+            Event::Finding(_) => self.wants_app("finding"),
         }
     }
 }

@@ -1,0 +1,83 @@
+//! The observations detectors read: compact, owned, secret-free.
+
+use palisade_event::Timestamp;
+use palisade_proto::LoginOutcome;
+use std::net::IpAddr;
+
+/// One packet, summarised (per frame; tunnelled packets give their inner
+/// frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketObs {
+    /// Packet time.
+    pub ts: Timestamp,
+    /// Flow id, when tracked.
+    pub flow_id: Option<u64>,
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Source port (0 without ports).
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// IP protocol.
+    pub proto: u8,
+    /// TCP flags (0 for other protocols).
+    pub tcp_flags: u8,
+    /// TCP sequence number (0 for other protocols).
+    pub tcp_seq: u32,
+    /// ICMP type (None for other protocols).
+    pub icmp_type: Option<u8>,
+    /// IP length in bytes.
+    pub len: u32,
+    /// The packet created its flow.
+    pub new_flow: bool,
+}
+
+/// What proved knowledge of the password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretKind {
+    /// Sent in clear (Telnet, FTP, HTTP Basic, MQTT, RTSP Basic, SNMP).
+    Plain,
+    /// HTTP/RTSP Digest.
+    Digest,
+    /// No secret seen.
+    None,
+}
+
+/// A login attempt, as the worker that parsed it describes it. The secret
+/// stayed in that worker: it tested it against the default-credential
+/// database and kept only which entry matched and a salted fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginObs {
+    /// Time.
+    pub ts: Timestamp,
+    /// Flow id.
+    pub flow_id: u64,
+    /// Transaction id within the flow.
+    pub tx_id: u64,
+    /// Client (who logs in).
+    pub client: IpAddr,
+    /// Client port.
+    pub client_port: u16,
+    /// Server (the device).
+    pub server: IpAddr,
+    /// Server port.
+    pub server_port: u16,
+    /// Service (`telnet`, `ftp`, `http`, `rtsp`, `mqtt`, `snmp`).
+    pub service: &'static str,
+    /// User name as sent (empty for SNMP).
+    pub username: String,
+    /// What proved the password.
+    pub secret: SecretKind,
+    /// Id of the default-credential entry the secret matched, if any.
+    pub default_entry: Option<u32>,
+    /// Salted 64-bit fingerprint of (service, user, secret), for "one
+    /// credential on many devices" without keeping the secret; None for
+    /// Digest and for no secret.
+    pub fingerprint: Option<u64>,
+    /// Outcome as known now.
+    pub outcome: LoginOutcome,
+    /// The outcome will not change (the transaction completed).
+    pub final_outcome: bool,
+}
