@@ -36,6 +36,23 @@ pub struct Config {
     pub rules: RulesSection,
     /// App-layer protocol identification and parsers.
     pub app_layer: AppLayerSection,
+    /// Built-in IoT detectors.
+    pub detectors: DetectorsSection,
+}
+
+/// `[detectors]`
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectorsSection {
+    /// Run the built-in IoT detectors (default credentials, brute force,
+    /// scans, floods, ...) over the whole fleet's traffic.
+    pub enabled: bool,
+}
+
+impl Default for DetectorsSection {
+    fn default() -> Self {
+        DetectorsSection { enabled: true }
+    }
 }
 
 /// `[app_layer]`
@@ -208,6 +225,7 @@ impl Default for Config {
             vars: default_vars(),
             rules: RulesSection::default(),
             app_layer: AppLayerSection::default(),
+            detectors: DetectorsSection::default(),
         }
     }
 }

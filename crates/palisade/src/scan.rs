@@ -184,6 +184,17 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::Loa
             r.alerts_by_signature.len() - 20
         );
     }
+    if r.detectors_on {
+        println!(
+            "  detectors     {} alerts, {} findings",
+            r.written.detector_alerts, r.written.findings
+        );
+        let mut by: Vec<_> = r.written.detector_alerts_by_sid.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for ((sid, msg), n) in by.iter().take(20) {
+            println!("    {n:>8}  [1:{sid}] {msg}");
+        }
+    }
     if e.flow.memcap_evictions > 0 {
         println!(
             "  flow memcap   {} flows evicted early",

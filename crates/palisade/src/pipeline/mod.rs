@@ -10,13 +10,14 @@
 
 pub mod app;
 pub mod detect;
+pub mod detectors;
 pub mod output;
 pub mod worker;
 
 use crate::config::{ChecksumMode, Config};
 use anyhow::{Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
-use output::{run_eve_writer, EventBatcher, OutputTotals, TypeFilter};
+use output::{run_eve_writer, EventBatcher, OutBatch, OutputTotals, TypeFilter};
 use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
 use palisade_flow::EngineStats;
@@ -88,6 +89,8 @@ pub struct ScanReport {
     pub app: Option<app::AppStats>,
     /// App-layer records produced.
     pub app_records: u64,
+    /// Whether the detectors ran.
+    pub detectors_on: bool,
 }
 
 /// Auto checksum mode: validate the first packets; if more than 10% of the
@@ -207,11 +210,17 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         tracing::error!("{e}");
     }
     let filter = TypeFilter::from_names(&opts.config.output.eve_types);
-    let (ev_tx, ev_rx) = bounded::<Vec<Event>>(EVENT_BATCHES_IN_FLIGHT);
+    let (ev_tx, ev_rx) = bounded::<OutBatch>(EVENT_BATCHES_IN_FLIGHT);
     let eve_path = opts.eve.clone();
+    let detector_set = opts
+        .config
+        .detectors
+        .enabled
+        .then(|| detectors::build(&opts.config.detectors));
+    let observe = detector_set.is_some();
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
-        .spawn(move || run_eve_writer(ev_rx, eve_path))
+        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set))
         .context("starting the EVE writer thread")?;
     palisade_proto::http::LOG_HEADERS.store(
         opts.config.app_layer.http_log_headers,
@@ -234,7 +243,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             Owners::new(1, 1.0),
             dec_cfg,
             &engine_cfg,
-            EventBatcher::new(ev_tx.clone(), filter),
+            EventBatcher::new(ev_tx.clone(), filter).observing(observe),
             checksum_anomalies,
         );
         if let Some(d) = &opts.detect {
@@ -290,7 +299,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             owners,
             dec_cfg.clone(),
             &engine_cfg,
-            EventBatcher::new(ev_tx.clone(), filter),
+            EventBatcher::new(ev_tx.clone(), filter).observing(observe),
             checksum_anomalies,
         );
         if let Some(d) = &opts.detect {
@@ -320,7 +329,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 owners,
                 dec_cfg.clone(),
                 &engine_cfg,
-                EventBatcher::new(ev_tx.clone(), filter),
+                EventBatcher::new(ev_tx.clone(), filter).observing(observe),
                 checksum_anomalies,
             );
             if let Some(d) = &opts.detect {
@@ -506,10 +515,10 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         m.insert("app_layer".into(), a.to_json());
     }
     if filter.stats {
-        let _ = ev_tx.send(vec![Event::Stats {
+        let _ = ev_tx.send(OutBatch::events(vec![Event::Stats {
             timestamp: last_ts,
             stats: report_stats,
-        }]);
+        }]));
     }
     drop(ev_tx);
     let written = match writer.join() {
@@ -536,6 +545,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         detect: detect_stats,
         app: app_stats,
         app_records,
+        detectors_on: observe,
     })
 }
 

@@ -2,6 +2,7 @@
 //! to one output thread, which serialises EVE off the workers' critical path.
 
 use crossbeam_channel::{Receiver, Sender};
+use palisade_detectors::{LoginObs, PacketObs};
 use palisade_event::{AnomalyRecord, Event, FlowRecord};
 use palisade_flow::FlowObserver;
 use std::fs::File;
@@ -75,10 +76,39 @@ impl TypeFilter {
     }
 }
 
+/// Packet observations per batch before it is sent.
+const OBS_BATCH: usize = 4096;
+
+/// What a worker sends the output thread: records to write, and the
+/// observations the detectors there read (empty when they are off).
+#[derive(Debug, Default)]
+pub struct OutBatch {
+    /// Records.
+    pub events: Vec<Event>,
+    /// Packet summaries.
+    pub packets: Vec<PacketObs>,
+    /// Login attempts (no secrets).
+    pub logins: Vec<LoginObs>,
+}
+
+impl OutBatch {
+    /// A batch of records only.
+    pub fn events(events: Vec<Event>) -> OutBatch {
+        OutBatch {
+            events,
+            ..OutBatch::default()
+        }
+    }
+}
+
 /// A worker's outbox: collects events, sends full batches, counts.
 pub struct EventBatcher {
-    tx: Sender<Vec<Event>>,
+    tx: Sender<OutBatch>,
     buf: Vec<Event>,
+    packets: Vec<PacketObs>,
+    logins: Vec<LoginObs>,
+    /// Whether observations are collected (detectors on).
+    pub observe: bool,
     filter: TypeFilter,
     /// Flow records seen (written or not).
     pub flows: u64,
@@ -92,10 +122,13 @@ pub struct EventBatcher {
 
 impl EventBatcher {
     /// An outbox sending to `tx`.
-    pub fn new(tx: Sender<Vec<Event>>, filter: TypeFilter) -> Self {
+    pub fn new(tx: Sender<OutBatch>, filter: TypeFilter) -> Self {
         EventBatcher {
             tx,
             buf: Vec::with_capacity(EVENT_BATCH),
+            packets: Vec::new(),
+            logins: Vec::new(),
+            observe: false,
             filter,
             flows: 0,
             anomalies: 0,
@@ -132,14 +165,42 @@ impl EventBatcher {
         }
     }
 
+    /// Collects observations for the detectors (or not).
+    pub fn observing(mut self, on: bool) -> Self {
+        self.observe = on;
+        self
+    }
+
+    /// Queues a packet summary for the detectors.
+    #[inline]
+    pub fn packet_obs(&mut self, p: PacketObs) {
+        self.packets.push(p);
+        if self.packets.len() >= OBS_BATCH {
+            self.flush();
+        }
+    }
+
+    /// Queues a login attempt for the detectors.
+    pub fn login_obs(&mut self, l: LoginObs) {
+        self.logins.push(l);
+    }
+
     /// Sends what is batched.
     pub fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            let batch = std::mem::replace(&mut self.buf, Vec::with_capacity(EVENT_BATCH));
-            // The output thread only goes away on a write error, which it
-            // reports itself; events after that have nowhere to go.
-            let _ = self.tx.send(batch);
+        if self.buf.is_empty() && self.packets.is_empty() && self.logins.is_empty() {
+            return;
         }
+        let batch = OutBatch {
+            events: std::mem::replace(&mut self.buf, Vec::with_capacity(EVENT_BATCH)),
+            packets: std::mem::replace(
+                &mut self.packets,
+                Vec::with_capacity(if self.observe { OBS_BATCH } else { 0 }),
+            ),
+            logins: std::mem::take(&mut self.logins),
+        };
+        // The output thread only goes away on a write error, which it
+        // reports itself; events after that have nowhere to go.
+        let _ = self.tx.send(batch);
     }
 }
 
@@ -161,26 +222,143 @@ pub struct OutputTotals {
     pub records: u64,
     /// Bytes written.
     pub bytes: u64,
+    /// Detector alerts raised (written or not).
+    pub detector_alerts: u64,
+    /// Findings raised (written or not).
+    pub findings: u64,
+    /// Detector alerts per (sid, msg).
+    pub detector_alerts_by_sid: std::collections::BTreeMap<(u32, &'static str), u64>,
 }
 
-/// Runs the EVE writer until every sender is gone.
-pub fn run_eve_writer(rx: Receiver<Vec<Event>>, path: PathBuf) -> anyhow::Result<OutputTotals> {
-    use anyhow::Context;
-    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    let mut totals = OutputTotals::default();
-    let mut line = Vec::with_capacity(1024);
-    for batch in rx {
-        for ev in batch {
-            line.clear();
-            ev.write_eve(&mut line);
-            w.write_all(&line)
-                .with_context(|| format!("writing {}", path.display()))?;
-            totals.records += 1;
-            totals.bytes += line.len() as u64;
+/// The EVE file and its counters.
+struct EveOut {
+    w: BufWriter<File>,
+    path: PathBuf,
+    line: Vec<u8>,
+    totals: OutputTotals,
+    filter: TypeFilter,
+}
+
+impl EveOut {
+    fn write(&mut self, ev: &Event) -> anyhow::Result<()> {
+        use anyhow::Context;
+        self.line.clear();
+        ev.write_eve(&mut self.line);
+        self.w
+            .write_all(&self.line)
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        self.totals.records += 1;
+        self.totals.bytes += self.line.len() as u64;
+        Ok(())
+    }
+}
+
+/// Detector output on its way to the file: alerts become EVE alert
+/// records (their rule object built per alert, since the evidence is part
+/// of `alert.metadata`), findings EVE finding records.
+struct DetectorSink<'a> {
+    out: &'a mut EveOut,
+    error: Option<anyhow::Error>,
+}
+
+impl palisade_detectors::Emit for DetectorSink<'_> {
+    fn alert(&mut self, a: palisade_detectors::DetectorAlert) {
+        self.out.totals.detector_alerts += 1;
+        *self
+            .out
+            .totals
+            .detector_alerts_by_sid
+            .entry((a.sid, a.msg))
+            .or_default() += 1;
+        if !self.out.filter.alert || self.error.is_some() {
+            return;
+        }
+        let ev = Event::Alert(Box::new(crate::pipeline::detectors::alert_record(&a)));
+        if let Err(e) = self.out.write(&ev) {
+            self.error = Some(e);
         }
     }
-    w.flush()
+    fn finding(&mut self, f: palisade_event::FindingRecord) {
+        self.out.totals.findings += 1;
+        if !self.out.filter.wants_app("finding") || self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.out.write(&Event::Finding(Box::new(f))) {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Runs the EVE writer until every sender is gone. With detectors, the
+/// observations of each batch go through them after its records, and
+/// their alerts and findings are written as they come; at the end running
+/// incidents end before the final stats record is written.
+pub fn run_eve_writer(
+    rx: Receiver<OutBatch>,
+    path: PathBuf,
+    filter: TypeFilter,
+    mut detectors: Option<palisade_detectors::DetectorSet>,
+) -> anyhow::Result<OutputTotals> {
+    use anyhow::Context;
+    use palisade_detectors::Observation;
+    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = EveOut {
+        w: BufWriter::with_capacity(1 << 20, file),
+        path: path.clone(),
+        line: Vec::with_capacity(1024),
+        totals: OutputTotals::default(),
+        filter,
+    };
+    let mut held_stats: Vec<Event> = Vec::new();
+    let mut clock = palisade_event::Timestamp::ZERO;
+    for batch in rx {
+        for ev in &batch.events {
+            if let Event::Stats { .. } = ev {
+                // written after the detectors have ended their incidents
+                held_stats.push(ev.clone());
+                continue;
+            }
+            out.write(ev)?;
+        }
+        let Some(det) = detectors.as_mut() else {
+            continue;
+        };
+        let mut sink = DetectorSink {
+            out: &mut out,
+            error: None,
+        };
+        for p in &batch.packets {
+            clock = clock.max(p.ts);
+            det.observe(clock, Observation::Packet(p), &mut sink);
+        }
+        for l in &batch.logins {
+            clock = clock.max(l.ts);
+            det.observe(clock, Observation::Login(l), &mut sink);
+        }
+        for ev in &batch.events {
+            if let Event::Flow(f) = ev {
+                det.observe(clock, Observation::FlowEnd(f), &mut sink);
+            }
+        }
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
+    }
+    if let Some(det) = detectors.as_mut() {
+        let mut sink = DetectorSink {
+            out: &mut out,
+            error: None,
+        };
+        det.finish(clock, &mut sink);
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
+    }
+    for ev in &held_stats {
+        out.write(ev)?;
+    }
+    out.w
+        .flush()
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(totals)
+    Ok(out.totals)
 }

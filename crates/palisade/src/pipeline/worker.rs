@@ -5,6 +5,7 @@ use crate::pipeline::app::WorkerApp;
 use crate::pipeline::detect::{
     frame_view, inspect_packet, DetectObserver, DetectShared, WorkerDetect,
 };
+use crate::pipeline::detectors::packet_obs;
 use crate::pipeline::output::EventBatcher;
 use palisade_event::{AnomalyRecord, AnomalyType, Timestamp};
 use palisade_flow::engine::frame_tuple;
@@ -162,7 +163,11 @@ impl Worker {
     /// Tracks a frame's flow and, with rules loaded, inspects it.
     fn track(&mut self, meta: &PacketMeta, frame: &Frame<'_>) {
         if self.detect.is_none() && self.app.is_none() {
-            self.engine.process(meta, frame, &mut self.out);
+            let r = self.engine.process(meta, frame, &mut self.out);
+            if self.out.observe {
+                let o = packet_obs(frame, meta.ts, &self.engine, r.map(|(f, _)| f));
+                self.out.packet_obs(o);
+            }
             return;
         }
         let view = frame_view(frame);
@@ -180,6 +185,10 @@ impl Worker {
         let r = self.engine.process(meta, frame, &mut obs);
         obs.cur = r;
         obs.flush_pending(Some(&self.engine));
+        if self.out.observe {
+            let o = packet_obs(frame, meta.ts, &self.engine, r.map(|(f, _)| f));
+            self.out.packet_obs(o);
+        }
         if let Some(det) = self.detect.as_mut() {
             inspect_packet(&mut self.out, det, &self.engine, view, meta, r);
         }
