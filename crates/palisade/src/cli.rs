@@ -35,6 +35,24 @@ pub enum Command {
     /// Check rule files, list supported keywords.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Measure detection against ground truth: scan a labelled capture and
+    /// match alerts to its attacks (recall, false alerts, time to detect).
+    #[command(after_help = "Examples:
+  palisade testbed generate --scenario scan --seed 3 --out s.pcap --labels s.json
+  palisade eval --labels s.json s.pcap
+  palisade eval --labels s.json --format json --output-dir out/ s.pcap")]
+    Eval(EvalArgs),
+}
+
+/// `palisade eval`
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Ground-truth labels (JSON, as `palisade testbed generate --labels` writes them).
+    #[arg(long, value_name = "FILE.json")]
+    pub labels: PathBuf,
+    /// Scan options and the capture(s); `--format` selects the report format.
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// `palisade rules ...`

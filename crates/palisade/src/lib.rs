@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod eval;
 pub mod harness;
 pub mod pipeline;
 pub mod rules;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(args),
+        cli::Command::Eval(args) => eval_cmd(args),
         cli::Command::Testbed(cmd) => testbed::run(cmd),
         cli::Command::Rules(cmd) => rules_cmd::run(cmd),
         cli::Command::Config(cmd) => match cmd {
@@ -51,4 +52,59 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `palisade eval`: a quiet scan, then the labels against its EVE records.
+fn eval_cmd(args: cli::EvalArgs) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let labels: palisade_testbed::Labels = serde_json::from_str(
+        &std::fs::read_to_string(&args.labels)
+            .with_context(|| format!("reading {}", args.labels.display()))?,
+    )
+    .with_context(|| format!("parsing labels {}", args.labels.display()))?;
+    let mut scan_args = args.scan;
+    let format = scan_args.format;
+    scan_args.quiet = true;
+    let eve = scan_args
+        .eve
+        .clone()
+        .unwrap_or_else(|| scan_args.output_dir.join("eve.json"));
+    let code = scan::run(scan_args)?;
+    let text =
+        std::fs::read_to_string(&eve).with_context(|| format!("reading {}", eve.display()))?;
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let report = palisade::eval::evaluate(&labels, &records);
+    match format {
+        cli::Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        cli::Format::Text => {
+            println!(
+                "palisade eval: scenario {} seed {}, {} devices, {:.2} h",
+                report.scenario, report.seed, report.devices, report.hours
+            );
+            println!(
+                "  {:<20} {:>9} {:>8} {:>7} {:>7} {:>14} {:>10}",
+                "class", "incidents", "detected", "recall", "false", "false/100dev-h", "median TTD"
+            );
+            for (name, c) in &report.classes {
+                println!(
+                    "  {:<20} {:>9} {:>8} {:>7.3} {:>7} {:>14.2} {:>10}",
+                    name,
+                    c.incidents,
+                    c.detected,
+                    c.recall,
+                    c.false_alerts,
+                    c.false_per_100_device_hours,
+                    c.median_time_to_detect_secs
+                        .map_or("-".to_string(), |t| format!("{t:.2} s"))
+                );
+                if !c.missed.is_empty() {
+                    println!("    missed: {}", c.missed.join(", "));
+                }
+            }
+        }
+    }
+    Ok(code)
 }
