@@ -174,4 +174,12 @@ mod tests {
         assert_eq!(d.reported.len(), 50);
         assert_eq!(d.reported.evictions(), 4_950);
     }
+
+    #[test]
+    fn config_defaults_and_unknown_keys() {
+        let c: CleartextConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(c, CleartextConfig::default());
+        assert_eq!(c.max_reported, 65_536);
+        assert!(serde_json::from_str::<CleartextConfig>(r#"{"max":1}"#).is_err());
+    }
 }
