@@ -18,8 +18,14 @@
 //! `[detectors.<name>]` in palisade.toml.
 #![forbid(unsafe_code)]
 
+pub mod brute_force;
+pub mod cleartext;
+pub mod creds;
+pub mod default_creds;
+pub mod distinct;
 pub mod incident;
 pub mod obs;
+pub mod recent;
 
 pub use obs::{LoginObs, PacketObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
