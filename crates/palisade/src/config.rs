@@ -47,11 +47,32 @@ pub struct DetectorsSection {
     /// Run the built-in IoT detectors (default credentials, brute force,
     /// scans, floods, ...) over the whole fleet's traffic.
     pub enabled: bool,
+    /// Extra default credentials (`vendor,username,password` lines, `#`
+    /// comments, `<blank>` for empty) added to the compiled-in database.
+    pub credentials_file: Option<PathBuf>,
+    /// Salt of the credential fingerprints (a login's secret is kept only
+    /// as a salted 64-bit hash, to see one credential shared by many
+    /// devices). Set your own per deployment; keep it stable so
+    /// fingerprints stay comparable across runs.
+    pub credential_salt: String,
+    /// `[detectors.default_credentials]`
+    pub default_credentials: palisade_detectors::default_creds::DefaultCredsConfig,
+    /// `[detectors.cleartext_credentials]`
+    pub cleartext_credentials: palisade_detectors::cleartext::CleartextConfig,
+    /// `[detectors.brute_force]`
+    pub brute_force: palisade_detectors::brute_force::BruteForceConfig,
 }
 
 impl Default for DetectorsSection {
     fn default() -> Self {
-        DetectorsSection { enabled: true }
+        DetectorsSection {
+            enabled: true,
+            credentials_file: None,
+            credential_salt: "palisade-change-me".into(),
+            default_credentials: Default::default(),
+            cleartext_credentials: Default::default(),
+            brute_force: Default::default(),
+        }
     }
 }
 

@@ -156,7 +156,15 @@ fn rules_inspect_transactions_and_alerts_carry_app_proto() {
         &tmp.path().join("o"),
     );
     assert!(st.success());
-    let alerts = of_type(&recs, "alert");
+    // The rule alerts; the detectors add theirs (user/pass is a default
+    // pair), which carry palisade_class instead of an app protocol.
+    let all = of_type(&recs, "alert");
+    let (detector, alerts): (Vec<&Value>, Vec<&Value>) = all
+        .iter()
+        .partition(|a| a["alert"]["metadata"]["palisade_class"].is_array());
+    assert!(detector
+        .iter()
+        .any(|a| a["alert"]["metadata"]["palisade_class"][0] == "default-credentials"));
     let sids: Vec<u64> = alerts
         .iter()
         .filter_map(|a| a["alert"]["signature_id"].as_u64())

@@ -80,10 +80,12 @@ impl AppStats {
 }
 
 /// A worker's app-layer state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct WorkerApp {
     flows: HashMap<u64, AppFlow>,
     expected: Vec<Expected>,
+    /// Describes login attempts to the detectors (when they run).
+    pub login: Option<std::sync::Arc<crate::pipeline::detectors::LoginCheck>>,
     /// Counters.
     pub stats: AppStats,
 }
@@ -109,7 +111,12 @@ impl WorkerApp {
         transport: Transport,
         client: (IpAddr, u16),
         server: (IpAddr, u16),
-    ) -> (&mut AppFlow, &mut AppStats) {
+    ) -> (
+        &mut AppFlow,
+        &mut AppStats,
+        Option<&crate::pipeline::detectors::LoginCheck>,
+    ) {
+        let login = self.login.as_deref();
         let expected = &mut self.expected;
         let stats = &mut self.stats;
         let f = self.flows.entry(id).or_insert_with(|| {
@@ -127,7 +134,7 @@ impl WorkerApp {
                 None => AppFlow::new(transport, server.1),
             }
         });
-        (f, stats)
+        (f, stats, login)
     }
 
     /// Records flows a flow announced (its client and server given),
@@ -209,7 +216,7 @@ mod tests {
         } else {
             Transport::Tcp
         };
-        let (f, _) = app.flow_and_stats(id, t, c, s);
+        let (f, _, _) = app.flow_and_stats(id, t, c, s);
         let ts = palisade_event::Timestamp::from_secs_nanos(100, 0);
         f.data(Input { dir, data, ts }, &mut Discard);
         let mut out = Vec::new();
@@ -233,10 +240,10 @@ mod tests {
         );
         assert_eq!(app.app_proto(1), Some("ftp"));
         // the client connects to 192.168.1.20:50000
-        let (f, _) = app.flow_and_stats(2, Transport::Tcp, (ip(10), 40001), (ip(20), 50000));
+        let (f, _, _) = app.flow_and_stats(2, Transport::Tcp, (ip(10), 40001), (ip(20), 50000));
         assert_eq!(f.app_proto(), Some("ftp-data"));
         // once only
-        let (f, _) = app.flow_and_stats(3, Transport::Tcp, (ip(10), 40002), (ip(20), 50000));
+        let (f, _, _) = app.flow_and_stats(3, Transport::Tcp, (ip(10), 40002), (ip(20), 50000));
         assert_eq!(f.app_proto(), None);
         // active mode: the server connects from port 20 to the client's port
         feed(
@@ -255,10 +262,10 @@ mod tests {
             Dir::ToClient,
             b"200 PORT command successful.\r\n",
         );
-        let (f, _) = app.flow_and_stats(4, Transport::Tcp, (ip(20), 20), (ip(10), 40000));
+        let (f, _, _) = app.flow_and_stats(4, Transport::Tcp, (ip(20), 20), (ip(10), 40000));
         assert_eq!(f.app_proto(), Some("ftp-data"));
         // a third host on that port is not the data channel
-        let (f, _) = app.flow_and_stats(5, Transport::Tcp, (ip(99), 20), (ip(10), 40000));
+        let (f, _, _) = app.flow_and_stats(5, Transport::Tcp, (ip(99), 20), (ip(10), 40000));
         assert_eq!(f.app_proto(), None);
         assert_eq!(app.stats.expected_flows, 2);
     }
@@ -277,7 +284,7 @@ mod tests {
         );
         assert_eq!(app.app_proto(1), Some("tftp"));
         // the server answers from a new port to the client's port
-        let (f, _) = app.flow_and_stats(2, Transport::Udp, (ip(20), 50618), (ip(10), 3445));
+        let (f, _, _) = app.flow_and_stats(2, Transport::Udp, (ip(20), 50618), (ip(10), 3445));
         assert_eq!(f.app_proto(), Some("tftp"));
         for i in 0..(MAX_EXPECTED as u16 + 10) {
             let out = vec![Expectation {

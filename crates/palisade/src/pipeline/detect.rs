@@ -289,6 +289,7 @@ struct TxSink<'s, 'p> {
     det: Option<&'s mut WorkerDetect>,
     pending: &'s mut Vec<PendingAlert>,
     stats: &'s mut AppStats,
+    login: Option<&'s crate::pipeline::detectors::LoginCheck>,
     /// The flow's tuple oriented client → server (payload empty).
     client: PacketView<'p>,
     flow_id: u64,
@@ -333,6 +334,20 @@ impl TxSink<'_, '_> {
 impl Sink for TxSink<'_, '_> {
     fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
         let proto = tx.app_proto();
+        if let (Some(l), true) = (self.login, self.out.observe) {
+            if let Some(c) = tx.credential() {
+                let o = l.observe(
+                    &c,
+                    self.meta.ts,
+                    self.flow_id,
+                    tx.id(),
+                    (self.client.src, self.client.sport),
+                    (self.client.dst, self.client.dport),
+                    update.complete,
+                );
+                self.out.login_obs(o);
+            }
+        }
         if let Some(det) = self.det.as_deref_mut() {
             let v = oriented(self.client, update.dir, self.tcp);
             let shared = &*det.shared;
@@ -450,7 +465,7 @@ impl<'p> DetectObserver<'_, 'p> {
         let client = self.client_view(fref, dir);
         let app = self.app.as_deref_mut()?;
         let ends = ((client.src, client.sport), (client.dst, client.dport));
-        let (flow, stats) = app.flow_and_stats(fref.id, transport, ends.0, ends.1);
+        let (flow, stats, login) = app.flow_and_stats(fref.id, transport, ends.0, ends.1);
         if !flow.wants_data() && !matches!(what, AppInput::End) {
             return flow.app_proto();
         }
@@ -464,6 +479,7 @@ impl<'p> DetectObserver<'_, 'p> {
             det: self.det.as_deref_mut(),
             pending: &mut self.pending,
             stats,
+            login,
             client,
             flow_id: fref.id,
             meta,

@@ -5,17 +5,94 @@
 //! summaries from frames, and EVE alert records from detector alerts.
 
 use crate::config::DetectorsSection;
-use palisade_detectors::{DetectorAlert, DetectorSet, PacketObs};
+use palisade_detectors::creds::CredDb;
+use palisade_detectors::{DetectorAlert, DetectorSet, LoginObs, PacketObs};
 use palisade_event::{AlertRecord, AlertSignature, Timestamp};
 use palisade_flow::{FlowEngine, FlowRef};
 use palisade_wire::{Frame, L4};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
+/// The default-credential database: the compiled-in one plus the
+/// configured file.
+pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
+    use anyhow::Context;
+    let extra = match &cfg.credentials_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading credentials file {}", p.display()))?;
+            CredDb::from_csv_text(&text, "user-file")
+                .with_context(|| format!("credentials file {}", p.display()))?
+        }
+        None => CredDb::from_csv_text("", "user-file")?,
+    };
+    Ok(Arc::new(CredDb::builtin_with(extra)))
+}
+
 /// The detectors the configuration enables, in a fixed order.
-pub fn build(cfg: &DetectorsSection) -> DetectorSet {
-    let _ = cfg;
-    DetectorSet::new(Vec::new())
+pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
+    use palisade_detectors::{brute_force, cleartext, default_creds};
+    DetectorSet::new(vec![
+        Box::new(default_creds::DefaultCreds::with_db(
+            cfg.default_credentials.clone(),
+            db,
+        )),
+        Box::new(cleartext::Cleartext::new(cfg.cleartext_credentials.clone())),
+        Box::new(brute_force::BruteForce::new(cfg.brute_force.clone())),
+    ])
+}
+
+/// What a worker needs to describe login attempts to the detectors.
+pub struct LoginCheck {
+    /// The default-credential database.
+    pub db: Arc<CredDb>,
+    /// Fingerprint salt.
+    pub salt: Vec<u8>,
+}
+
+impl LoginCheck {
+    /// The observation of a login attempt: the secret is tested here and
+    /// only the matching entry and a salted fingerprint go on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn observe(
+        &self,
+        c: &palisade_proto::Credential<'_>,
+        ts: Timestamp,
+        flow_id: u64,
+        tx_id: u64,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        final_outcome: bool,
+    ) -> LoginObs {
+        use palisade_detectors::obs::SecretKind;
+        use palisade_proto::Secret;
+        let (secret, fingerprint) = match c.secret {
+            Secret::Plain(p) => (
+                SecretKind::Plain,
+                Some(palisade_detectors::creds::fingerprint(
+                    &self.salt, c.service, c.username, p,
+                )),
+            ),
+            Secret::Digest(_) => (SecretKind::Digest, None),
+            Secret::None => (SecretKind::None, None),
+        };
+        LoginObs {
+            ts,
+            flow_id,
+            tx_id,
+            client: client.0,
+            client_port: client.1,
+            server: server.0,
+            server_port: server.1,
+            service: c.service,
+            username: String::from_utf8_lossy(c.username).into_owned(),
+            secret,
+            default_entry: self.db.check(c),
+            fingerprint,
+            outcome: c.outcome,
+            final_outcome,
+        }
+    }
 }
 
 fn addr(is_v4: bool, a: &[u8; 16]) -> IpAddr {

@@ -212,11 +212,19 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     let filter = TypeFilter::from_names(&opts.config.output.eve_types);
     let (ev_tx, ev_rx) = bounded::<OutBatch>(EVENT_BATCHES_IN_FLIGHT);
     let eve_path = opts.eve.clone();
-    let detector_set = opts
-        .config
-        .detectors
-        .enabled
-        .then(|| detectors::build(&opts.config.detectors));
+    let (detector_set, login) = if opts.config.detectors.enabled {
+        let db = detectors::credential_db(&opts.config.detectors)?;
+        let login = std::sync::Arc::new(detectors::LoginCheck {
+            db: db.clone(),
+            salt: opts.config.detectors.credential_salt.as_bytes().to_vec(),
+        });
+        (
+            Some(detectors::build(&opts.config.detectors, db)),
+            Some(login),
+        )
+    } else {
+        (None, None)
+    };
     let observe = detector_set.is_some();
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
@@ -250,7 +258,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             w.set_detect(d.clone());
         }
         if opts.config.app_layer.enabled {
-            w.set_app_layer();
+            w.set_app_layer(login.clone());
         }
         let mut enforcing = csum.enforce();
         w.set_checksum_enforce(enforcing);
@@ -306,7 +314,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             w0.set_detect(d.clone());
         }
         if opts.config.app_layer.enabled {
-            w0.set_app_layer();
+            w0.set_app_layer(login.clone());
         }
         let mut w0_validates = None;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
@@ -336,7 +344,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 w.set_detect(d.clone());
             }
             if opts.config.app_layer.enabled {
-                w.set_app_layer();
+                w.set_app_layer(login.clone());
             }
             let recycle = recycle_tx.clone();
             handles.push(

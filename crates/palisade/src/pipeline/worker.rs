@@ -150,9 +150,12 @@ impl Worker {
         }
     }
 
-    /// Turns the app-layer parsers on.
-    pub fn set_app_layer(&mut self) {
-        self.app = Some(WorkerApp::new());
+    /// Turns the app-layer parsers on; `login` describes login attempts to
+    /// the detectors.
+    pub fn set_app_layer(&mut self, login: Option<Arc<crate::pipeline::detectors::LoginCheck>>) {
+        let mut app = WorkerApp::new();
+        app.login = login;
+        self.app = Some(app);
     }
 
     /// Loads rules into this worker.
