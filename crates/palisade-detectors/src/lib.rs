@@ -20,6 +20,7 @@
 
 pub mod incident;
 pub mod obs;
+pub mod sketch;
 
 pub use obs::{LoginObs, PacketObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
