@@ -20,7 +20,10 @@
 
 pub mod incident;
 pub mod obs;
+pub mod scan;
 pub mod sketch;
+#[cfg(test)]
+mod testutil;
 
 pub use obs::{LoginObs, PacketObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
