@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod incident;
+pub mod mirai;
 pub mod obs;
 pub mod scan;
 pub mod sketch;
