@@ -18,6 +18,7 @@
 //! `[detectors.<name>]` in palisade.toml.
 #![forbid(unsafe_code)]
 
+pub mod ddos;
 pub mod incident;
 pub mod mirai;
 pub mod obs;
