@@ -23,9 +23,15 @@ pub mod cleartext;
 pub mod creds;
 pub mod default_creds;
 pub mod distinct;
+pub mod ddos;
 pub mod incident;
+pub mod mirai;
 pub mod obs;
 pub mod recent;
+pub mod scan;
+pub mod sketch;
+#[cfg(test)]
+mod testutil;
 
 pub use obs::{LoginObs, PacketObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
