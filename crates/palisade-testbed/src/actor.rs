@@ -13,6 +13,7 @@ use crate::proto::mqtt::MqttSession;
 use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::TlsSession;
+use crate::scenario::attack::{Reply, SynScan};
 use crate::scheduler::Ctx;
 use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
 use crate::world::{DevId, SvcId};
@@ -26,6 +27,8 @@ pub(crate) enum Actor {
     Ntp(NtpConv),
     Ping(PingConv),
     Arp(ArpConv),
+    Scan(Box<SynScan>),
+    Reply(Reply),
 }
 
 impl Actor {
@@ -45,6 +48,17 @@ impl Actor {
             Actor::Ntp(n) => n.step(cx),
             Actor::Ping(p) => p.step(cx),
             Actor::Arp(a) => a.step(cx),
+            Actor::Scan(a) => a.step(cx),
+            Actor::Reply(a) => a.step(cx),
+        }
+    }
+
+    /// The index of the attack this actor's packets belong to, if any.
+    pub(crate) fn attack(&self) -> Option<u32> {
+        match self {
+            Actor::Scan(a) => Some(a.attack),
+            Actor::Reply(a) => Some(a.attack),
+            _ => None,
         }
     }
 

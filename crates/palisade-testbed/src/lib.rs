@@ -213,7 +213,7 @@ pub fn generate<W: Write>(cfg: &ScenarioConfig, out: W) -> Result<Labels, Testbe
         devices: world.device_labels(),
         servers: world.server_labels(),
         conversations: stats.counts,
-        attacks: labels::finish_attacks(&attacks, end),
+        attacks: labels::finish_attacks(&labels::observed(&attacks, &world.attack_seen), end),
     })
 }
 

@@ -8,7 +8,9 @@
 //! records what it planned with [`Setup::attack`], which becomes the labels'
 //! `attacks` list, clipped to where the capture really ended.
 
+pub(crate) mod attack;
 pub(crate) mod fleet;
+mod scan;
 
 use crate::actor::Actor;
 use crate::labels::PlannedAttack;
@@ -20,7 +22,6 @@ use crate::{ScenarioConfig, TestbedError};
 /// What a scenario's setup function works with.
 pub(crate) struct Setup<'a> {
     /// The configuration (attack scenarios size their attacks by it).
-    #[allow(dead_code)]
     pub cfg: &'a ScenarioConfig,
     pub world: &'a mut World,
     pub rng: &'a mut Rng,
@@ -50,10 +51,13 @@ impl<'a> Setup<'a> {
         self.sched.spawn(at, actor);
     }
 
-    /// Records an attack for the labels.
-    #[allow(dead_code)] // used by attack scenarios
-    pub(crate) fn attack(&mut self, a: PlannedAttack) {
+    /// Records an attack for the labels and returns its index, which the
+    /// attack's actors carry (see [`Actor::attack`]) so that its label gets
+    /// the times of its first and last packets actually written.
+    pub(crate) fn attack(&mut self, a: PlannedAttack) -> u32 {
         self.attacks.push(a);
+        self.world.attack_seen.push(None);
+        (self.attacks.len() - 1) as u32
     }
 }
 
@@ -68,12 +72,20 @@ pub(crate) struct ScenarioDef {
 }
 
 /// Every scenario, in the order `palisade testbed` lists them.
-pub(crate) const SCENARIOS: &[ScenarioDef] = &[ScenarioDef {
-    name: "fleet",
-    description: "Normal IoT fleet traffic: MQTT telemetry, DNS, NTP, HTTPS to vendor clouds, \
-                  HTTP firmware checks, RTSP video from cameras to NVRs, ICMP and ARP; no attacks",
-    setup: fleet::setup,
-}];
+pub(crate) const SCENARIOS: &[ScenarioDef] = &[
+    ScenarioDef {
+        name: "fleet",
+        description: "Normal IoT fleet traffic: MQTT telemetry, DNS, NTP, HTTPS to vendor clouds, \
+                      HTTP firmware checks, RTSP video from cameras to NVRs, ICMP and ARP; no attacks",
+        setup: fleet::setup,
+    },
+    ScenarioDef {
+        name: "scan",
+        description: "Fleet traffic plus an outside host's TCP SYN scans: Telnet (23) across every \
+                      device, then ports 1-1024 of one camera",
+        setup: scan::setup,
+    },
+];
 
 /// (name, description) of every scenario, derived from [`SCENARIOS`] at
 /// compile time.

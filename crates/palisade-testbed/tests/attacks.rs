@@ -1,0 +1,251 @@
+//! The attack scenarios, read back with our own parser: labels, the attack
+//! packets' shape, determinism, and the fleet's traffic around them.
+
+mod common;
+
+use common::*;
+use palisade_event::Timestamp;
+use palisade_testbed::{generate, AttackLabel, Labels, ScenarioConfig};
+use std::collections::{BTreeMap, BTreeSet};
+
+struct Cap {
+    cfg: ScenarioConfig,
+    labels: Labels,
+    pkts: Vec<Packet>,
+}
+
+fn ip_of(s: &str) -> [u8; 4] {
+    s.parse::<std::net::Ipv4Addr>().unwrap().octets()
+}
+
+/// EVE time string of a pcap microsecond timestamp.
+fn eve(us: u64) -> String {
+    Timestamp::from_nanos(us * 1000).to_string()
+}
+
+/// Generates `scenario` twice (the bytes must be identical), parses it and
+/// checks what every capture must satisfy.
+fn capture(scenario: &str, seed: u64, devices: usize, duration_secs: u64) -> Cap {
+    let cfg = ScenarioConfig {
+        scenario: scenario.into(),
+        seed,
+        devices,
+        duration_secs,
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    let labels = generate(&cfg, &mut bytes).unwrap();
+    let mut again = Vec::new();
+    let labels2 = generate(&cfg, &mut again).unwrap();
+    assert!(bytes == again, "{scenario}: two runs differ");
+    assert_eq!(labels, labels2);
+    drop(again);
+    let (_, recs) = read_pcap(&bytes);
+    drop(bytes);
+    let pkts: Vec<Packet> = recs.iter().map(parse).collect();
+    assert_eq!(pkts.len() as u64, labels.packets);
+
+    let start = cfg.start.as_nanos() / 1000;
+    let end = start + duration_secs * 1_000_000;
+    let mut prev = 0;
+    let mut seen: BTreeMap<u8, BTreeSet<Key>> = BTreeMap::new();
+    for p in &pkts {
+        assert!(p.ts >= prev && p.ts >= start && p.ts < end);
+        prev = p.ts;
+        assert!((60..=1514).contains(&p.len), "frame of {} bytes", p.len);
+        if let Frame::Ip(ip) = &p.frame {
+            assert!(ip.header_ok, "bad IPv4 header checksum");
+            assert!(ip.l4_ok, "bad L4 checksum: {:?}", ip.l4);
+            for a in [ip.src, ip.dst] {
+                assert!(
+                    matches!(
+                        a,
+                        [10, ..] | [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]
+                    ) || (a[0] == 100 && (64..128).contains(&a[1])),
+                    "address {a:?} outside the private and documentation ranges"
+                );
+            }
+        }
+        if let Some(k) = key(p) {
+            seen.entry(k.0).or_default().insert(k);
+        }
+    }
+    let n = |p: u8| seen.get(&p).map_or(0, |s| s.len() as u64);
+    let cc = labels.conversations;
+    assert_eq!((n(6), n(17), n(1)), (cc.tcp, cc.udp, cc.icmp));
+
+    // The fleet's own traffic goes on: MQTT to the broker and DNS to the
+    // gateway both before and after the attacks.
+    let first = labels
+        .attacks
+        .iter()
+        .map(|a| a.start.clone())
+        .min()
+        .unwrap();
+    let last = labels.attacks.iter().map(|a| a.end.clone()).max().unwrap();
+    let mqtt = |p: &Packet| {
+        matches!(
+            &p.frame,
+            Frame::Ip(Ipv4 {
+                l4: L4::Tcp { dport: 1883, .. },
+                ..
+            })
+        )
+    };
+    assert!(pkts.iter().any(|p| mqtt(p) && eve(p.ts) < first));
+    if last < eve(end - 30_000_000) {
+        assert!(pkts.iter().any(|p| mqtt(p) && eve(p.ts) > last));
+    }
+
+    let min_start = eve(start + duration_secs * 200_000);
+    for a in &labels.attacks {
+        assert!(
+            ["default-credentials", "brute-force", "scan", "ddos"].contains(&a.class.as_str()),
+            "{}",
+            a.class
+        );
+        assert!(a.technique.starts_with('T'), "{}", a.technique);
+        assert!(a.start >= min_start, "{} starts in the first 20 %", a.id);
+        assert!(a.start <= a.end && a.end <= labels.end);
+    }
+    Cap { cfg, labels, pkts }
+}
+
+struct TcpPkt<'a> {
+    ts: u64,
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &'a [u8],
+}
+
+fn tcp_pkts(pkts: &[Packet]) -> Vec<TcpPkt<'_>> {
+    pkts.iter()
+        .filter_map(|p| match &p.frame {
+            Frame::Ip(Ipv4 {
+                src,
+                dst,
+                l4:
+                    L4::Tcp {
+                        sport,
+                        dport,
+                        seq,
+                        ack,
+                        flags,
+                        payload,
+                        ..
+                    },
+                ..
+            }) => Some(TcpPkt {
+                ts: p.ts,
+                src: *src,
+                dst: *dst,
+                sport: *sport,
+                dport: *dport,
+                seq: *seq,
+                ack: *ack,
+                flags: *flags,
+                payload,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn attack<'a>(l: &'a Labels, id: &str) -> &'a AttackLabel {
+    l.attacks.iter().find(|a| a.id == id).expect(id)
+}
+
+/// The label's window is the first and last of `times`.
+fn window_is(a: &AttackLabel, times: &[u64]) {
+    assert!(!times.is_empty(), "{}: no packets", a.id);
+    assert_eq!(a.start, eve(times[0]), "{}", a.id);
+    assert_eq!(a.end, eve(*times.last().unwrap()), "{}", a.id);
+}
+
+fn device_ips(l: &Labels, kind: Option<&str>) -> BTreeSet<[u8; 4]> {
+    l.devices
+        .iter()
+        .skip(1)
+        .filter(|d| kind.is_none_or(|k| d.kind == k))
+        .map(|d| ip_of(&d.ip))
+        .collect()
+}
+
+#[test]
+fn scan_sweeps_telnet_then_one_device() {
+    let c = capture("scan", 5, 16, 300);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 2);
+    let (h, v) = (attack(l, "scan-1"), attack(l, "scan-2"));
+    assert_eq!((h.class.as_str(), v.class.as_str()), ("scan", "scan"));
+    assert_eq!(h.src, v.src);
+    let src = ip_of(&h.src);
+    assert!(matches!(src, [198, 51, 100, _] | [203, 0, 113, _]));
+    assert_eq!((h.dst.as_str(), h.dst_port), ("10.10.0.0/16", Some(23)));
+    assert_eq!(v.dst_port, None);
+    let victim = ip_of(&v.dst);
+    let tcp = tcp_pkts(&c.pkts);
+    let from: Vec<&TcpPkt> = tcp.iter().filter(|p| p.src == src).collect();
+    let syns: Vec<&&TcpPkt> = from.iter().filter(|p| p.flags == SYN).collect();
+    // Two source ports, one per scan.
+    let hport = syns[0].sport;
+    let hs: Vec<_> = syns.iter().filter(|p| p.sport == hport).collect();
+    let vs: Vec<_> = syns.iter().filter(|p| p.sport != hport).collect();
+    assert_eq!(hs.len(), c.cfg.devices);
+    assert!(hs.iter().all(|p| p.dport == 23));
+    let targets: BTreeSet<[u8; 4]> = hs.iter().map(|p| p.dst).collect();
+    assert_eq!(targets, device_ips(l, None));
+    for w in hs.windows(2) {
+        let gap = w[1].ts - w[0].ts;
+        assert!((50_000..=200_000).contains(&gap), "{gap}");
+    }
+    assert_eq!(vs.len(), 1024);
+    assert!(vs.iter().all(|p| p.dst == victim));
+    let ports: BTreeSet<u16> = vs.iter().map(|p| p.dport).collect();
+    assert_eq!(ports, (1..=1024).collect());
+    for w in vs.windows(2) {
+        let gap = w[1].ts - w[0].ts;
+        assert!((2_000..=5_000).contains(&gap), "{gap}");
+    }
+    // Answers: cameras SYN-ACK on 23, everyone else RST; the scanner resets
+    // each SYN-ACK.
+    let cams = device_ips(l, Some("camera"));
+    let answers: Vec<&TcpPkt> = tcp.iter().filter(|p| p.dst == src).collect();
+    let mut open = BTreeSet::new();
+    for a in &answers {
+        let syn = from
+            .iter()
+            .find(|p| p.flags == SYN && p.dst == a.src && p.dport == a.sport && p.sport == a.dport)
+            .expect("answer to a probe");
+        assert_eq!(a.ack, syn.seq.wrapping_add(1));
+        assert!(a.ts > syn.ts && a.ts - syn.ts < 1_000);
+        if a.flags == SYN | ACK {
+            open.insert((a.src, a.sport));
+            assert!(from
+                .iter()
+                .any(|p| p.flags == RST && p.dst == a.src && p.seq == a.ack));
+        } else {
+            assert_eq!(a.flags, RST | ACK);
+        }
+    }
+    assert_eq!(answers.len(), c.cfg.devices + 1024);
+    for ip in device_ips(l, None) {
+        assert_eq!(open.contains(&(ip, 23)), cams.contains(&ip), "{ip:?}");
+    }
+    assert!(cams.contains(&victim));
+    assert!(open.contains(&(victim, 80)) && open.contains(&(victim, 554)));
+    let times = |port: u16| -> Vec<u64> {
+        tcp.iter()
+            .filter(|p| (p.src == src && p.sport == port) || (p.dst == src && p.dport == port))
+            .map(|p| p.ts)
+            .collect()
+    };
+    window_is(h, &times(hport));
+    window_is(v, &times(vs[0].sport));
+    assert!(h.end < v.start);
+}
