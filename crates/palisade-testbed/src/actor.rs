@@ -14,6 +14,7 @@ use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::TlsSession;
 use crate::scenario::attack::{Reply, SynScan};
+use crate::scenario::mirai::MiraiScan;
 use crate::scheduler::Ctx;
 use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
 use crate::world::{DevId, SvcId};
@@ -29,6 +30,7 @@ pub(crate) enum Actor {
     Arp(ArpConv),
     Scan(Box<SynScan>),
     Reply(Reply),
+    Mirai(Box<MiraiScan>),
 }
 
 impl Actor {
@@ -50,6 +52,7 @@ impl Actor {
             Actor::Arp(a) => a.step(cx),
             Actor::Scan(a) => a.step(cx),
             Actor::Reply(a) => a.step(cx),
+            Actor::Mirai(a) => a.step(cx),
         }
     }
 
@@ -58,6 +61,7 @@ impl Actor {
         match self {
             Actor::Scan(a) => Some(a.attack),
             Actor::Reply(a) => Some(a.attack),
+            Actor::Mirai(a) => Some(a.attack),
             _ => None,
         }
     }

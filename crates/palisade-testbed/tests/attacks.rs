@@ -249,3 +249,41 @@ fn scan_sweeps_telnet_then_one_device() {
     window_is(v, &times(vs[0].sport));
     assert!(h.end < v.start);
 }
+
+#[test]
+fn mirai_scans_with_its_fingerprint() {
+    let c = capture("mirai", 8, 12, 240);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 1);
+    let a = &l.attacks[0];
+    assert_eq!((a.class.as_str(), a.dst_port), ("scan", Some(23)));
+    assert!(a.technique.starts_with("T1595"));
+    assert!(a.description.contains("Mirai"));
+    let src = ip_of(&a.src);
+    assert!(device_ips(l, Some("camera")).contains(&src));
+    let tcp = tcp_pkts(&c.pkts);
+    let probes: Vec<&TcpPkt> = tcp
+        .iter()
+        .filter(|p| p.src == src && p.flags == SYN && matches!(p.dport, 23 | 2323))
+        .collect();
+    assert!(probes.len() > 1000, "{}", probes.len());
+    let mut on_2323 = 0;
+    for p in &probes {
+        assert_eq!(p.seq, u32::from_be_bytes(p.dst), "Mirai's seq = dst");
+        assert!(p.payload.is_empty());
+        assert!(
+            matches!(p.dst, [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _])
+                || (p.dst[0] == 10 && p.dst[1] != 10),
+            "{:?}",
+            p.dst
+        );
+        on_2323 += (p.dport == 2323) as usize;
+    }
+    let share = on_2323 * 100 / probes.len();
+    assert!((4..=16).contains(&share), "{share} % on 2323");
+    let secs = (probes.last().unwrap().ts - probes[0].ts) as f64 / 1e6;
+    let rate = probes.len() as f64 / secs;
+    assert!((15.0..25.0).contains(&rate), "{rate} probes/s");
+    assert!((60.0..=120.0).contains(&secs), "{secs}");
+    window_is(a, &probes.iter().map(|p| p.ts).collect::<Vec<_>>());
+}

@@ -10,6 +10,7 @@
 
 pub(crate) mod attack;
 pub(crate) mod fleet;
+pub(crate) mod mirai;
 mod scan;
 
 use crate::actor::Actor;
@@ -84,6 +85,12 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus an outside host's TCP SYN scans: Telnet (23) across every \
                       device, then ports 1-1024 of one camera",
         setup: scan::setup,
+    },
+    ScenarioDef {
+        name: "mirai",
+        description: "Fleet traffic plus an infected camera scanning random addresses for Telnet \
+                      (23, 2323) like Mirai: SYNs whose sequence number is the destination address",
+        setup: mirai::setup,
     },
 ];
 
