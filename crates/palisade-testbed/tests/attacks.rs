@@ -287,3 +287,92 @@ fn mirai_scans_with_its_fingerprint() {
     assert!((60.0..=120.0).contains(&secs), "{secs}");
     window_is(a, &probes.iter().map(|p| p.ts).collect::<Vec<_>>());
 }
+
+/// Telnet flows from `src` to port 23, in the order they opened.
+fn telnet_flows(pkts: &[Packet], src: [u8; 4]) -> Vec<TcpFlow> {
+    let mut flows: Vec<TcpFlow> = tcp_flows(pkts)
+        .into_values()
+        .filter(|f| f.client.0 == src && f.server.1 == 23)
+        .collect();
+    flows.sort_by_key(|f| f.segs[0].ts);
+    for f in &flows {
+        // A complete connection: handshake first, FIN both ways at the end.
+        assert_eq!(f.segs[0].flags, SYN);
+        assert_eq!(f.segs[1].flags, SYN | ACK);
+        assert!(f.segs.iter().filter(|s| s.flags & FIN != 0).count() == 2);
+        // Telnet negotiation opens the conversation.
+        assert_eq!(&f.s2c[..6], &[255, 253, 1, 255, 253, 31]);
+        assert!(f.c2s.starts_with(&[255, 252, 1, 255, 251, 31]));
+    }
+    flows
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn telnet_default_credentials_like_mirai() {
+    let c = capture("telnet-default-creds", 3, 14, 200);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 1);
+    let a = &l.attacks[0];
+    assert_eq!(
+        (a.class.as_str(), a.dst_port),
+        ("default-credentials", Some(23))
+    );
+    let src = ip_of(&a.src);
+    assert!(matches!(src, [198, 51, 100, _] | [203, 0, 113, _]));
+    let cams = device_ips(l, Some("camera"));
+    let flows = telnet_flows(&c.pkts, src);
+    assert_eq!(flows.len(), 2);
+    let ok = &flows[0];
+    assert_eq!(ok.server.0, ip_of(&a.dst));
+    assert!(cams.contains(&ok.server.0));
+    assert!(contains(&ok.s2c, "login: ") && contains(&ok.s2c, "Password: "));
+    assert!(contains(&ok.s2c, "built-in shell (ash)") && ok.s2c.ends_with(b"# "));
+    assert!(contains(&ok.s2c, "MIRAI: applet not found"));
+    let typed = String::from_utf8_lossy(&ok.c2s[21..]).to_string();
+    let pair = typed.split("\r\n").take(2).collect::<Vec<_>>();
+    assert!(a.description.contains(&format!("{}/{}", pair[0], pair[1])));
+    for cmd in ["enable", "system", "shell", "sh", "/bin/busybox MIRAI"] {
+        assert!(typed.contains(&format!("\r\n{cmd}\r\n")), "{cmd}");
+    }
+    window_is(a, &ok.segs.iter().map(|s| s.ts).collect::<Vec<_>>());
+    // The second camera refuses a non-default pair; that one is unlabelled.
+    let bad = &flows[1];
+    assert_ne!(bad.server.0, ok.server.0);
+    assert!(contains(&bad.s2c, "Login incorrect"));
+    assert!(!contains(&bad.s2c, "# "));
+    assert!(bad.segs[0].ts > ok.segs.last().unwrap().ts);
+}
+
+#[test]
+fn telnet_bruteforce_fails_every_time() {
+    let c = capture("telnet-bruteforce", 4, 12, 300);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 1);
+    let a = &l.attacks[0];
+    assert_eq!((a.class.as_str(), a.dst_port), ("brute-force", Some(23)));
+    let src = ip_of(&a.src);
+    let flows = telnet_flows(&c.pkts, src);
+    assert!((30..=60).contains(&flows.len()), "{}", flows.len());
+    let mut passwords = BTreeSet::new();
+    for f in &flows {
+        assert_eq!(f.server.0, ip_of(&a.dst));
+        assert!(contains(&f.s2c, "Password: ") && contains(&f.s2c, "Login incorrect"));
+        let typed = String::from_utf8_lossy(&f.c2s[21..]).to_string();
+        passwords.insert(typed.split("\r\n").nth(1).unwrap().to_string());
+    }
+    assert_eq!(passwords.len(), flows.len(), "a new password each time");
+    for w in flows.windows(2) {
+        let gap = w[1].segs[0].ts - w[0].segs[0].ts;
+        assert!((1_000_000..=3_000_000).contains(&gap), "{gap}");
+    }
+    let mut times: Vec<u64> = flows
+        .iter()
+        .flat_map(|f| f.segs.iter().map(|s| s.ts))
+        .collect();
+    times.sort();
+    window_is(a, &times);
+}

@@ -12,6 +12,7 @@ pub(crate) mod attack;
 pub(crate) mod fleet;
 pub(crate) mod mirai;
 mod scan;
+pub(crate) mod telnet;
 
 use crate::actor::Actor;
 use crate::labels::PlannedAttack;
@@ -91,6 +92,18 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus an infected camera scanning random addresses for Telnet \
                       (23, 2323) like Mirai: SYNs whose sequence number is the destination address",
         setup: mirai::setup,
+    },
+    ScenarioDef {
+        name: "telnet-default-creds",
+        description: "Fleet traffic plus an outside host logging into a camera's Telnet with a \
+                      Mirai default password and running Mirai's loader commands; one failed login",
+        setup: telnet::setup_default_creds,
+    },
+    ScenarioDef {
+        name: "telnet-bruteforce",
+        description: "Fleet traffic plus an outside host guessing 30-60 Telnet passwords of one \
+                      camera, a connection per guess, 1-3 s apart, all failing",
+        setup: telnet::setup_bruteforce,
     },
 ];
 
