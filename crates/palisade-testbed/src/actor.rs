@@ -15,6 +15,7 @@ use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::TlsSession;
 use crate::scenario::attack::{Reply, SynScan};
+use crate::scenario::flood::{Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
 use crate::scenario::telnet::TelnetLogin;
 use crate::scheduler::Ctx;
@@ -33,6 +34,8 @@ pub(crate) enum Actor {
     Scan(Box<SynScan>),
     Reply(Reply),
     Mirai(Box<MiraiScan>),
+    Flood(Box<SynFlood>),
+    Amp(Box<Reflection>),
 }
 
 impl Actor {
@@ -55,6 +58,8 @@ impl Actor {
             Actor::Scan(a) => a.step(cx),
             Actor::Reply(a) => a.step(cx),
             Actor::Mirai(a) => a.step(cx),
+            Actor::Flood(a) => a.step(cx),
+            Actor::Amp(a) => a.step(cx),
         }
     }
 
@@ -64,6 +69,8 @@ impl Actor {
             Actor::Scan(a) => Some(a.attack),
             Actor::Reply(a) => Some(a.attack),
             Actor::Mirai(a) => Some(a.attack),
+            Actor::Flood(a) => Some(a.attack),
+            Actor::Amp(a) => Some(a.attack),
             Actor::Tcp(c) => c.attack,
             _ => None,
         }

@@ -376,3 +376,125 @@ fn telnet_bruteforce_fails_every_time() {
     times.sort();
     window_is(a, &times);
 }
+
+#[test]
+fn syn_flood_is_spoofed_and_fast() {
+    let c = capture("syn-flood", 6, 10, 150);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 1);
+    let a = &l.attacks[0];
+    assert_eq!(
+        (a.class.as_str(), a.src.as_str()),
+        ("ddos", "100.64.0.0/10")
+    );
+    let victim = ip_of(&a.dst);
+    let port = a.dst_port.unwrap();
+    assert!(port == 80 || port == 554);
+    let tcp = tcp_pkts(&c.pkts);
+    let spoofed = |ip: [u8; 4]| ip[0] == 100 && (64..128).contains(&ip[1]);
+    let syns: Vec<&TcpPkt> = tcp
+        .iter()
+        .filter(|p| p.flags == SYN && spoofed(p.src))
+        .collect();
+    assert!(syns.iter().all(|p| p.dst == victim && p.dport == port));
+    let sources: BTreeSet<[u8; 4]> = syns.iter().map(|p| p.src).collect();
+    assert_eq!(sources.len(), syns.len(), "no spoofed source repeats");
+    let secs = (syns.last().unwrap().ts - syns[0].ts) as f64 / 1e6;
+    assert!((19.9..=20.0).contains(&secs), "{secs}");
+    let rate = syns.len() as f64 / secs;
+    assert!((4_500.0..22_000.0).contains(&rate), "{rate} SYN/s");
+    assert!(a
+        .description
+        .contains(&format!("{}", (rate / 1000.0) as u64)));
+    let synacks: Vec<&TcpPkt> = tcp
+        .iter()
+        .filter(|p| p.src == victim && spoofed(p.dst))
+        .collect();
+    assert_eq!(synacks.len(), 128);
+    assert!(synacks
+        .iter()
+        .all(|p| p.flags == SYN | ACK && p.sport == port));
+    let mut times: Vec<u64> = syns.iter().chain(&synacks).map(|p| p.ts).collect();
+    times.sort();
+    window_is(a, &times);
+}
+
+#[test]
+fn dns_amplification_floods_one_device() {
+    let c = capture("amplification", 7, 10, 150);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 1);
+    let a = &l.attacks[0];
+    assert_eq!(a.class, "ddos");
+    assert!(a.technique.starts_with("T1498.002"));
+    let victim = ip_of(&a.dst);
+    let mut times = Vec::new();
+    let mut reflectors = BTreeSet::new();
+    for p in &c.pkts {
+        let Frame::Ip(ip) = &p.frame else { continue };
+        let L4::Udp {
+            sport: 53, payload, ..
+        } = &ip.l4
+        else {
+            continue;
+        };
+        if ip.dst != victim || ip.src[0] == 10 {
+            continue; // the gateway's own DNS answers
+        }
+        assert!(
+            matches!(ip.src, [192, 0, 2, h] | [198, 51, 100, h] | [203, 0, 113, h] if h >= 100)
+        );
+        // A DNS response to an ANY query with answers.
+        assert!(payload.len() > 1200, "{}", payload.len());
+        assert_eq!(payload[2] & 0x80, 0x80);
+        assert!(u16::from_be_bytes([payload[6], payload[7]]) > 5);
+        reflectors.insert(ip.src);
+        times.push(p.ts);
+    }
+    assert!(
+        (64..=200).contains(&reflectors.len()),
+        "{}",
+        reflectors.len()
+    );
+    let secs = (times.last().unwrap() - times[0]) as f64 / 1e6;
+    let rate = times.len() as f64 / secs;
+    assert!((2_700.0..3_300.0).contains(&rate), "{rate} pkt/s");
+    assert!((19.9..=20.0).contains(&secs), "{secs}");
+    window_is(a, &times);
+}
+
+#[test]
+fn every_scenario_is_listed_and_seeds_differ() {
+    let names: Vec<&str> = palisade_testbed::scenarios().iter().map(|s| s.0).collect();
+    assert_eq!(
+        names,
+        [
+            "fleet",
+            "scan",
+            "mirai",
+            "telnet-default-creds",
+            "telnet-bruteforce",
+            "syn-flood",
+            "amplification"
+        ]
+    );
+    for name in &names[1..] {
+        let run = |seed| {
+            let cfg = ScenarioConfig {
+                scenario: name.to_string(),
+                seed,
+                devices: 8,
+                duration_secs: 120,
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            let l = generate(&cfg, &mut out).unwrap();
+            (out, l)
+        };
+        let (a, la) = run(1);
+        let (b, lb) = run(2);
+        assert!(a != b, "{name}");
+        assert_eq!(la.attacks.len(), lb.attacks.len(), "{name}");
+        assert!(!la.attacks.is_empty(), "{name}");
+    }
+}

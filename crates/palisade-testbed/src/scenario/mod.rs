@@ -10,6 +10,7 @@
 
 pub(crate) mod attack;
 pub(crate) mod fleet;
+pub(crate) mod flood;
 pub(crate) mod mirai;
 mod scan;
 pub(crate) mod telnet;
@@ -104,6 +105,18 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus an outside host guessing 30-60 Telnet passwords of one \
                       camera, a connection per guess, 1-3 s apart, all failing",
         setup: telnet::setup_bruteforce,
+    },
+    ScenarioDef {
+        name: "syn-flood",
+        description: "Fleet traffic plus a 20 s spoofed TCP SYN flood (5,000-20,000 SYN/s from \
+                      100.64.0.0/10) into one device's HTTP or RTSP port",
+        setup: flood::setup_syn,
+    },
+    ScenarioDef {
+        name: "amplification",
+        description: "Fleet traffic plus a 20 s DNS reflection flood: large responses from port 53 \
+                      of many resolvers into one device, about 3,000 a second",
+        setup: flood::setup_amplification,
     },
 ];
 
