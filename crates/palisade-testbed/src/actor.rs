@@ -5,6 +5,7 @@
 //! an attack means adding a variant here and a module beside the others.
 
 use crate::activity::{self, Activity, Timer};
+use crate::prng::Rng;
 use crate::proto::arp::ArpConv;
 use crate::proto::dns::DnsConv;
 use crate::proto::http::FirmwareCheck;
@@ -13,9 +14,13 @@ use crate::proto::mqtt::MqttSession;
 use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::TlsSession;
+use crate::scenario::attack::{Reply, SynScan};
+use crate::scenario::flood::{Reflection, SynFlood};
+use crate::scenario::mirai::MiraiScan;
+use crate::scenario::telnet::TelnetLogin;
 use crate::scheduler::Ctx;
 use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
-use crate::world::{DevId, SvcId};
+use crate::world::{DevId, HostId, SvcId, World};
 
 /// Something with a next time in the scheduler.
 #[derive(Debug)]
@@ -26,6 +31,11 @@ pub(crate) enum Actor {
     Ntp(NtpConv),
     Ping(PingConv),
     Arp(ArpConv),
+    Scan(Box<SynScan>),
+    Reply(Reply),
+    Mirai(Box<MiraiScan>),
+    Flood(Box<SynFlood>),
+    Amp(Box<Reflection>),
 }
 
 impl Actor {
@@ -45,6 +55,24 @@ impl Actor {
             Actor::Ntp(n) => n.step(cx),
             Actor::Ping(p) => p.step(cx),
             Actor::Arp(a) => a.step(cx),
+            Actor::Scan(a) => a.step(cx),
+            Actor::Reply(a) => a.step(cx),
+            Actor::Mirai(a) => a.step(cx),
+            Actor::Flood(a) => a.step(cx),
+            Actor::Amp(a) => a.step(cx),
+        }
+    }
+
+    /// The index of the attack this actor's packets belong to, if any.
+    pub(crate) fn attack(&self) -> Option<u32> {
+        match self {
+            Actor::Scan(a) => Some(a.attack),
+            Actor::Reply(a) => Some(a.attack),
+            Actor::Mirai(a) => Some(a.attack),
+            Actor::Flood(a) => Some(a.attack),
+            Actor::Amp(a) => Some(a.attack),
+            Actor::Tcp(c) => c.attack,
+            _ => None,
         }
     }
 
@@ -64,6 +92,7 @@ pub(crate) enum TcpApp {
     Tls(TlsSession),
     Http(FirmwareCheck),
     Rtsp(RtspSession),
+    Telnet(TelnetLogin),
 }
 
 impl App for TcpApp {
@@ -74,6 +103,7 @@ impl App for TcpApp {
             TcpApp::Tls(a) => a.next(cx, buf),
             TcpApp::Http(a) => a.next(cx, buf),
             TcpApp::Rtsp(a) => a.next(cx, buf),
+            TcpApp::Telnet(a) => a.next(cx, buf),
         }
     }
 }
@@ -83,8 +113,10 @@ impl App for TcpApp {
 pub(crate) struct TcpConv {
     conn: TcpConn,
     app: TcpApp,
-    /// Device that opened it.
+    /// Device that opened it (the target, for an attacker's connection).
     dev: DevId,
+    /// The attack it belongs to.
+    attack: Option<u32>,
 }
 
 impl TcpConv {
@@ -114,7 +146,7 @@ impl TcpConv {
                     }),
                 );
             }
-            TcpApp::Tls(_) | TcpApp::Http(_) => {}
+            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) => {}
         }
     }
 
@@ -186,7 +218,15 @@ pub(crate) fn launch(cx: &mut Ctx<'_>, at: u64, l: Launch) {
         },
         buf,
     );
-    cx.spawn(at, Actor::Tcp(Box::new(TcpConv { conn, app, dev })));
+    cx.spawn(
+        at,
+        Actor::Tcp(Box::new(TcpConv {
+            conn,
+            app,
+            dev,
+            attack: None,
+        })),
+    );
 }
 
 /// Starts an NVR's RTSP session with one of its cameras at `at`.
@@ -217,6 +257,39 @@ pub(crate) fn rtsp(cx: &mut Ctx<'_>, at: u64, nvr: DevId, cam: DevId) {
             conn,
             app,
             dev: nvr,
+            attack: None,
         })),
     );
+}
+
+/// A Telnet connection from the internet host `attacker` to `dev`'s port
+/// 23, tagged with `attack`; `None` once the attacker's ports ran out.
+pub(crate) fn telnet(
+    world: &mut World,
+    rng: &mut Rng,
+    attacker: HostId,
+    dev: DevId,
+    app: TelnetLogin,
+    attack: Option<u32>,
+) -> Option<Actor> {
+    let cport = world.hosts[attacker as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[attacker as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client: attacker,
+            cport,
+            server: world.devices[dev as usize].host,
+            sport: 23,
+            rtt,
+        },
+        Vec::with_capacity(512),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app: TcpApp::Telnet(app),
+        dev,
+        attack,
+    })))
 }

@@ -95,15 +95,18 @@ pub struct ConversationCounts {
 pub struct AttackLabel {
     /// Identifier, unique within the capture (e.g. `scan-1`).
     pub id: String,
-    /// Broad class: `recon`, `bruteforce`, `exploit`, `c2`, `dos`, `exfiltration`, ...
+    /// One of palisade's detector classes: `default-credentials`,
+    /// `brute-force`, `scan`, `ddos`.
     pub class: String,
     /// Technique, preferably a MITRE ATT&CK id with a name (`T1046 Network Service Discovery`).
     pub technique: String,
-    /// First packet time of the attack (EVE format).
+    /// First packet time of the attack (EVE format), as written.
     pub start: String,
-    /// Last packet time of the attack (EVE format), clipped to the capture end.
+    /// Last packet time of the attack written (EVE format): an attack cut by
+    /// the end of the capture ends there.
     pub end: String,
-    /// Attacker address.
+    /// Attacker address; for floods from spoofed or many sources, the
+    /// CIDR range(s) they come from, comma-separated.
     pub src: String,
     /// Target address or CIDR range.
     pub dst: String,
@@ -143,6 +146,27 @@ pub(crate) fn finish_attacks(planned: &[PlannedAttack], end: Timestamp) -> Vec<A
             dst: a.dst.clone(),
             dst_port: a.dst_port,
             description: a.description.clone(),
+        })
+        .collect()
+}
+
+/// The planned attacks with the times of their first and last packets as
+/// written (`seen`, by attack index); attacks none of whose packets made it
+/// into the capture are dropped.
+pub(crate) fn observed(
+    planned: &[PlannedAttack],
+    seen: &[Option<(u64, u64)>],
+) -> Vec<PlannedAttack> {
+    planned
+        .iter()
+        .zip(seen)
+        .filter_map(|(a, w)| {
+            let (first, last) = (*w)?;
+            Some(PlannedAttack {
+                start: Timestamp::from_nanos(first),
+                end: Timestamp::from_nanos(last),
+                ..a.clone()
+            })
         })
         .collect()
 }

@@ -63,8 +63,11 @@
 //! in the pcap) and the attacks. Scenarios are registered in one list
 //! (`scenario::SCENARIOS`, listed by [`scenarios`]); an attack scenario runs
 //! the fleet's setup for background traffic, schedules its own attack actors
-//! and records an [`AttackLabel`] per attack, whose window is clipped to the
-//! capture actually written.
+//! and records an [`AttackLabel`] per attack, whose window is the times of
+//! the attack's first and last packets actually written. The attack
+//! scenarios are `scan`, `mirai`, `telnet-default-creds`,
+//! `telnet-bruteforce`, `syn-flood` and `amplification`; their labels'
+//! classes are palisade's detector classes.
 //!
 //! A device whose ephemeral port range (28,232 ports on Linux, 16,384 on
 //! lwIP) is exhausted stops opening conversations rather than reuse a
@@ -213,7 +216,7 @@ pub fn generate<W: Write>(cfg: &ScenarioConfig, out: W) -> Result<Labels, Testbe
         devices: world.device_labels(),
         servers: world.server_labels(),
         conversations: stats.counts,
-        attacks: labels::finish_attacks(&attacks, end),
+        attacks: labels::finish_attacks(&labels::observed(&attacks, &world.attack_seen), end),
     })
 }
 

@@ -136,6 +136,7 @@ impl Scheduler {
                 spawns: &mut spawns,
                 buffers: &mut buffers,
             };
+            let tag = actor.attack();
             let next = actor.step(&mut cx);
             match next {
                 Some(t) => {
@@ -158,6 +159,9 @@ impl Scheduler {
                 stats.packets += 1;
                 stats.bytes += data.len() as u64;
                 stats.last = Some(now);
+                if let Some(a) = tag {
+                    world.saw_attack(a, now);
+                }
             }
             for (at, a) in spawns.drain(..) {
                 self.spawn(at, a);

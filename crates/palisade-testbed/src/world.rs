@@ -179,6 +179,8 @@ pub(crate) struct World {
     pub pool: RandomPool,
     /// Capture start (ns since the epoch).
     pub start: u64,
+    /// First and last packet time of each planned attack, as written.
+    pub attack_seen: Vec<Option<(u64, u64)>>,
 }
 
 /// How many devices of each kind a fleet of `n` has.
@@ -240,6 +242,7 @@ impl World {
             gateway_firmware: rng.pick::<&str>(catalog::GATEWAY.firmwares),
             pool,
             start,
+            attack_seen: Vec::new(),
         };
         world.broker = world.service(rng, "broker.fleet-iot.example", Role::Broker, 1883);
 
@@ -405,6 +408,31 @@ impl World {
             cert,
         });
         (self.services.len() - 1) as SvcId
+    }
+
+    /// Notes that a packet of attack `a` was written at `t`.
+    pub(crate) fn saw_attack(&mut self, a: u32, t: u64) {
+        let w = &mut self.attack_seen[a as usize];
+        *w = Some(w.map_or((t, t), |(first, _)| (first, t)));
+    }
+
+    /// An internet host at `ip` (an attacker), seen through the gateway.
+    pub(crate) fn outsider(&mut self, rng: &mut Rng, ip: [u8; 4]) -> HostId {
+        let host = self.hosts.len() as HostId;
+        self.hosts.push(Host {
+            mac: self.hosts[GATEWAY as usize].mac,
+            ip,
+            ttl: 64 - rng.range(8, 20) as u8,
+            ip_id: rng.next_u16(),
+            stack: Stack::Linux,
+            external: true,
+            ports: PortAlloc::linux(rng),
+            icmp_id: 0,
+            icmp_used: 0,
+            mss: 1460,
+            rtt: rng.range(30, 180) * 1_000_000,
+        });
+        host
     }
 
     /// Addressing for a packet from `from` to `to`; consumes one IPv4 id of

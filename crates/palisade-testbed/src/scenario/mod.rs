@@ -8,7 +8,12 @@
 //! records what it planned with [`Setup::attack`], which becomes the labels'
 //! `attacks` list, clipped to where the capture really ended.
 
+pub(crate) mod attack;
 pub(crate) mod fleet;
+pub(crate) mod flood;
+pub(crate) mod mirai;
+mod scan;
+pub(crate) mod telnet;
 
 use crate::actor::Actor;
 use crate::labels::PlannedAttack;
@@ -20,7 +25,6 @@ use crate::{ScenarioConfig, TestbedError};
 /// What a scenario's setup function works with.
 pub(crate) struct Setup<'a> {
     /// The configuration (attack scenarios size their attacks by it).
-    #[allow(dead_code)]
     pub cfg: &'a ScenarioConfig,
     pub world: &'a mut World,
     pub rng: &'a mut Rng,
@@ -50,10 +54,13 @@ impl<'a> Setup<'a> {
         self.sched.spawn(at, actor);
     }
 
-    /// Records an attack for the labels.
-    #[allow(dead_code)] // used by attack scenarios
-    pub(crate) fn attack(&mut self, a: PlannedAttack) {
+    /// Records an attack for the labels and returns its index, which the
+    /// attack's actors carry (see [`Actor::attack`]) so that its label gets
+    /// the times of its first and last packets actually written.
+    pub(crate) fn attack(&mut self, a: PlannedAttack) -> u32 {
         self.attacks.push(a);
+        self.world.attack_seen.push(None);
+        (self.attacks.len() - 1) as u32
     }
 }
 
@@ -68,12 +75,50 @@ pub(crate) struct ScenarioDef {
 }
 
 /// Every scenario, in the order `palisade testbed` lists them.
-pub(crate) const SCENARIOS: &[ScenarioDef] = &[ScenarioDef {
-    name: "fleet",
-    description: "Normal IoT fleet traffic: MQTT telemetry, DNS, NTP, HTTPS to vendor clouds, \
-                  HTTP firmware checks, RTSP video from cameras to NVRs, ICMP and ARP; no attacks",
-    setup: fleet::setup,
-}];
+pub(crate) const SCENARIOS: &[ScenarioDef] = &[
+    ScenarioDef {
+        name: "fleet",
+        description: "Normal IoT fleet traffic: MQTT telemetry, DNS, NTP, HTTPS to vendor clouds, \
+                      HTTP firmware checks, RTSP video from cameras to NVRs, ICMP and ARP; no attacks",
+        setup: fleet::setup,
+    },
+    ScenarioDef {
+        name: "scan",
+        description: "Fleet traffic plus an outside host's TCP SYN scans: Telnet (23) across every \
+                      device, then ports 1-1024 of one camera",
+        setup: scan::setup,
+    },
+    ScenarioDef {
+        name: "mirai",
+        description: "Fleet traffic plus an infected camera scanning random addresses for Telnet \
+                      (23, 2323) like Mirai: SYNs whose sequence number is the destination address",
+        setup: mirai::setup,
+    },
+    ScenarioDef {
+        name: "telnet-default-creds",
+        description: "Fleet traffic plus an outside host logging into a camera's Telnet with a \
+                      Mirai default password and running Mirai's loader commands; one failed login",
+        setup: telnet::setup_default_creds,
+    },
+    ScenarioDef {
+        name: "telnet-bruteforce",
+        description: "Fleet traffic plus an outside host guessing 30-60 Telnet passwords of one \
+                      camera, a connection per guess, 1-3 s apart, all failing",
+        setup: telnet::setup_bruteforce,
+    },
+    ScenarioDef {
+        name: "syn-flood",
+        description: "Fleet traffic plus a 20 s spoofed TCP SYN flood (5,000-20,000 SYN/s from \
+                      100.64.0.0/10) into one device's HTTP or RTSP port",
+        setup: flood::setup_syn,
+    },
+    ScenarioDef {
+        name: "amplification",
+        description: "Fleet traffic plus a 20 s DNS reflection flood: large responses from port 53 \
+                      of many resolvers into one device, about 3,000 a second",
+        setup: flood::setup_amplification,
+    },
+];
 
 /// (name, description) of every scenario, derived from [`SCENARIOS`] at
 /// compile time.
