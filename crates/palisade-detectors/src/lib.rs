@@ -21,9 +21,9 @@
 pub mod brute_force;
 pub mod cleartext;
 pub mod creds;
+pub mod ddos;
 pub mod default_creds;
 pub mod distinct;
-pub mod ddos;
 pub mod incident;
 pub mod mirai;
 pub mod obs;

@@ -61,6 +61,12 @@ pub struct DetectorsSection {
     pub cleartext_credentials: palisade_detectors::cleartext::CleartextConfig,
     /// `[detectors.brute_force]`
     pub brute_force: palisade_detectors::brute_force::BruteForceConfig,
+    /// `[detectors.scan]`
+    pub scan: palisade_detectors::scan::ScanConfig,
+    /// `[detectors.mirai]`
+    pub mirai: palisade_detectors::mirai::MiraiConfig,
+    /// `[detectors.ddos]`
+    pub ddos: palisade_detectors::ddos::DdosConfig,
 }
 
 impl Default for DetectorsSection {
@@ -72,6 +78,9 @@ impl Default for DetectorsSection {
             default_credentials: Default::default(),
             cleartext_credentials: Default::default(),
             brute_force: Default::default(),
+            scan: Default::default(),
+            mirai: Default::default(),
+            ddos: Default::default(),
         }
     }
 }

@@ -303,24 +303,25 @@ impl AppTx for SnmpTx {
 
     /// A v1/v2c request's community, with the outcome its answer shows
     /// (see [`answer_outcome`]; Unknown while unanswered). An answer seen
-    /// without its request (one direction captured, or a reflection
-    /// attack's responses) shows the same about the community it echoes.
-    /// Traps are notifications, not logins.
+    /// without its request is not a login attempt (see below). Traps are
+    /// notifications, not logins.
     fn credential(&self) -> Option<Credential<'_>> {
         let m = &self.first;
         if !matches!(m.version, 0 | 1) {
             return None;
         }
         let community = m.community.as_deref()?;
-        let outcome = if m.is_request() {
-            self.response
-                .as_ref()
-                .map_or(LoginOutcome::Unknown, answer_outcome)
-        } else if m.is_answer() {
-            answer_outcome(m)
-        } else {
+        // Only a request is a login attempt. An answer whose request was
+        // not seen is most often reflection (an amplification flood's
+        // responses, sent to a spoofed victim that never asked): counting
+        // it as a login would turn every reflector into an alert.
+        if !m.is_request() {
             return None;
-        };
+        }
+        let outcome = self
+            .response
+            .as_ref()
+            .map_or(LoginOutcome::Unknown, answer_outcome);
         Some(Credential {
             service: "snmp",
             username: b"",

@@ -17,6 +17,10 @@ use std::sync::Arc;
 /// configured file.
 pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
     use anyhow::Context;
+    let bad = cfg.ddos.invalid_home_net();
+    if !bad.is_empty() {
+        anyhow::bail!("detectors.ddos.home_net: not a network: {}", bad.join(", "));
+    }
     let extra = match &cfg.credentials_file {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -31,8 +35,11 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
 
 /// The detectors the configuration enables, in a fixed order.
 pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
-    use palisade_detectors::{brute_force, cleartext, default_creds};
+    use palisade_detectors::{brute_force, cleartext, ddos, default_creds, mirai, scan};
     DetectorSet::new(vec![
+        Box::new(scan::Scan::new(cfg.scan.clone())),
+        Box::new(mirai::Mirai::new(cfg.mirai.clone())),
+        Box::new(ddos::Ddos::new(cfg.ddos.clone())),
         Box::new(default_creds::DefaultCreds::with_db(
             cfg.default_credentials.clone(),
             db,
