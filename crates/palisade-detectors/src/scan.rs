@@ -146,11 +146,18 @@ pub struct Scan {
     evictions: u64,
 }
 
-/// Whether a packet is a probe.
+/// UDP source ports of services whose answers (or reflected floods) open
+/// flows towards many ports and hosts without being a scan.
+const UDP_SERVICE_PORTS: &[u16] = &[1900, 3702, 5353, 5683, 11211, 37810, 47808];
+
+/// Whether a packet is a probe. A UDP packet opening a flow counts only
+/// when it comes from a client port: answers from a service port (DNS,
+/// NTP, SNMP, SSDP, ... — and every reflected amplification packet) are
+/// not probes, or each reflector of a flood would be a vertical scan.
 pub fn is_probe(p: &PacketObs) -> bool {
     match p.proto {
         6 => p.tcp_flags & 0x12 == 0x02,
-        17 => p.new_flow,
+        17 => p.new_flow && p.sport >= 1024 && !UDP_SERVICE_PORTS.contains(&p.sport),
         1 => p.icmp_type == Some(8),
         58 => p.icmp_type == Some(128),
         _ => false,
@@ -668,7 +675,13 @@ mod tests {
         let mut u = pkt(a, host(1), 17, 1);
         assert!(!is_probe(&u));
         u.new_flow = true;
+        u.sport = 40000;
         assert!(is_probe(&u));
+        // an answer from a service port (or a reflected flood) is no probe
+        u.sport = 53;
+        assert!(!is_probe(&u));
+        u.sport = 1900;
+        assert!(!is_probe(&u));
         let mut e = pkt(a, host(1), 1, 1);
         e.icmp_type = Some(0);
         assert!(!is_probe(&e));

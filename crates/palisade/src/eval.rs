@@ -30,8 +30,13 @@ pub struct ClassReport {
     pub detected: usize,
     /// detected / incidents (1 when there are none).
     pub recall: f64,
-    /// Start/event alerts of the class matching no attack.
+    /// Start/event alerts of the class matching no attack of any class.
     pub false_alerts: usize,
+    /// Start/event alerts of the class on a labelled attack of another
+    /// class (same endpoints and time: another detector's view of the same
+    /// attack, e.g. a default password among a brute force's guesses).
+    /// Not false alarms; reported so class confusion stays visible.
+    pub other_class_alerts: usize,
     /// False alerts per 100 device-hours of capture.
     pub false_per_100_device_hours: f64,
     /// Median seconds from an attack's first packet to its first alert.
@@ -157,6 +162,7 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
     let mut used = vec![false; seen.len()];
     let mut classes: BTreeMap<String, ClassReport> = BTreeMap::new();
     let mut ttd: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut on_other = vec![false; seen.len()];
     for a in &labels.attacks {
         let c = classes.entry(a.class.clone()).or_default();
         c.incidents += 1;
@@ -165,15 +171,20 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
         let spoofed = a.src.contains('/');
         let mut first: Option<f64> = None;
         for (i, s) in seen.iter().enumerate() {
-            if s.class != a.class || s.time < a_start - 1.0 || s.time > a_end + SLACK_SECS {
+            if s.time < a_start - 1.0 || s.time > a_end + SLACK_SECS {
                 continue;
             }
             let has_dst = s.ips.iter().any(|ip| net_contains(&a.dst, *ip));
             let has_src = spoofed || s.ips.iter().any(|ip| net_contains(&a.src, *ip));
-            if has_dst && has_src {
-                used[i] = true;
-                first = Some(first.map_or(s.time, |f: f64| f.min(s.time)));
+            if !(has_dst && has_src) {
+                continue;
             }
+            if s.class != a.class {
+                on_other[i] = true;
+                continue;
+            }
+            used[i] = true;
+            first = Some(first.map_or(s.time, |f: f64| f.min(s.time)));
         }
         match first {
             Some(t) => {
@@ -186,8 +197,14 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
         }
     }
     for (i, s) in seen.iter().enumerate() {
-        if !used[i] && s.counts_as_new {
-            classes.entry(s.class.clone()).or_default().false_alerts += 1;
+        if used[i] || !s.counts_as_new {
+            continue;
+        }
+        let c = classes.entry(s.class.clone()).or_default();
+        if on_other[i] {
+            c.other_class_alerts += 1;
+        } else {
+            c.false_alerts += 1;
         }
     }
     let device_hours = (devices.max(1) as f64) * hours;
@@ -321,6 +338,14 @@ mod tests {
                 "10.0.0.2",
                 "10.0.0.3",
             ),
+            // a ddos-class alert on the scan's endpoints: another class
+            alert(
+                "ddos",
+                "start",
+                "2026-01-05T08:10:05.000000+0000",
+                "203.0.113.5",
+                "10.0.0.2",
+            ),
             // an update matching nothing does not count again
             alert(
                 "scan",
@@ -343,6 +368,7 @@ mod tests {
         assert!((scan.false_per_100_device_hours - 50.0).abs() < 1e-9);
         let ddos = &r.classes["ddos"];
         assert_eq!((ddos.detected, ddos.false_alerts), (1, 0));
+        assert_eq!(ddos.other_class_alerts, 1);
         assert_eq!(ddos.median_time_to_detect_secs, Some(1.0));
     }
 }

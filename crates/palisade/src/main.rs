@@ -85,12 +85,19 @@ fn eval_cmd(args: cli::EvalArgs) -> anyhow::Result<ExitCode> {
                 report.scenario, report.seed, report.devices, report.hours
             );
             println!(
-                "  {:<20} {:>9} {:>8} {:>7} {:>7} {:>14} {:>10}",
-                "class", "incidents", "detected", "recall", "false", "false/100dev-h", "median TTD"
+                "  {:<20} {:>9} {:>8} {:>7} {:>7} {:>14} {:>10} {:>11}",
+                "class",
+                "incidents",
+                "detected",
+                "recall",
+                "false",
+                "false/100dev-h",
+                "median TTD",
+                "other-class"
             );
             for (name, c) in &report.classes {
                 println!(
-                    "  {:<20} {:>9} {:>8} {:>7.3} {:>7} {:>14.2} {:>10}",
+                    "  {:<20} {:>9} {:>8} {:>7.3} {:>7} {:>14.2} {:>10} {:>11}",
                     name,
                     c.incidents,
                     c.detected,
@@ -98,7 +105,8 @@ fn eval_cmd(args: cli::EvalArgs) -> anyhow::Result<ExitCode> {
                     c.false_alerts,
                     c.false_per_100_device_hours,
                     c.median_time_to_detect_secs
-                        .map_or("-".to_string(), |t| format!("{t:.2} s"))
+                        .map_or("-".to_string(), |t| format!("{t:.2} s")),
+                    c.other_class_alerts
                 );
                 if !c.missed.is_empty() {
                     println!("    missed: {}", c.missed.join(", "));
