@@ -86,6 +86,7 @@ pub struct WorkerApp {
     expected: Vec<Expected>,
     /// Describes login attempts to the detectors (when they run).
     pub login: Option<std::sync::Arc<crate::pipeline::detectors::LoginCheck>>,
+    digest_memo: crate::pipeline::detectors::DigestMemo,
     /// Counters.
     pub stats: AppStats,
 }
@@ -114,9 +115,12 @@ impl WorkerApp {
     ) -> (
         &mut AppFlow,
         &mut AppStats,
-        Option<&crate::pipeline::detectors::LoginCheck>,
+        Option<(
+            &crate::pipeline::detectors::LoginCheck,
+            &mut crate::pipeline::detectors::DigestMemo,
+        )>,
     ) {
-        let login = self.login.as_deref();
+        let login = self.login.as_deref().map(|l| (l, &mut self.digest_memo));
         let expected = &mut self.expected;
         let stats = &mut self.stats;
         let f = self.flows.entry(id).or_insert_with(|| {

@@ -289,7 +289,10 @@ struct TxSink<'s, 'p> {
     det: Option<&'s mut WorkerDetect>,
     pending: &'s mut Vec<PendingAlert>,
     stats: &'s mut AppStats,
-    login: Option<&'s crate::pipeline::detectors::LoginCheck>,
+    login: Option<(
+        &'s crate::pipeline::detectors::LoginCheck,
+        &'s mut crate::pipeline::detectors::DigestMemo,
+    )>,
     /// The flow's tuple oriented client → server (payload empty).
     client: PacketView<'p>,
     flow_id: u64,
@@ -334,9 +337,10 @@ impl TxSink<'_, '_> {
 impl Sink for TxSink<'_, '_> {
     fn tx(&mut self, tx: &dyn AppTx, update: TxUpdate) {
         let proto = tx.app_proto();
-        if let (Some(l), true) = (self.login, self.out.observe) {
+        if let (Some((l, memo)), true) = (self.login.as_mut(), self.out.observe) {
             if let Some(c) = tx.credential() {
                 let o = l.observe(
+                    memo,
                     &c,
                     self.meta.ts,
                     self.flow_id,

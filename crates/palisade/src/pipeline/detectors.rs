@@ -49,6 +49,19 @@ pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
     ])
 }
 
+/// Digest checks remembered per flow: a Digest check tries every default
+/// password of the user (hundreds of hashes), and a camera's RTSP or HTTP
+/// client repeats the same credential on every request of a session. The
+/// result for (flow, user, realm) is reused until an attempt fails (then
+/// the next one may carry another password and is checked again).
+#[derive(Default)]
+pub struct DigestMemo {
+    map: std::collections::HashMap<(u64, u64), (Option<u32>, palisade_proto::LoginOutcome)>,
+}
+
+/// Remembered Digest checks per worker; the memo is emptied when full.
+pub const DIGEST_MEMO_MAX: usize = 8192;
+
 /// What a worker needs to describe login attempts to the detectors.
 pub struct LoginCheck {
     /// The default-credential database.
@@ -63,6 +76,7 @@ impl LoginCheck {
     #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &self,
+        memo: &mut DigestMemo,
         c: &palisade_proto::Credential<'_>,
         ts: Timestamp,
         flow_id: u64,
@@ -83,6 +97,31 @@ impl LoginCheck {
             Secret::Digest(_) => (SecretKind::Digest, None),
             Secret::None => (SecretKind::None, None),
         };
+        let default_entry = match c.secret {
+            Secret::Digest(d) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                c.username.hash(&mut h);
+                d.realm.hash(&mut h);
+                let key = (flow_id, h.finish());
+                match memo.map.get(&key) {
+                    Some((e, last)) if *last != palisade_proto::LoginOutcome::Failure => {
+                        let e = *e;
+                        memo.map.insert(key, (e, c.outcome));
+                        e
+                    }
+                    _ => {
+                        let e = self.db.check(c);
+                        if memo.map.len() >= DIGEST_MEMO_MAX {
+                            memo.map.clear();
+                        }
+                        memo.map.insert(key, (e, c.outcome));
+                        e
+                    }
+                }
+            }
+            _ => self.db.check(c),
+        };
         LoginObs {
             ts,
             flow_id,
@@ -94,7 +133,7 @@ impl LoginCheck {
             service: c.service,
             username: String::from_utf8_lossy(c.username).into_owned(),
             secret,
-            default_entry: self.db.check(c),
+            default_entry,
             fingerprint,
             outcome: c.outcome,
             final_outcome,
