@@ -49,7 +49,8 @@ for f in sorted(glob.glob(f"{work}/*.eval.json")):
     if benign:
         benign_dh += dh
     for cls, c in r["classes"].items():
-        a = agg.setdefault(cls, {"incidents": 0, "detected": 0, "false": 0, "ttd": [], "missed": []})
+        a = agg.setdefault(cls, {"incidents": 0, "detected": 0, "false": 0, "other": 0, "ttd": [], "missed": []})
+        a["other"] += c.get("other_class_alerts", 0)
         a["incidents"] += c["incidents"]
         a["detected"] += c["detected"]
         a["false"] += c["false_alerts"]
@@ -59,14 +60,14 @@ for f in sorted(glob.glob(f"{work}/*.eval.json")):
         if benign:
             benign_false[cls] = benign_false.get(cls, 0) + c["false_alerts"]
 print(f"benign device-hours: {benign_dh:.1f}")
-print(f"| class | incidents | detected | recall | false alerts (all runs) | false / 100 device-h (benign) | median TTD (s) |")
-print(f"|---|---|---|---|---|---|---|")
+print(f"| class | incidents | detected | recall | false alerts (all runs) | false / 100 device-h (benign) | median TTD (s) | alerts on another class's attack |")
+print(f"|---|---|---|---|---|---|---|---|")
 for cls in sorted(agg):
     a = agg[cls]
     rec = a["detected"] / a["incidents"] if a["incidents"] else float("nan")
     fph = benign_false.get(cls, 0) * 100 / benign_dh if benign_dh else float("nan")
     ttd = statistics.median(a["ttd"]) if a["ttd"] else float("nan")
-    print(f"| {cls} | {a['incidents']} | {a['detected']} | {rec:.3f} | {a['false']} | {fph:.2f} | {ttd:.2f} |")
+    print(f"| {cls} | {a['incidents']} | {a['detected']} | {rec:.3f} | {a['false']} | {fph:.2f} | {ttd:.2f} | {a['other']} |")
 for cls in sorted(agg):
     if agg[cls]["missed"]:
         print(f"missed {cls}: {', '.join(agg[cls]['missed'])}")
