@@ -32,8 +32,9 @@ pub mod scan;
 pub mod sketch;
 #[cfg(test)]
 mod testutil;
+pub mod weak_tls;
 
-pub use obs::{LoginObs, PacketObs};
+pub use obs::{LoginObs, PacketObs, TlsObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
 
 /// palisade's sid range for its detectors and built-in rules:
@@ -147,6 +148,8 @@ pub enum Observation<'a> {
     Login(&'a LoginObs),
     /// A flow ended.
     FlowEnd(&'a palisade_event::FlowRecord),
+    /// A TLS handshake completed.
+    Tls(&'a obs::TlsObs),
 }
 
 /// A detector.

@@ -81,3 +81,32 @@ pub struct LoginObs {
     /// The outcome will not change (the transaction completed).
     pub final_outcome: bool,
 }
+
+/// What a TLS handshake showed of a server (a device), for posture
+/// findings: the version it agreed to and its certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsObs {
+    /// Time of the handshake's completion.
+    pub ts: Timestamp,
+    /// Flow id.
+    pub flow_id: u64,
+    /// Client.
+    pub client: IpAddr,
+    /// Server (the device or service whose posture this is).
+    pub server: IpAddr,
+    /// Server port.
+    pub server_port: u16,
+    /// Negotiated version as Suricata names it (`TLS 1.2`, `TLSv1`,
+    /// `SSLv3`, `UNDETERMINED`).
+    pub version: String,
+    /// Server name asked for.
+    pub sni: Option<String>,
+    /// Certificate subject.
+    pub subject: Option<String>,
+    /// Certificate notAfter (EVE format).
+    pub not_after: Option<String>,
+    /// notAfter before the handshake.
+    pub cert_expired: Option<bool>,
+    /// Subject equals issuer.
+    pub self_signed: Option<bool>,
+}

@@ -67,6 +67,8 @@ pub struct DetectorsSection {
     pub mirai: palisade_detectors::mirai::MiraiConfig,
     /// `[detectors.ddos]`
     pub ddos: palisade_detectors::ddos::DdosConfig,
+    /// `[detectors.weak_tls]`
+    pub weak_tls: palisade_detectors::weak_tls::WeakTlsConfig,
 }
 
 impl Default for DetectorsSection {
@@ -81,6 +83,7 @@ impl Default for DetectorsSection {
             scan: Default::default(),
             mirai: Default::default(),
             ddos: Default::default(),
+            weak_tls: Default::default(),
         }
     }
 }

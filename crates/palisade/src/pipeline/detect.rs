@@ -391,9 +391,22 @@ impl Sink for TxSink<'_, '_> {
             self.anomaly(update.dir, ev, Some(proto));
         }
         let et = tx.event_type();
-        if self.out.wants_app(et) {
+        let tls_obs = self.out.observe && et == "tls";
+        if self.out.wants_app(et) || tls_obs {
             let mut body = serde_json::Map::new();
             tx.log(&mut body);
+            if tls_obs {
+                self.out.tls_obs(crate::pipeline::detectors::tls_obs(
+                    &body,
+                    self.meta.ts,
+                    self.flow_id,
+                    self.client.src,
+                    (self.client.dst, self.client.dport),
+                ));
+                if !self.out.wants_app(et) {
+                    return;
+                }
+            }
             let rec = AppRecord {
                 timestamp: self.meta.ts,
                 flow_id: self.flow_id,

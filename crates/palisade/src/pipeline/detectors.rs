@@ -35,7 +35,7 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
 
 /// The detectors the configuration enables, in a fixed order.
 pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
-    use palisade_detectors::{brute_force, cleartext, ddos, default_creds, mirai, scan};
+    use palisade_detectors::{brute_force, cleartext, ddos, default_creds, mirai, scan, weak_tls};
     DetectorSet::new(vec![
         Box::new(scan::Scan::new(cfg.scan.clone())),
         Box::new(mirai::Mirai::new(cfg.mirai.clone())),
@@ -46,6 +46,7 @@ pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
         )),
         Box::new(cleartext::Cleartext::new(cfg.cleartext_credentials.clone())),
         Box::new(brute_force::BruteForce::new(cfg.brute_force.clone())),
+        Box::new(weak_tls::WeakTls::new(cfg.weak_tls.clone())),
     ])
 }
 
@@ -182,6 +183,33 @@ pub fn packet_obs(
     }
 }
 
+/// The TLS facts the weak-TLS detector needs, read from the TLS
+/// transaction's EVE object (the logger is the one place that turns the
+/// handshake into Suricata's names for versions and certificate fields).
+pub fn tls_obs(
+    log: &serde_json::Map<String, serde_json::Value>,
+    ts: Timestamp,
+    flow_id: u64,
+    client: IpAddr,
+    server: (IpAddr, u16),
+) -> palisade_detectors::TlsObs {
+    let s = |k: &str| log.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let b = |k: &str| log.get(k).and_then(|v| v.as_bool());
+    palisade_detectors::TlsObs {
+        ts,
+        flow_id,
+        client,
+        server: server.0,
+        server_port: server.1,
+        version: s("version").unwrap_or_default(),
+        sni: s("sni"),
+        subject: s("subject"),
+        not_after: s("notafter"),
+        cert_expired: b("cert_expired"),
+        self_signed: b("self_signed"),
+    }
+}
+
 /// Suricata's classification text for each class, so SIEM rules keyed on
 /// `alert.category` treat palisade's alerts like rule alerts.
 fn category(c: palisade_detectors::Class) -> &'static str {
@@ -240,5 +268,56 @@ pub fn alert_record(a: &DetectorAlert) -> AlertRecord {
         flow: None,
         payload: None,
         packet: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_facts_from_the_tls_record() {
+        let log = serde_json::json!({
+            "version": "TLSv1", "sni": "cam.local", "subject": "CN=cam.local",
+            "notafter": "2020-01-01T00:00:00", "cert_expired": true, "self_signed": true
+        });
+        let ip = |d| IpAddr::V4(Ipv4Addr::new(10, 0, 0, d));
+        let t = tls_obs(
+            log.as_object().unwrap(),
+            Timestamp::from_secs_nanos(5, 0),
+            7,
+            ip(9),
+            (ip(5), 443),
+        );
+        assert_eq!(t.version, "TLSv1");
+        assert_eq!((t.server, t.server_port, t.client), (ip(5), 443, ip(9)));
+        assert_eq!(t.cert_expired, Some(true));
+        assert_eq!(t.self_signed, Some(true));
+        assert_eq!(t.sni.as_deref(), Some("cam.local"));
+        // the weak-TLS detector reports all three weaknesses of it
+        struct Rec(Vec<String>);
+        impl palisade_detectors::Emit for Rec {
+            fn alert(&mut self, _: DetectorAlert) {}
+            fn finding(&mut self, f: palisade_event::FindingRecord) {
+                self.0
+                    .push(f.evidence["weakness"].as_str().unwrap_or("").to_string());
+            }
+        }
+        let mut set = build(
+            &DetectorsSection::default(),
+            Arc::new(CredDb::builtin_with(
+                CredDb::from_csv_text("", "t").unwrap(),
+            )),
+        );
+        let mut r = Rec(Vec::new());
+        set.observe(t.ts, palisade_detectors::Observation::Tls(&t), &mut r);
+        assert_eq!(
+            r.0,
+            vec![
+                "obsolete-protocol",
+                "expired-certificate",
+                "self-signed-certificate"
+            ]
+        );
     }
 }

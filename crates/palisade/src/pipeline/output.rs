@@ -2,7 +2,7 @@
 //! to one output thread, which serialises EVE off the workers' critical path.
 
 use crossbeam_channel::{Receiver, Sender};
-use palisade_detectors::{LoginObs, PacketObs};
+use palisade_detectors::{LoginObs, PacketObs, TlsObs};
 use palisade_event::{AnomalyRecord, Event, FlowRecord};
 use palisade_flow::FlowObserver;
 use std::fs::File;
@@ -89,6 +89,8 @@ pub struct OutBatch {
     pub packets: Vec<PacketObs>,
     /// Login attempts (no secrets).
     pub logins: Vec<LoginObs>,
+    /// TLS handshakes.
+    pub tls: Vec<TlsObs>,
 }
 
 impl OutBatch {
@@ -107,6 +109,7 @@ pub struct EventBatcher {
     buf: Vec<Event>,
     packets: Vec<PacketObs>,
     logins: Vec<LoginObs>,
+    tls: Vec<TlsObs>,
     /// Whether observations are collected (detectors on).
     pub observe: bool,
     filter: TypeFilter,
@@ -128,6 +131,7 @@ impl EventBatcher {
             buf: Vec::with_capacity(EVENT_BATCH),
             packets: Vec::new(),
             logins: Vec::new(),
+            tls: Vec::new(),
             observe: false,
             filter,
             flows: 0,
@@ -180,6 +184,11 @@ impl EventBatcher {
         }
     }
 
+    /// Queues a TLS handshake for the detectors.
+    pub fn tls_obs(&mut self, t: TlsObs) {
+        self.tls.push(t);
+    }
+
     /// Queues a login attempt for the detectors.
     pub fn login_obs(&mut self, l: LoginObs) {
         self.logins.push(l);
@@ -187,7 +196,11 @@ impl EventBatcher {
 
     /// Sends what is batched.
     pub fn flush(&mut self) {
-        if self.buf.is_empty() && self.packets.is_empty() && self.logins.is_empty() {
+        if self.buf.is_empty()
+            && self.packets.is_empty()
+            && self.logins.is_empty()
+            && self.tls.is_empty()
+        {
             return;
         }
         let batch = OutBatch {
@@ -197,6 +210,7 @@ impl EventBatcher {
                 Vec::with_capacity(if self.observe { OBS_BATCH } else { 0 }),
             ),
             logins: std::mem::take(&mut self.logins),
+            tls: std::mem::take(&mut self.tls),
         };
         // The output thread only goes away on a write error, which it
         // reports itself; events after that have nowhere to go.
@@ -334,6 +348,10 @@ pub fn run_eve_writer(
         for l in &batch.logins {
             clock = clock.max(l.ts);
             det.observe(clock, Observation::Login(l), &mut sink);
+        }
+        for t in &batch.tls {
+            clock = clock.max(t.ts);
+            det.observe(clock, Observation::Tls(t), &mut sink);
         }
         for ev in &batch.events {
             if let Event::Flow(f) = ev {
