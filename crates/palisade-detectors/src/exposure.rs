@@ -122,6 +122,17 @@ impl Default for ExposureConfig {
     }
 }
 
+impl ExposureConfig {
+    /// The `home_net` entries that do not parse as CIDRs (ignored).
+    pub fn invalid_home_net(&self) -> Vec<&str> {
+        self.home_net
+            .iter()
+            .filter(|s| Cidr::parse(s).is_none())
+            .map(|s| s.as_str())
+            .collect()
+    }
+}
+
 /// A map bounded to `cap` entries, evicting the oldest inserted.
 struct Fifo<K, V> {
     map: HashMap<K, (V, u64)>,
@@ -609,5 +620,23 @@ mod tests {
         let d = Exposure::new(c);
         assert_eq!(d.name(), NAME);
         assert_eq!(d.home.len(), 4);
+        let bad = ExposureConfig {
+            home_net: vec!["10.0.0.0/8".into(), "nonsense".into()],
+            ..ExposureConfig::default()
+        };
+        assert_eq!(bad.invalid_home_net(), vec!["nonsense"]);
+    }
+
+    #[test]
+    fn ipv6_fleet_device() {
+        let mut d = Exposure::new(ExposureConfig::default());
+        let mut r = Rec::default();
+        let (out, dev) = (ip("2001:db8::5"), ip("fd00::42"));
+        feed(&mut d, &syn(out, dev, 7000, 5555, 1), &mut r);
+        feed(&mut d, &synack(dev, out, 5555, 7000, 1), &mut r);
+        assert_eq!(r.alerts.len(), 1);
+        assert_eq!(r.alerts[0].severity, 1);
+        assert_eq!(r.ev(0, "service"), Some("adb"));
+        assert_eq!(r.ev(0, "outside_peer"), Some("2001:db8::5"));
     }
 }
