@@ -24,6 +24,7 @@ pub mod creds;
 pub mod ddos;
 pub mod default_creds;
 pub mod distinct;
+pub mod exposure;
 pub mod incident;
 pub mod mirai;
 pub mod obs;
