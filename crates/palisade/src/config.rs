@@ -69,6 +69,8 @@ pub struct DetectorsSection {
     pub ddos: palisade_detectors::ddos::DdosConfig,
     /// `[detectors.weak_tls]`
     pub weak_tls: palisade_detectors::weak_tls::WeakTlsConfig,
+    /// `[detectors.exposure]`
+    pub exposure: palisade_detectors::exposure::ExposureConfig,
 }
 
 impl Default for DetectorsSection {
@@ -84,6 +86,7 @@ impl Default for DetectorsSection {
             mirai: Default::default(),
             ddos: Default::default(),
             weak_tls: Default::default(),
+            exposure: Default::default(),
         }
     }
 }

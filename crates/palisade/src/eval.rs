@@ -33,8 +33,10 @@ pub struct ClassReport {
     /// Start/event alerts of the class matching no attack of any class.
     pub false_alerts: usize,
     /// Start/event alerts of the class on a labelled attack of another
-    /// class (same endpoints and time: another detector's view of the same
-    /// attack, e.g. a default password among a brute force's guesses).
+    /// class (same endpoints and time, or the same attacker in the
+    /// attack's window: another detector's view of the same attack, e.g. a
+    /// default password among a brute force's guesses, or a Telnet service
+    /// the attacker found exposed).
     /// Not false alarms; reported so class confusion stays visible.
     pub other_class_alerts: usize,
     /// False alerts per 100 device-hours of capture.
@@ -175,12 +177,19 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
                 continue;
             }
             let has_dst = s.ips.iter().any(|ip| net_contains(&a.dst, *ip));
-            let has_src = spoofed || s.ips.iter().any(|ip| net_contains(&a.src, *ip));
-            if !(has_dst && has_src) {
+            let attacker = !spoofed && s.ips.iter().any(|ip| net_contains(&a.src, *ip));
+            let has_src = spoofed || attacker;
+            if s.class != a.class {
+                // Another detector's view of the same attack, or of the
+                // same attacker's other actions in the attack's window
+                // (a second login it tried, the services its scan found
+                // exposed): not a false alarm.
+                if (has_dst && has_src) || attacker {
+                    on_other[i] = true;
+                }
                 continue;
             }
-            if s.class != a.class {
-                on_other[i] = true;
+            if !(has_dst && has_src) {
                 continue;
             }
             used[i] = true;

@@ -21,6 +21,13 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
     if !bad.is_empty() {
         anyhow::bail!("detectors.ddos.home_net: not a network: {}", bad.join(", "));
     }
+    let bad = cfg.exposure.invalid_home_net();
+    if !bad.is_empty() {
+        anyhow::bail!(
+            "detectors.exposure.home_net: not a network: {}",
+            bad.join(", ")
+        );
+    }
     let extra = match &cfg.credentials_file {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -35,7 +42,9 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
 
 /// The detectors the configuration enables, in a fixed order.
 pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
-    use palisade_detectors::{brute_force, cleartext, ddos, default_creds, mirai, scan, weak_tls};
+    use palisade_detectors::{
+        brute_force, cleartext, ddos, default_creds, exposure, mirai, scan, weak_tls,
+    };
     DetectorSet::new(vec![
         Box::new(scan::Scan::new(cfg.scan.clone())),
         Box::new(mirai::Mirai::new(cfg.mirai.clone())),
@@ -47,6 +56,7 @@ pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
         Box::new(cleartext::Cleartext::new(cfg.cleartext_credentials.clone())),
         Box::new(brute_force::BruteForce::new(cfg.brute_force.clone())),
         Box::new(weak_tls::WeakTls::new(cfg.weak_tls.clone())),
+        Box::new(exposure::Exposure::new(cfg.exposure.clone())),
     ])
 }
 
