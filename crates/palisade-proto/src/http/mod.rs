@@ -79,8 +79,8 @@
 //!
 //! # URI normalisation (`http.uri`)
 //! As libhtp's default IDS personality does for the path, minus its
-//! lowercasing and Unicode best-fit mapping: `%XX` decoded (including
-//! `%2F`; invalid escapes kept as is), `%uXXXX` decoded when below 0x100
+//! lowercasing and Unicode best-fit mapping: percent escapes (`%` + 2 hex digits) decoded (including
+//! `%2F`; invalid escapes kept as is), `%u` + 4 hex digits decoded when below 0x100
 //! (else `?`), `\` turned into `/`, runs of `/` compressed, `.` and `..`
 //! segments removed (RFC 3986 §5.2.4). The query and fragment are kept
 //! raw. An absolute URI (`http://host/path`) is reduced to its path and

@@ -78,7 +78,7 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
-/// `%XX` and `%uXXXX` decoded, `\` turned into `/`; invalid escapes kept.
+/// Percent escapes (`%` + 2 hex digits) and `%u` + 4 hex digits decoded, `\` turned into `/`; invalid escapes kept.
 fn decode_path(path: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(path.len());
     let mut i = path;
