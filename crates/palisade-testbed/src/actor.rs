@@ -15,7 +15,7 @@ use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::TlsSession;
 use crate::scenario::attack::{Reply, SynScan};
-use crate::scenario::flood::{Reflection, SynFlood};
+use crate::scenario::flood::{PacketFlood, Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
 use crate::scenario::telnet::TelnetLogin;
 use crate::scheduler::Ctx;
@@ -36,6 +36,7 @@ pub(crate) enum Actor {
     Mirai(Box<MiraiScan>),
     Flood(Box<SynFlood>),
     Amp(Box<Reflection>),
+    PacketFlood(Box<PacketFlood>),
 }
 
 impl Actor {
@@ -60,6 +61,7 @@ impl Actor {
             Actor::Mirai(a) => a.step(cx),
             Actor::Flood(a) => a.step(cx),
             Actor::Amp(a) => a.step(cx),
+            Actor::PacketFlood(a) => a.step(cx),
         }
     }
 
@@ -71,6 +73,7 @@ impl Actor {
             Actor::Mirai(a) => Some(a.attack),
             Actor::Flood(a) => Some(a.attack),
             Actor::Amp(a) => Some(a.attack),
+            Actor::PacketFlood(a) => Some(a.attack),
             Actor::Tcp(c) => c.attack,
             _ => None,
         }

@@ -37,6 +37,24 @@ pub struct Labels {
     pub conversations: ConversationCounts,
     /// Attacks in the capture; empty for normal-traffic scenarios.
     pub attacks: Vec<AttackLabel>,
+    /// Posture facts a detector should report as findings (not attacks):
+    /// devices that send or take passwords in clear, ... Empty in labels
+    /// written before posture was labelled.
+    #[serde(default)]
+    pub posture: Vec<PostureLabel>,
+}
+
+/// A posture fact of the capture: what a finding should report.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PostureLabel {
+    /// Finding class (`cleartext-credentials`, `weak-tls`, ...).
+    pub class: String,
+    /// The fleet device concerned (IPv4 address).
+    pub device: String,
+    /// The service (`mqtt`, `telnet`, `https`, ...).
+    pub service: String,
+    /// What the capture shows, in a sentence.
+    pub description: String,
 }
 
 /// One device of the fleet.
@@ -252,6 +270,7 @@ mod tests {
                 icmp: 0,
             },
             attacks: finish_attacks(&[planned(0, 1)], Timestamp::from_secs_nanos(5, 0)),
+            posture: Vec::new(),
         };
         let json = serde_json::to_string(&l).unwrap();
         let back: Labels = serde_json::from_str(&json).unwrap();

@@ -94,7 +94,7 @@ mod world;
 
 pub use duration::parse_duration;
 pub use error::{ErrorKind, TestbedError};
-pub use labels::{AttackLabel, ConversationCounts, DeviceLabel, Labels, ServerLabel};
+pub use labels::{AttackLabel, ConversationCounts, DeviceLabel, Labels, PostureLabel, ServerLabel};
 
 use palisade_capture::PcapWriter;
 use palisade_event::Timestamp;
@@ -217,6 +217,7 @@ pub fn generate<W: Write>(cfg: &ScenarioConfig, out: W) -> Result<Labels, Testbe
         servers: world.server_labels(),
         conversations: stats.counts,
         attacks: labels::finish_attacks(&labels::observed(&attacks, &world.attack_seen), end),
+        posture: world.posture_labels(),
     })
 }
 

@@ -181,6 +181,13 @@ pub(crate) struct World {
     pub start: u64,
     /// First and last packet time of each planned attack, as written.
     pub attack_seen: Vec<Option<(u64, u64)>>,
+    /// (attack, alias): the alias's window is the attack's (two labels of
+    /// one conversation, e.g. a default-password login and the malware
+    /// commands typed in it).
+    pub attack_alias: Vec<(u32, u32)>,
+    /// Posture facts scenarios added (cleartext logins into devices they
+    /// schedule); the fleet's own are derived in [`World::posture_labels`].
+    pub posture: Vec<crate::labels::PostureLabel>,
 }
 
 /// How many devices of each kind a fleet of `n` has.
@@ -243,6 +250,8 @@ impl World {
             pool,
             start,
             attack_seen: Vec::new(),
+            attack_alias: Vec::new(),
+            posture: Vec::new(),
         };
         world.broker = world.service(rng, "broker.fleet-iot.example", Role::Broker, 1883);
 
@@ -412,8 +421,17 @@ impl World {
 
     /// Notes that a packet of attack `a` was written at `t`.
     pub(crate) fn saw_attack(&mut self, a: u32, t: u64) {
-        let w = &mut self.attack_seen[a as usize];
-        *w = Some(w.map_or((t, t), |(first, _)| (first, t)));
+        let mut note = |i: u32| {
+            if let Some(w) = self.attack_seen.get_mut(i as usize) {
+                *w = Some(w.map_or((t, t), |(first, _)| (first, t)));
+            }
+        };
+        note(a);
+        for &(of, alias) in &self.attack_alias {
+            if of == a {
+                note(alias);
+            }
+        }
     }
 
     /// An internet host at `ip` (an attacker), seen through the gateway.
@@ -457,6 +475,30 @@ impl World {
     }
 
     /// The device labels, gateway first.
+    /// Posture facts: every device that logs into the MQTT broker with a
+    /// user name and password over plain MQTT (port 1883) sends them in
+    /// clear; plus what scenarios added. Sorted, without duplicates.
+    pub(crate) fn posture_labels(&self) -> Vec<crate::labels::PostureLabel> {
+        let mut out = self.posture.clone();
+        for d in &self.devices {
+            if d.product.mqtt && d.mqtt_user.is_some() {
+                out.push(crate::labels::PostureLabel {
+                    class: "cleartext-credentials".into(),
+                    device: ip_string(self.hosts[d.host as usize].ip),
+                    service: "mqtt".into(),
+                    description: format!(
+                        "{} logs into the MQTT broker with a user name and password over plain \
+                         MQTT (port 1883)",
+                        d.id
+                    ),
+                });
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     pub(crate) fn device_labels(&self) -> Vec<DeviceLabel> {
         let gw = &self.hosts[GATEWAY as usize];
         let mut out = vec![DeviceLabel {

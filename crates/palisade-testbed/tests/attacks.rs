@@ -100,7 +100,17 @@ fn capture(scenario: &str, seed: u64, devices: usize, duration_secs: u64) -> Cap
     let min_start = eve(start + duration_secs * 200_000);
     for a in &labels.attacks {
         assert!(
-            ["default-credentials", "brute-force", "scan", "ddos"].contains(&a.class.as_str()),
+            [
+                "default-credentials",
+                "brute-force",
+                "scan",
+                "ddos",
+                "exploit",
+                "exposure",
+                "profile-violation",
+                "malware"
+            ]
+            .contains(&a.class.as_str()),
             "{}",
             a.class
         );
@@ -315,12 +325,31 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 fn telnet_default_credentials_like_mirai() {
     let c = capture("telnet-default-creds", 3, 14, 200);
     let l = &c.labels;
-    assert_eq!(l.attacks.len(), 1);
+    assert_eq!(l.attacks.len(), 2);
     let a = &l.attacks[0];
     assert_eq!(
         (a.class.as_str(), a.dst_port),
         ("default-credentials", Some(23))
     );
+    // the loader commands typed in the same session: the malware label
+    let m = &l.attacks[1];
+    assert_eq!(
+        (m.class.as_str(), m.id.as_str()),
+        ("malware", "mirai-loader-1")
+    );
+    assert_eq!(
+        (&m.src, &m.dst, &m.start, &m.end),
+        (&a.src, &a.dst, &a.start, &a.end)
+    );
+    // both cameras took a Telnet password in clear: posture facts
+    let telnet_posture: Vec<&str> = l
+        .posture
+        .iter()
+        .filter(|p| p.service == "telnet")
+        .map(|p| p.device.as_str())
+        .collect();
+    assert_eq!(telnet_posture.len(), 2);
+    assert!(telnet_posture.contains(&a.dst.as_str()));
     let src = ip_of(&a.src);
     assert!(matches!(src, [198, 51, 100, _] | [203, 0, 113, _]));
     let cams = device_ips(l, Some("camera"));
@@ -475,6 +504,12 @@ fn every_scenario_is_listed_and_seeds_differ() {
             "telnet-default-creds",
             "telnet-bruteforce",
             "syn-flood",
+            "udp-flood",
+            "icmp-flood",
+            "outbound-flood",
+            "slow-scan",
+            "credential-spraying",
+            "exposed-telnet",
             "amplification"
         ]
     );
@@ -497,4 +532,132 @@ fn every_scenario_is_listed_and_seeds_differ() {
         assert_eq!(la.attacks.len(), lb.attacks.len(), "{name}");
         assert!(!la.attacks.is_empty(), "{name}");
     }
+}
+
+/// 100.64.0.0/10, where spoofed flood sources come from.
+fn spoofed(a: [u8; 4]) -> bool {
+    a[0] == 100 && (64..128).contains(&a[1])
+}
+
+#[test]
+fn udp_and_icmp_floods_are_spoofed_and_fast() {
+    for (scenario, proto) in [("udp-flood", 17u8), ("icmp-flood", 1)] {
+        let c = capture(scenario, 5, 8, 150);
+        let l = &c.labels;
+        assert_eq!(l.attacks.len(), 1);
+        let a = &l.attacks[0];
+        assert_eq!(
+            (a.class.as_str(), a.src.as_str()),
+            ("ddos", "100.64.0.0/10")
+        );
+        let victim = ip_of(&a.dst);
+        let mut times = Vec::new();
+        let mut sources = BTreeSet::new();
+        for p in &c.pkts {
+            let Frame::Ip(ip) = &p.frame else { continue };
+            if ip.dst != victim || !spoofed(ip.src) {
+                continue;
+            }
+            match (&ip.l4, proto) {
+                (L4::Udp { payload, .. }, 17) => {
+                    assert!((512..=1400).contains(&payload.len()), "{}", payload.len())
+                }
+                (L4::Icmp { ty: 8, .. }, 1) => {}
+                (other, _) => panic!("{scenario}: unexpected {other:?}"),
+            }
+            sources.insert(ip.src);
+            times.push(p.ts);
+        }
+        assert_eq!(sources.len(), times.len(), "{scenario}: no source repeats");
+        let secs = (times.last().unwrap() - times[0]) as f64 / 1e6;
+        assert!((19.9..=20.0).contains(&secs), "{secs}");
+        let rate = times.len() as f64 / secs;
+        let want = if proto == 17 {
+            14_000.0..31_000.0
+        } else {
+            3_700.0..16_000.0
+        };
+        assert!(want.contains(&rate), "{scenario}: {rate}/s");
+        window_is(a, &times);
+    }
+}
+
+#[test]
+fn outbound_flood_comes_from_one_fleet_device() {
+    let c = capture("outbound-flood", 6, 8, 150);
+    let l = &c.labels;
+    let a = &l.attacks[0];
+    assert_eq!(a.class, "ddos");
+    let (bot, target) = (ip_of(&a.src), ip_of(&a.dst));
+    assert!(device_ips(l, None).contains(&bot));
+    assert!(matches!(target, [198, 51, 100, _] | [203, 0, 113, _]));
+    let times: Vec<u64> = c
+        .pkts
+        .iter()
+        .filter(|p| {
+            matches!(&p.frame, Frame::Ip(ip) if ip.src == bot && ip.dst == target
+                && matches!(ip.l4, L4::Udp { .. }))
+        })
+        .map(|p| p.ts)
+        .collect();
+    let secs = (times.last().unwrap() - times[0]) as f64 / 1e6;
+    let rate = times.len() as f64 / secs;
+    assert!((7_500.0..21_000.0).contains(&rate), "{rate}/s");
+    window_is(a, &times);
+}
+
+#[test]
+fn slow_scan_stays_under_the_fast_thresholds() {
+    let c = capture("slow-scan", 7, 30, 600);
+    let a = &c.labels.attacks[0];
+    assert_eq!(a.class, "scan");
+    let src = ip_of(&a.src);
+    let syns: Vec<TcpPkt> = tcp_pkts(&c.pkts)
+        .into_iter()
+        .filter(|p| p.src == src && p.flags == SYN)
+        .collect();
+    let targets: BTreeSet<([u8; 4], u16)> = syns.iter().map(|p| (p.dst, p.dport)).collect();
+    assert_eq!(targets.len(), syns.len(), "each target once");
+    assert!((110..=130).contains(&targets.len()), "{}", targets.len());
+    // no 60 s window holds 25 probes (the fast thresholds' count)
+    for (i, p) in syns.iter().enumerate() {
+        let in_minute = syns[i..]
+            .iter()
+            .take_while(|q| q.ts < p.ts + 60_000_000)
+            .count();
+        assert!(in_minute < 25, "{in_minute} probes in a minute");
+    }
+    let mut times: Vec<u64> = tcp_pkts(&c.pkts)
+        .iter()
+        .filter(|p| p.src == src || p.dst == src)
+        .map(|p| p.ts)
+        .collect();
+    times.sort();
+    window_is(a, &times);
+}
+
+#[test]
+fn credential_spraying_touches_many_cameras_few_times() {
+    let c = capture("credential-spraying", 8, 30, 400);
+    let l = &c.labels;
+    let a = &l.attacks[0];
+    assert_eq!((a.class.as_str(), a.dst_port), ("brute-force", Some(23)));
+    let flows = telnet_flows(&c.pkts, ip_of(&a.src));
+    let cams = device_ips(l, Some("camera"));
+    let servers: BTreeSet<[u8; 4]> = flows.iter().map(|f| f.server.0).collect();
+    assert!(servers.len() >= 5.min(cams.len()), "{}", servers.len());
+    assert!(servers.iter().all(|s| cams.contains(s)));
+    assert!(flows.len() <= 2 * servers.len());
+    assert!(flows.iter().all(|f| contains(&f.s2c, "Login incorrect")));
+}
+
+#[test]
+fn exposed_telnet_is_two_failed_logins_from_outside() {
+    let c = capture("exposed-telnet", 9, 10, 400);
+    let a = &c.labels.attacks[0];
+    assert_eq!((a.class.as_str(), a.dst_port), ("exposure", Some(23)));
+    let flows = telnet_flows(&c.pkts, ip_of(&a.src));
+    assert_eq!(flows.len(), 2);
+    assert!(flows.iter().all(|f| f.server.0 == ip_of(&a.dst)));
+    assert!(flows.iter().all(|f| contains(&f.s2c, "Login incorrect")));
 }

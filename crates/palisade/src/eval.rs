@@ -10,6 +10,11 @@
 //! alerts of that class matching no attack), false alerts per 100
 //! device-hours of the capture, and the median time from an attack's
 //! first packet to its first alert.
+//!
+//! Posture findings (EVE `finding`) are matched to the labels' `posture`
+//! facts the same way, per finding class: a fact is detected when a finding
+//! of its class names its device and service; a finding matching no fact
+//! is a false one. Posture has no time to detect.
 
 use palisade_testbed::Labels;
 use serde::Serialize;
@@ -127,6 +132,10 @@ struct Seen {
     time: f64,
     ips: Vec<IpAddr>,
     counts_as_new: bool,
+    /// A posture finding (matched to `Labels::posture`), not an alert.
+    finding: bool,
+    /// The finding's `evidence.service`.
+    service: Option<String>,
 }
 
 fn meta_first<'a>(rec: &'a Value, key: &str) -> Option<&'a str> {
@@ -148,6 +157,30 @@ fn seen_of(rec: &Value) -> Option<Seen> {
                     .flatten()
                     .collect(),
                 counts_as_new: matches!(phase, "event" | "start"),
+                finding: false,
+                service: None,
+            })
+        }
+        "finding" => {
+            let f = &rec["finding"];
+            let ev = &f["evidence"];
+            let ips = [
+                f["device"].as_str(),
+                rec["src_ip"].as_str(),
+                rec["dest_ip"].as_str(),
+                ev["client"].as_str(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.parse::<IpAddr>().ok())
+            .collect();
+            Some(Seen {
+                class: f["class"].as_str()?.to_string(),
+                time,
+                ips,
+                counts_as_new: true,
+                finding: true,
+                service: ev["service"].as_str().map(str::to_string),
             })
         }
         _ => None,
@@ -179,6 +212,9 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
             let has_dst = s.ips.iter().any(|ip| net_contains(&a.dst, *ip));
             let attacker = !spoofed && s.ips.iter().any(|ip| net_contains(&a.src, *ip));
             let has_src = spoofed || attacker;
+            if s.finding {
+                continue;
+            }
             if s.class != a.class {
                 // Another detector's view of the same attack, or of the
                 // same attacker's other actions in the attack's window
@@ -203,6 +239,33 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
                     .push((t - a_start).max(0.0));
             }
             None => c.missed.push(a.id.clone()),
+        }
+    }
+    // Posture: a labelled fact is found by a finding of its class naming
+    // the device (as the device, an endpoint or the client) and, when the
+    // finding names one, the same service, at any time of the capture.
+    for p in &labels.posture {
+        let c = classes.entry(p.class.clone()).or_default();
+        c.incidents += 1;
+        let Ok(dev) = p.device.parse::<IpAddr>() else {
+            c.missed.push(format!("{}:{}", p.device, p.service));
+            continue;
+        };
+        let mut found = false;
+        for (i, s) in seen.iter().enumerate() {
+            if s.finding
+                && s.class == p.class
+                && s.ips.contains(&dev)
+                && s.service.as_deref().is_none_or(|sv| sv == p.service)
+            {
+                used[i] = true;
+                found = true;
+            }
+        }
+        if found {
+            c.detected += 1;
+        } else {
+            c.missed.push(format!("{}:{}", p.device, p.service));
         }
     }
     for (i, s) in seen.iter().enumerate() {
@@ -379,5 +442,42 @@ mod tests {
         assert_eq!((ddos.detected, ddos.false_alerts), (1, 0));
         assert_eq!(ddos.other_class_alerts, 1);
         assert_eq!(ddos.median_time_to_detect_secs, Some(1.0));
+    }
+
+    #[test]
+    fn posture_facts_are_matched_to_findings() {
+        let mut l = labels(vec![]);
+        l.posture = vec![
+            palisade_testbed::PostureLabel {
+                class: "cleartext-credentials".into(),
+                device: "10.0.0.2".into(),
+                service: "mqtt".into(),
+                description: String::new(),
+            },
+            palisade_testbed::PostureLabel {
+                class: "cleartext-credentials".into(),
+                device: "10.0.0.3".into(),
+                service: "telnet".into(),
+                description: String::new(),
+            },
+        ];
+        let finding = |device: &str, client: &str, service: &str| {
+            json!({"event_type":"finding","timestamp":"2026-01-05T08:10:00.000000+0000",
+                   "finding":{"class":"cleartext-credentials","device":device,
+                              "evidence":{"service":service,"client":client}}})
+        };
+        let recs = vec![
+            // the MQTT client is the fleet device; the broker is the finding's device
+            finding("198.51.100.10", "10.0.0.2", "mqtt"),
+            // right device, other service: not the telnet fact, and a false finding
+            finding("10.0.0.3", "203.0.113.9", "ftp"),
+        ];
+        let r = evaluate(&l, &recs);
+        let c = &r.classes["cleartext-credentials"];
+        assert_eq!((c.incidents, c.detected, c.false_alerts), (2, 1, 1));
+        assert_eq!(c.missed, vec!["10.0.0.3:telnet".to_string()]);
+        assert_eq!(c.median_time_to_detect_secs, None);
+        // findings never count for attacks
+        assert!(!r.classes.contains_key("scan"));
     }
 }

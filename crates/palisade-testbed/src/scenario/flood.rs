@@ -258,3 +258,200 @@ pub(crate) fn setup_amplification(s: &mut Setup<'_>) -> Result<(), TestbedError>
     );
     Ok(())
 }
+
+/// What a [`PacketFlood`] sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FloodKind {
+    /// Spoofed UDP datagrams of 512-1,400 bytes into random ports of the
+    /// victim (a Mirai `udp` / `udpplain` attack), sources from
+    /// 100.64.0.0/10.
+    UdpIn,
+    /// Spoofed ICMP echo requests of 56-1,400 bytes, sources from
+    /// 100.64.0.0/10 (a ping flood).
+    IcmpIn,
+    /// A fleet device (a bot) flooding an outside address with UDP from
+    /// ever-changing source ports (Mirai's `udpplain`).
+    UdpOut,
+}
+
+/// A flood of one packet kind, one packet per step.
+#[derive(Debug)]
+pub(crate) struct PacketFlood {
+    pub attack: u32,
+    kind: FloodKind,
+    /// The victim (inbound) or the bot (outbound).
+    fleet_host: HostId,
+    /// The outside victim of an outbound flood.
+    target: [u8; 4],
+    end: u64,
+    gap: u64,
+    /// Full-cycle walk over 100.64.0.0/10, as [`SynFlood`].
+    start: u32,
+    stride: u32,
+    n: u32,
+    /// (source port, destination port) pairs sent, outbound: conversations
+    /// counted exactly.
+    seen: BTreeSet<(u16, u16)>,
+    payload: Vec<u8>,
+}
+
+impl PacketFlood {
+    pub(crate) fn step(&mut self, cx: &mut Ctx<'_>) -> Option<u64> {
+        let off = self.start.wrapping_add(self.n.wrapping_mul(self.stride)) & 0x3f_ffff;
+        let spoofed = (0x6440_0000u32 | off).to_be_bytes();
+        self.n = self.n.wrapping_add(1);
+        match self.kind {
+            FloodKind::UdpIn => {
+                let ttl = cx.rng.range(40, 250) as u8;
+                let ip =
+                    attack::inbound(cx.world, spoofed, ttl, cx.rng.next_u16(), self.fleet_host);
+                let len = cx.rng.range(512, 1400) as usize;
+                let body = &self.payload[..len.min(self.payload.len())];
+                let (sport, dport) = (cx.rng.next_u16() | 1, cx.rng.next_u16() | 1);
+                cx.frame
+                    .udp(&ip, sport, dport, |b| b.extend_from_slice(body));
+                cx.counts.udp += 1;
+            }
+            FloodKind::IcmpIn => {
+                let ttl = cx.rng.range(40, 250) as u8;
+                let ip =
+                    attack::inbound(cx.world, spoofed, ttl, cx.rng.next_u16(), self.fleet_host);
+                let len = cx.rng.range(56, 1400) as usize;
+                let body = &self.payload[..len.min(self.payload.len())];
+                let (id, seq) = (cx.rng.next_u16(), cx.rng.next_u16());
+                cx.frame.icmp_echo(&ip, false, id, seq, body);
+                cx.counts.icmp += 1;
+            }
+            FloodKind::UdpOut => {
+                let mut ip = attack::outbound(cx.world, self.fleet_host, self.target);
+                ip.id = cx.rng.next_u16();
+                let len = cx.rng.range(512, 1400) as usize;
+                let body = &self.payload[..len.min(self.payload.len())];
+                let sport = 1024 + cx.rng.below(64_512) as u16;
+                let dport = 1 + cx.rng.below(65_535) as u16;
+                cx.frame
+                    .udp(&ip, sport, dport, |b| b.extend_from_slice(body));
+                if self.seen.insert((sport, dport)) {
+                    cx.counts.udp += 1;
+                }
+            }
+        }
+        let next = cx.now + cx.rng.range(1, 2 * self.gap);
+        (next < self.end).then_some(next)
+    }
+}
+
+fn random_payload(s: &mut Setup<'_>) -> Vec<u8> {
+    let mut p = vec![0u8; 1400];
+    s.rng.fill(&mut p);
+    p
+}
+
+/// "udp-flood" and "icmp-flood": 20 s of spoofed packets into one device.
+fn setup_inbound(s: &mut Setup<'_>, kind: FloodKind) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let victim = s.rng.below(s.world.devices.len() as u64) as DevId;
+    let (rate, id, technique, what) = match kind {
+        FloodKind::UdpIn => (
+            s.rng.range(15_000, 30_000),
+            "udp-flood-1",
+            "T1498.001 Network Denial of Service: Direct Network Flood",
+            "UDP datagrams of 512-1,400 bytes into random ports",
+        ),
+        _ => (
+            s.rng.range(4_000, 15_000),
+            "icmp-flood-1",
+            "T1498.001 Network Denial of Service: Direct Network Flood",
+            "ICMP echo requests of 56-1,400 bytes",
+        ),
+    };
+    let t0 = attack::start_time(s, FLOOD);
+    let a = s.attack(PlannedAttack {
+        id: id.into(),
+        class: "ddos".into(),
+        technique: technique.into(),
+        start: Timestamp::from_nanos(t0),
+        end: Timestamp::from_nanos(t0 + FLOOD),
+        src: "100.64.0.0/10".into(),
+        dst: attack::ip_str(dev_ip(s, victim)),
+        dst_port: None,
+        description: format!(
+            "Spoofed flood into {}: 20 s of {what}, about {rate} a second, every packet from a \
+             different address of 100.64.0.0/10",
+            s.world.devices[victim as usize].id
+        ),
+    });
+    let payload = random_payload(s);
+    let fleet_host = s.world.devices[victim as usize].host;
+    let (start, stride) = (s.rng.next_u32() & 0x3f_ffff, s.rng.next_u32() | 1);
+    s.spawn(
+        t0,
+        Actor::PacketFlood(Box::new(PacketFlood {
+            attack: a,
+            kind,
+            fleet_host,
+            target: [0; 4],
+            end: t0 + FLOOD,
+            gap: SEC / rate,
+            start,
+            stride,
+            n: 0,
+            seen: BTreeSet::new(),
+            payload,
+        })),
+    );
+    Ok(())
+}
+
+pub(crate) fn setup_udp(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    setup_inbound(s, FloodKind::UdpIn)
+}
+
+pub(crate) fn setup_icmp(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    setup_inbound(s, FloodKind::IcmpIn)
+}
+
+/// "outbound-flood": a fleet device, now a bot, floods an outside address.
+pub(crate) fn setup_outbound(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let bot = s.rng.below(s.world.devices.len() as u64) as DevId;
+    let target = attack::outside_addr(s.rng);
+    let rate = s.rng.range(8_000, 20_000);
+    let t0 = attack::start_time(s, FLOOD);
+    let bot_ip = dev_ip(s, bot);
+    let a = s.attack(PlannedAttack {
+        id: "outbound-flood-1".into(),
+        class: "ddos".into(),
+        technique: "T1498.001 Network Denial of Service: Direct Network Flood".into(),
+        start: Timestamp::from_nanos(t0),
+        end: Timestamp::from_nanos(t0 + FLOOD),
+        src: attack::ip_str(bot_ip),
+        dst: attack::ip_str(target),
+        dst_port: None,
+        description: format!(
+            "Fleet device {} (a bot) floods {} with UDP (512-1,400 bytes, random ports) for 20 s \
+             at about {rate} a second",
+            s.world.devices[bot as usize].id,
+            attack::ip_str(target)
+        ),
+    });
+    let payload = random_payload(s);
+    let fleet_host = s.world.devices[bot as usize].host;
+    s.spawn(
+        t0,
+        Actor::PacketFlood(Box::new(PacketFlood {
+            attack: a,
+            kind: FloodKind::UdpOut,
+            fleet_host,
+            target,
+            end: t0 + FLOOD,
+            gap: SEC / rate,
+            start: 0,
+            stride: 1,
+            n: 0,
+            seen: BTreeSet::new(),
+            payload,
+        })),
+    );
+    Ok(())
+}

@@ -62,6 +62,14 @@ impl<'a> Setup<'a> {
         self.world.attack_seen.push(None);
         (self.attacks.len() - 1) as u32
     }
+
+    /// Records a second label for the packets of attack `of` (another
+    /// class's view of the same conversation): its times are `of`'s.
+    pub(crate) fn attack_alias(&mut self, of: u32, a: PlannedAttack) -> u32 {
+        let id = self.attack(a);
+        self.world.attack_alias.push((of, id));
+        id
+    }
 }
 
 /// A scenario's setup function.
@@ -111,6 +119,42 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus a 20 s spoofed TCP SYN flood (5,000-20,000 SYN/s from \
                       100.64.0.0/10) into one device's HTTP or RTSP port",
         setup: flood::setup_syn,
+    },
+    ScenarioDef {
+        name: "udp-flood",
+        description: "Fleet traffic plus a 20 s spoofed UDP flood (15,000-30,000 datagrams/s of \
+                      512-1,400 bytes from 100.64.0.0/10) into random ports of one device",
+        setup: flood::setup_udp,
+    },
+    ScenarioDef {
+        name: "icmp-flood",
+        description: "Fleet traffic plus a 20 s spoofed ICMP echo flood (4,000-15,000/s from \
+                      100.64.0.0/10) into one device",
+        setup: flood::setup_icmp,
+    },
+    ScenarioDef {
+        name: "outbound-flood",
+        description: "Fleet traffic plus a fleet device turned bot flooding an internet address \
+                      with UDP for 20 s (8,000-20,000 datagrams/s)",
+        setup: flood::setup_outbound,
+    },
+    ScenarioDef {
+        name: "slow-scan",
+        description: "Fleet traffic plus an outside host SYN-probing 110-130 management ports \
+                      across the fleet, one probe every 3-4.5 s (under the fast scan thresholds)",
+        setup: scan::setup_slow,
+    },
+    ScenarioDef {
+        name: "credential-spraying",
+        description: "Fleet traffic plus an outside host trying one or two Telnet passwords on \
+                      each of up to 15 cameras, 2-5 s apart, all failing",
+        setup: telnet::setup_spraying,
+    },
+    ScenarioDef {
+        name: "exposed-telnet",
+        description: "Fleet traffic plus an outside host reaching a camera's Telnet from the \
+                      internet twice (a failed login each time): the service is exposed",
+        setup: telnet::setup_exposed,
     },
     ScenarioDef {
         name: "amplification",

@@ -95,3 +95,59 @@ pub(crate) fn setup(s: &mut Setup<'_>) -> Result<(), TestbedError> {
     );
     Ok(())
 }
+
+/// Management ports a slow scanner looks for.
+const SLOW_PORTS: [u16; 8] = [23, 2323, 22, 80, 8080, 554, 1883, 7547];
+
+/// "slow-scan": an outside host probes 110-130 (device, port) targets of
+/// [`SLOW_PORTS`] in random order, one SYN every 3-4.5 s: about 15 a
+/// minute, under the fast scan thresholds (25 hosts or ports a minute), so
+/// only the long-window count sees it.
+pub(crate) fn setup_slow(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let src = attack::outside_addr(s.rng);
+    let ttl = 64 - s.rng.range(10, 20) as u8;
+    let rtt = s.rng.range(30, 150) * MS;
+    let n = s.world.devices.len() as DevId;
+    let mut targets: Vec<(DevId, u16)> = (0..n)
+        .flat_map(|d| SLOW_PORTS.iter().map(move |&p| (d, p)))
+        .collect();
+    for i in (1..targets.len()).rev() {
+        let j = s.rng.below(i as u64 + 1) as usize;
+        targets.swap(i, j);
+    }
+    targets.truncate(s.rng.range(110, 130) as usize);
+    let len = targets.len() as u64 * 3_750 * MS;
+    let t0 = attack::start_time(s, len);
+    let a = s.attack(PlannedAttack {
+        id: "slow-scan-1".into(),
+        class: "scan".into(),
+        technique: "T1046 Network Service Discovery".into(),
+        start: Timestamp::from_nanos(t0),
+        end: Timestamp::from_nanos(t0 + len),
+        src: attack::ip_str(src),
+        dst: "10.10.0.0/16".into(),
+        dst_port: None,
+        description: format!(
+            "Slow TCP SYN scan of {} (device, port) targets on management ports {:?}, one probe \
+             every 3-4.5 s (about 15 a minute, under the fast scan thresholds)",
+            targets.len(),
+            SLOW_PORTS
+        ),
+    });
+    let sport = 40_000 + s.rng.below(20_000) as u16;
+    s.spawn(
+        t0,
+        Actor::Scan(Box::new(SynScan {
+            attack: a,
+            src,
+            ttl,
+            sport,
+            rtt,
+            targets,
+            next: 0,
+            gap: (3 * SEC, 4_500 * MS),
+        })),
+    );
+    Ok(())
+}

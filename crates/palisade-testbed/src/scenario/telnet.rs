@@ -238,6 +238,16 @@ fn connect(
 ) {
     if let Some(actor) = actor::telnet(s.world, s.rng, attacker, dev, app, a) {
         s.spawn(at, actor);
+        let device = dev_ip(s, dev);
+        s.world.posture.push(crate::labels::PostureLabel {
+            class: "cleartext-credentials".into(),
+            description: format!(
+                "{} takes Telnet logins (user name and password in clear)",
+                s.world.devices[dev as usize].id
+            ),
+            device,
+            service: "telnet".into(),
+        });
     }
 }
 
@@ -267,6 +277,24 @@ pub(crate) fn setup_default_creds(s: &mut Setup<'_>) -> Result<(), TestbedError>
             MIRAI_COMMANDS.join(", ")
         ),
     });
+    s.attack_alias(
+        a,
+        PlannedAttack {
+            id: "mirai-loader-1".into(),
+            class: "malware".into(),
+            technique: "T1105 Ingress Tool Transfer".into(),
+            start: Timestamp::from_nanos(t0),
+            end: Timestamp::from_nanos(t0 + 10 * SEC),
+            src: attack::ip_str(ip),
+            dst: dev_ip(s, victim),
+            dst_port: Some(23),
+            description: format!(
+                "Mirai's loader in the Telnet session on {}: {}",
+                s.world.devices[victim as usize].id,
+                MIRAI_COMMANDS.join(", ")
+            ),
+        },
+    );
     connect(
         s,
         t0,
@@ -325,5 +353,103 @@ pub(crate) fn setup_bruteforce(s: &mut Setup<'_>) -> Result<(), TestbedError> {
         );
         at += s.rng.range(SEC, 3 * SEC);
     }
+    Ok(())
+}
+
+/// Passwords a credential-stuffing list tries on every device (none of
+/// them the cameras' password).
+const SPRAY: [&str; 4] = ["Summer2024!", "P@ssw0rd1", "camera2023", "Welcome#1"];
+
+/// "credential-spraying": an outside host tries one or two passwords on
+/// the Telnet of every camera (up to 15), 2-5 s apart, all failing: few
+/// failures per device, so only the count across devices sees it.
+pub(crate) fn setup_spraying(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let ip = attack::outside_addr(s.rng);
+    let attacker = s.world.outsider(s.rng, ip);
+    let mut devs = telnet_devices(s);
+    for i in (1..devs.len()).rev() {
+        let j = s.rng.below(i as u64 + 1) as usize;
+        devs.swap(i, j);
+    }
+    devs.truncate(15);
+    let per_dev = s.rng.range(1, 2) as usize;
+    let user = *s.rng.pick(&["admin", "root", "operator"]);
+    let n = devs.len() * per_dev;
+    let t0 = attack::start_time(s, n as u64 * 5 * SEC);
+    let a = s.attack(PlannedAttack {
+        id: "spraying-1".into(),
+        class: "brute-force".into(),
+        technique: "T1110.003 Brute Force: Password Spraying".into(),
+        start: Timestamp::from_nanos(t0),
+        end: Timestamp::from_nanos(t0 + n as u64 * 5 * SEC),
+        src: attack::ip_str(ip),
+        dst: "10.10.0.0/16".into(),
+        dst_port: Some(23),
+        description: format!(
+            "Password spraying: {per_dev} Telnet password(s) for {user} on each of {} cameras, \
+             one connection each, 2-5 s apart, all failing",
+            devs.len()
+        ),
+    });
+    let mut at = t0;
+    for k in 0..per_dev {
+        for &dev in &devs {
+            connect(
+                s,
+                at,
+                attacker,
+                dev,
+                TelnetLogin::new(user, SPRAY[k % SPRAY.len()], false),
+                Some(a),
+            );
+            at += s.rng.range(2 * SEC, 5 * SEC);
+        }
+    }
+    Ok(())
+}
+
+/// "exposed-telnet": an outside host reaches a camera's Telnet from the
+/// internet twice, a minute or so apart, and fails to log in each time
+/// (one wrong password: not a brute force, not a default pair). What is
+/// labelled is the exposure: the camera answers the internet on Telnet.
+pub(crate) fn setup_exposed(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let ip = attack::outside_addr(s.rng);
+    let attacker = s.world.outsider(s.rng, ip);
+    let devs = telnet_devices(s);
+    let victim = *s.rng.pick(&devs);
+    let t0 = attack::start_time(s, 120 * SEC);
+    let a = s.attack(PlannedAttack {
+        id: "exposed-telnet-1".into(),
+        class: "exposure".into(),
+        technique: "T1133 External Remote Services".into(),
+        start: Timestamp::from_nanos(t0),
+        end: Timestamp::from_nanos(t0 + 90 * SEC),
+        src: attack::ip_str(ip),
+        dst: dev_ip(s, victim),
+        dst_port: Some(23),
+        description: format!(
+            "{}'s Telnet answers the internet: an outside host connects twice and fails to log in",
+            s.world.devices[victim as usize].id
+        ),
+    });
+    connect(
+        s,
+        t0,
+        attacker,
+        victim,
+        TelnetLogin::new("support", "Autumn#77", false),
+        Some(a),
+    );
+    let t1 = t0 + s.rng.range(40 * SEC, 80 * SEC);
+    connect(
+        s,
+        t1,
+        attacker,
+        victim,
+        TelnetLogin::new("support", "Autumn#78", false),
+        Some(a),
+    );
     Ok(())
 }
