@@ -102,13 +102,24 @@ fn cleartext_logins_are_findings_and_defaults_only_when_known() {
 #[test]
 fn eval_detects_the_testbed_attacks() {
     let tmp = common::TempDir::new("eval");
-    for scenario in ["scan", "mirai", "telnet-default-creds", "telnet-bruteforce"] {
+    for (scenario, devices, duration) in [
+        ("scan", "12", "5m"),
+        ("mirai", "12", "5m"),
+        ("telnet-default-creds", "12", "5m"),
+        ("telnet-bruteforce", "12", "5m"),
+        ("credential-spraying", "20", "5m"),
+        ("exposed-telnet", "12", "5m"),
+        ("slow-scan", "20", "10m"),
+        ("udp-flood", "8", "3m"),
+        ("icmp-flood", "8", "3m"),
+        ("outbound-flood", "8", "3m"),
+    ] {
         let cap = tmp.path().join(format!("{scenario}.pcap"));
         let labels = tmp.path().join(format!("{scenario}.json"));
         let st = common::palisade()
             .args(["testbed", "generate", "--scenario", scenario, "--seed", "5"])
             .stdout(std::process::Stdio::null())
-            .args(["--devices", "12", "--duration", "5m", "--out"])
+            .args(["--devices", devices, "--duration", duration, "--out"])
             .arg(&cap)
             .arg("--labels")
             .arg(&labels)
