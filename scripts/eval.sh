@@ -17,7 +17,7 @@ mkdir -p "$WORK"
 trap 'if [ -z "${EVAL_DIR:-}" ]; then rm -rf "$WORK"; fi' EXIT
 cargo build --release -q -p palisade --bin palisade
 BIN=target/release/palisade
-SCENARIOS=${SCENARIOS:-"scan mirai telnet-default-creds telnet-bruteforce syn-flood amplification"}
+SCENARIOS=${SCENARIOS:-"scan slow-scan mirai telnet-default-creds telnet-bruteforce credential-spraying exposed-telnet weak-tls syn-flood udp-flood icmp-flood amplification outbound-flood"}
 run() { # scenario seed duration
   local s=$1 seed=$2 dur=$3
   local cap="$WORK/$s-$seed.pcap"

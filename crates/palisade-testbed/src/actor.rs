@@ -13,7 +13,7 @@ use crate::proto::icmp::PingConv;
 use crate::proto::mqtt::MqttSession;
 use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
-use crate::proto::tls::TlsSession;
+use crate::proto::tls::{LegacyTlsAdmin, TlsSession};
 use crate::scenario::attack::{Reply, SynScan};
 use crate::scenario::flood::{PacketFlood, Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
@@ -96,6 +96,7 @@ pub(crate) enum TcpApp {
     Http(FirmwareCheck),
     Rtsp(RtspSession),
     Telnet(TelnetLogin),
+    LegacyTls(LegacyTlsAdmin),
 }
 
 impl App for TcpApp {
@@ -107,6 +108,7 @@ impl App for TcpApp {
             TcpApp::Http(a) => a.next(cx, buf),
             TcpApp::Rtsp(a) => a.next(cx, buf),
             TcpApp::Telnet(a) => a.next(cx, buf),
+            TcpApp::LegacyTls(a) => a.next(cx, buf),
         }
     }
 }
@@ -149,7 +151,7 @@ impl TcpConv {
                     }),
                 );
             }
-            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) => {}
+            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) | TcpApp::LegacyTls(_) => {}
         }
     }
 
@@ -263,6 +265,38 @@ pub(crate) fn rtsp(cx: &mut Ctx<'_>, at: u64, nvr: DevId, cam: DevId) {
             attack: None,
         })),
     );
+}
+
+/// An HTTPS connection from fleet host `client` to `dev`'s port 443,
+/// where the device speaks only TLS 1.0 (see [`LegacyTlsAdmin`]); `None`
+/// once the client's ports ran out.
+pub(crate) fn legacy_https(
+    world: &mut World,
+    rng: &mut Rng,
+    client: HostId,
+    dev: DevId,
+    app: LegacyTlsAdmin,
+) -> Option<Actor> {
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.range(200_000, 2_000_000);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server: world.devices[dev as usize].host,
+            sport: 443,
+            rtt,
+        },
+        Vec::with_capacity(16_384),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app: TcpApp::LegacyTls(app),
+        dev,
+        attack: None,
+    })))
 }
 
 /// A Telnet connection from the internet host `attacker` to `dev`'s port

@@ -510,6 +510,7 @@ fn every_scenario_is_listed_and_seeds_differ() {
             "slow-scan",
             "credential-spraying",
             "exposed-telnet",
+            "weak-tls",
             "amplification"
         ]
     );
@@ -660,4 +661,35 @@ fn exposed_telnet_is_two_failed_logins_from_outside() {
     assert_eq!(flows.len(), 2);
     assert!(flows.iter().all(|f| f.server.0 == ip_of(&a.dst)));
     assert!(flows.iter().all(|f| contains(&f.s2c, "Login incorrect")));
+}
+
+#[test]
+fn weak_tls_is_a_posture_fact_with_a_tls10_server() {
+    let cfg = ScenarioConfig {
+        scenario: "weak-tls".into(),
+        seed: 4,
+        devices: 10,
+        duration_secs: 400,
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    let l = generate(&cfg, &mut bytes).unwrap();
+    assert!(l.attacks.is_empty());
+    let p: Vec<_> = l.posture.iter().filter(|p| p.class == "weak-tls").collect();
+    assert_eq!(p.len(), 1);
+    let dev = ip_of(&p[0].device);
+    let (_, recs) = read_pcap(&bytes);
+    let pkts: Vec<Packet> = recs.iter().map(parse).collect();
+    let hellos = tcp_pkts(&pkts)
+        .into_iter()
+        .filter(|t| t.src == dev && t.sport == 443)
+        .filter(|t| t.payload.starts_with(&[22, 3, 1]) && t.payload.get(5) == Some(&2))
+        .count();
+    assert!(hellos >= 2, "{hellos} TLS 1.0 ServerHellos");
+    // the ServerHello's version is TLS 1.0
+    let sh = tcp_pkts(&pkts)
+        .into_iter()
+        .find(|t| t.src == dev && t.sport == 443 && t.payload.get(5) == Some(&2))
+        .unwrap();
+    assert_eq!(&sh.payload[9..11], &[3, 1]);
 }

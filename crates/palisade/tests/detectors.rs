@@ -109,6 +109,7 @@ fn eval_detects_the_testbed_attacks() {
         ("telnet-bruteforce", "12", "5m"),
         ("credential-spraying", "20", "5m"),
         ("exposed-telnet", "12", "5m"),
+        ("weak-tls", "12", "5m"),
         ("slow-scan", "20", "10m"),
         ("udp-flood", "8", "3m"),
         ("icmp-flood", "8", "3m"),

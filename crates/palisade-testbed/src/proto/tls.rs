@@ -575,3 +575,113 @@ mod tests {
         assert_eq!(u16::from_be_bytes([b[3], b[4]]), 16_384 + 24);
     }
 }
+
+/// ServerHello (TLS 1.0, TLS_RSA_WITH_AES_128_CBC_SHA), Certificate and
+/// ServerHelloDone of an old embedded web server that never learnt TLS 1.2.
+fn server_flight_10(b: &mut Vec<u8>, rng: &mut Rng, cert: &[u8]) {
+    record(b, HANDSHAKE, 0x0301, |b| {
+        handshake(b, 2, |b| {
+            b.extend_from_slice(&[3, 1]);
+            random_into(b, rng, 32);
+            with_len(b, 1, |b| random_into(b, rng, 32));
+            b.extend_from_slice(&[0x00, 0x2f, 0]);
+            with_len(b, 2, |b| ext(b, 0xff01, |b| b.push(0)));
+        })
+    });
+    record(b, HANDSHAKE, 0x0301, |b| {
+        handshake(b, 11, |b| {
+            with_len(b, 3, |b| with_len(b, 3, |b| b.extend_from_slice(cert)))
+        })
+    });
+    record(b, HANDSHAKE, 0x0301, |b| handshake(b, 14, |_| {}));
+}
+
+/// CBC records of about `n` bytes of application data (TLS 1.0: no
+/// explicit IV, HMAC-SHA1 and padding to 16 bytes).
+fn cbc_records(b: &mut Vec<u8>, rng: &mut Rng, pool: &RandomPool, mut n: usize) {
+    while n > 0 {
+        let take = n.min(MAX_FRAGMENT);
+        let len = (take + 20).div_ceil(16) * 16;
+        record(b, APPLICATION_DATA, 0x0301, |b| pool.push(rng, b, len));
+        n -= take;
+    }
+}
+
+/// An admin's browser (or the NVR) opening a device's web interface over
+/// HTTPS, where the device only speaks TLS 1.0 and presents `cert`: full
+/// RSA handshake, one request, one page, close.
+#[derive(Debug)]
+pub(crate) struct LegacyTlsAdmin {
+    host: String,
+    cert: std::sync::Arc<Vec<u8>>,
+    step: u8,
+}
+
+impl LegacyTlsAdmin {
+    pub(crate) fn new(host: String, cert: std::sync::Arc<Vec<u8>>) -> Self {
+        LegacyTlsAdmin {
+            host,
+            cert,
+            step: 0,
+        }
+    }
+}
+
+impl App for LegacyTlsAdmin {
+    fn next(&mut self, cx: &mut AppCtx<'_>, buf: &mut Vec<u8>) -> AppStep {
+        self.step += 1;
+        let (from, delay) = match self.step {
+            1 => {
+                client_hello(
+                    buf,
+                    cx.rng,
+                    TlsClient::OpenSsl,
+                    &self.host,
+                    &["http/1.1"],
+                    &[],
+                );
+                (Side::Client, cx.rng.range(100_000, 2_000_000))
+            }
+            2 => {
+                server_flight_10(buf, cx.rng, &self.cert);
+                (Side::Server, cx.rng.range(2_000_000, 30_000_000))
+            }
+            3 => {
+                // ClientKeyExchange (RSA-encrypted premaster), CCS, Finished.
+                record(buf, HANDSHAKE, 0x0301, |b| {
+                    handshake(b, 16, |b| with_len(b, 2, |b| random_into(b, cx.rng, 256)))
+                });
+                buf.extend_from_slice(&[CHANGE_CIPHER_SPEC, 3, 1, 0, 1, 1]);
+                record(buf, HANDSHAKE, 0x0301, |b| {
+                    cx.world.pool.push(cx.rng, b, 48)
+                });
+                (Side::Client, cx.rng.range(500_000, 5_000_000))
+            }
+            4 => {
+                buf.extend_from_slice(&[CHANGE_CIPHER_SPEC, 3, 1, 0, 1, 1]);
+                record(buf, HANDSHAKE, 0x0301, |b| {
+                    cx.world.pool.push(cx.rng, b, 48)
+                });
+                (Side::Server, cx.rng.range(20_000_000, 200_000_000))
+            }
+            5 => {
+                let n = cx.rng.range(300, 900) as usize;
+                cbc_records(buf, cx.rng, &cx.world.pool, n);
+                (Side::Client, cx.rng.range(200_000, 5_000_000))
+            }
+            6 => {
+                let n = cx.rng.range(2_000, 12_000) as usize;
+                cbc_records(buf, cx.rng, &cx.world.pool, n);
+                (Side::Server, cx.rng.range(5_000_000, 80_000_000))
+            }
+            _ => {
+                return AppStep::Close {
+                    from: Side::Client,
+                    delay: cx.rng.range(100_000_000, 2_000_000_000),
+                    rst: false,
+                }
+            }
+        };
+        AppStep::Send { from, delay }
+    }
+}

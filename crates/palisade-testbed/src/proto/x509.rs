@@ -85,17 +85,42 @@ fn utc_time(out: &mut Vec<u8>, secs: u64) {
 /// A leaf certificate for `host`, valid from `not_before` to `not_after`
 /// (Unix seconds), issued by an ECDSA intermediate.
 pub(crate) fn certificate(rng: &mut Rng, host: &str, not_before: u64, not_after: u64) -> Vec<u8> {
+    certificate_by(rng, host, not_before, not_after, false)
+}
+
+/// A certificate for `host` signed by itself (issuer = subject = `CN=host`),
+/// as cameras and NVRs generate at first boot.
+pub(crate) fn self_signed_certificate(
+    rng: &mut Rng,
+    host: &str,
+    not_before: u64,
+    not_after: u64,
+) -> Vec<u8> {
+    certificate_by(rng, host, not_before, not_after, true)
+}
+
+fn certificate_by(
+    rng: &mut Rng,
+    host: &str,
+    not_before: u64,
+    not_after: u64,
+    self_signed: bool,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     tlv(&mut out, SEQUENCE, |o| {
         tlv(o, SEQUENCE, |o| {
             tlv(o, 0xa0, |o| raw(o, 0x02, &[2])); // v3
             random_int(o, rng, 16);
             tlv(o, SEQUENCE, |o| raw(o, 0x06, OID_ECDSA_SHA256));
-            tlv(o, SEQUENCE, |o| {
-                name_attr(o, OID_C, 0x13, "US");
-                name_attr(o, OID_O, 0x13, "Let's Encrypt");
-                name_attr(o, OID_CN, 0x13, "E5");
-            });
+            if self_signed {
+                tlv(o, SEQUENCE, |o| name_attr(o, OID_CN, 0x0c, host));
+            } else {
+                tlv(o, SEQUENCE, |o| {
+                    name_attr(o, OID_C, 0x13, "US");
+                    name_attr(o, OID_O, 0x13, "Let's Encrypt");
+                    name_attr(o, OID_CN, 0x13, "E5");
+                });
+            }
             tlv(o, SEQUENCE, |o| {
                 utc_time(o, not_before);
                 utc_time(o, not_after);

@@ -14,6 +14,7 @@ pub(crate) mod flood;
 pub(crate) mod mirai;
 mod scan;
 pub(crate) mod telnet;
+mod weak_tls;
 
 use crate::actor::Actor;
 use crate::labels::PlannedAttack;
@@ -155,6 +156,12 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus an outside host reaching a camera's Telnet from the \
                       internet twice (a failed login each time): the service is exposed",
         setup: telnet::setup_exposed,
+    },
+    ScenarioDef {
+        name: "weak-tls",
+        description: "Fleet traffic plus one camera serving HTTPS with TLS 1.0 only and an expired \
+                      self-signed certificate, opened by the NVR every 1-3 minutes (posture, no attack)",
+        setup: weak_tls::setup,
     },
     ScenarioDef {
         name: "amplification",
