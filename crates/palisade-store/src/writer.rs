@@ -40,6 +40,10 @@ pub struct WriterStats {
     pub dropped: u64,
 }
 
+/// How the write loop ended: its stats, or the first error and the stats
+/// up to it.
+type LoopResult = std::result::Result<WriterStats, (StoreError, WriterStats)>;
+
 /// The writer thread and the sending end of its channel.
 pub struct StoreWriter {
     tx: Option<Sender<StoreOp>>,
@@ -105,7 +109,7 @@ fn write_loop(
     store: &mut Store,
     run_id: i64,
     rx: &Receiver<StoreOp>,
-) -> std::result::Result<WriterStats, (StoreError, WriterStats)> {
+) -> LoopResult {
     let mut stats = WriterStats::default();
     let mut failed: Option<StoreError> = None;
     let mut batch = Vec::with_capacity(BATCH_MAX);
