@@ -47,12 +47,7 @@ type LoopResult = std::result::Result<WriterStats, (StoreError, WriterStats)>;
 /// The writer thread and the sending end of its channel.
 pub struct StoreWriter {
     tx: Option<Sender<StoreOp>>,
-    handle: Option<
-        JoinHandle<(
-            Store,
-            std::result::Result<WriterStats, (StoreError, WriterStats)>,
-        )>,
-    >,
+    handle: Option<JoinHandle<(Store, LoopResult)>>,
     run_id: i64,
 }
 
@@ -105,11 +100,7 @@ impl StoreWriter {
     }
 }
 
-fn write_loop(
-    store: &mut Store,
-    run_id: i64,
-    rx: &Receiver<StoreOp>,
-) -> LoopResult {
+fn write_loop(store: &mut Store, run_id: i64, rx: &Receiver<StoreOp>) -> LoopResult {
     let mut stats = WriterStats::default();
     let mut failed: Option<StoreError> = None;
     let mut batch = Vec::with_capacity(BATCH_MAX);
