@@ -139,6 +139,13 @@ pub struct ScanArgs {
     /// Fail instead of skipping rules that do not load.
     #[arg(long)]
     pub strict_rules: bool,
+    /// SQLite store for alerts, incidents and findings [default: DIR/palisade.db]. A later
+    /// scan into the same file merges into it (the same finding is one row).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_db")]
+    pub db: Option<PathBuf>,
+    /// Do not write the SQLite store.
+    #[arg(long)]
+    pub no_db: bool,
 }
 
 /// Output format.

@@ -65,6 +65,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         config,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         detect,
+        store: (!args.no_db).then(|| {
+            args.db
+                .clone()
+                .unwrap_or_else(|| args.output_dir.join("palisade.db"))
+        }),
     })?;
     if !args.quiet {
         match args.format {
@@ -108,6 +113,10 @@ fn summary_json(
         "alerts_by_signature": r.alerts_by_signature.iter().map(|(gid, sid, msg, n)| json!({"gid": gid, "sid": sid, "signature": msg, "count": n})).collect::<Vec<_>>(),
         "eve": eve,
         "eve_records": r.written.records,
+        "store": r.store.as_ref().map(|s| json!({
+            "path": s.path, "run_id": s.run_id, "events": s.stats.stored,
+            "transactions": s.stats.transactions,
+        })),
         "threads": r.threads,
         "elapsed_seconds": secs,
         "packets_per_second": rate(r.packets, secs),
@@ -194,6 +203,14 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::Loa
         for ((sid, msg), n) in by.iter().take(20) {
             println!("    {n:>8}  [1:{sid}] {msg}");
         }
+    }
+    if let Some(s) = &r.store {
+        println!(
+            "  store         {} (run {}, {} alerts and findings)",
+            s.path.display(),
+            s.run_id,
+            s.stats.stored
+        );
     }
     if e.flow.memcap_evictions > 0 {
         println!(

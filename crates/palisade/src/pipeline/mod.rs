@@ -12,6 +12,7 @@ pub mod app;
 pub mod detect;
 pub mod detectors;
 pub mod output;
+pub mod store;
 pub mod worker;
 
 use crate::config::{ChecksumMode, Config};
@@ -47,6 +48,8 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Rules to run (None: no signature inspection).
     pub detect: Option<std::sync::Arc<detect::DetectShared>>,
+    /// SQLite store to write alerts, incidents and findings into.
+    pub store: Option<PathBuf>,
 }
 
 /// What a scan did.
@@ -81,6 +84,8 @@ pub struct ScanReport {
     pub decoder: DecodeStats,
     /// Alert records produced.
     pub alerts: u64,
+    /// The store written, and what went into it.
+    pub store: Option<store::StoreSummary>,
     /// Alerts per signature: (gid, sid, msg, count), most first.
     pub alerts_by_signature: Vec<(u32, u32, String, u64)>,
     /// Detection counters summed over workers.
@@ -226,9 +231,24 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         (None, None)
     };
     let observe = detector_set.is_some();
+    let store = match &opts.store {
+        Some(p) => Some(store::start(p, &opts.inputs)?),
+        None => None,
+    };
+    let store_tx = store.as_ref().map(|w| w.sender());
+    // The store keeps every alert, whatever --eve-types writes: workers
+    // then produce alert records and the output thread filters the file.
+    let worker_filter = if store.is_some() {
+        TypeFilter {
+            alert: true,
+            ..filter
+        }
+    } else {
+        filter
+    };
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
-        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set))
+        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set, store_tx))
         .context("starting the EVE writer thread")?;
     palisade_proto::http::LOG_HEADERS.store(
         opts.config.app_layer.http_log_headers,
@@ -251,7 +271,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             Owners::new(1, 1.0),
             dec_cfg,
             &engine_cfg,
-            EventBatcher::new(ev_tx.clone(), filter).observing(observe),
+            EventBatcher::new(ev_tx.clone(), worker_filter).observing(observe),
             checksum_anomalies,
         );
         if let Some(d) = &opts.detect {
@@ -307,7 +327,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             owners,
             dec_cfg.clone(),
             &engine_cfg,
-            EventBatcher::new(ev_tx.clone(), filter).observing(observe),
+            EventBatcher::new(ev_tx.clone(), worker_filter).observing(observe),
             checksum_anomalies,
         );
         if let Some(d) = &opts.detect {
@@ -337,7 +357,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 owners,
                 dec_cfg.clone(),
                 &engine_cfg,
-                EventBatcher::new(ev_tx.clone(), filter).observing(observe),
+                EventBatcher::new(ev_tx.clone(), worker_filter).observing(observe),
                 checksum_anomalies,
             );
             if let Some(d) = &opts.detect {
@@ -533,6 +553,15 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("the EVE writer thread panicked"),
     };
+    let store = match (store, &opts.store) {
+        (Some(w), Some(p)) => Some(store::finish(
+            w,
+            p,
+            packets,
+            first_ts.map(|f| (f, last_ts)),
+        )?),
+        _ => None,
+    };
     Ok(ScanReport {
         inputs: inputs.inputs(),
         input_errors,
@@ -554,6 +583,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         app: app_stats,
         app_records,
         detectors_on: observe,
+        store,
     })
 }
 

@@ -251,9 +251,28 @@ struct EveOut {
     line: Vec<u8>,
     totals: OutputTotals,
     filter: TypeFilter,
+    /// The store's writer, when a store is written.
+    store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
 }
 
 impl EveOut {
+    /// Hands alerts and findings to the store (all of them, whatever the
+    /// EVE type filter writes). A store writer that stopped reports its
+    /// error when the scan finishes.
+    fn store(&mut self, ev: &Event) {
+        let Some(tx) = &self.store else {
+            return;
+        };
+        let op = match ev {
+            Event::Alert(a) => palisade_store::StoreOp::Alert(a.clone()),
+            Event::Finding(f) => palisade_store::StoreOp::Finding(f.clone()),
+            _ => return,
+        };
+        if tx.send(op).is_err() {
+            self.store = None;
+        }
+    }
+
     fn write(&mut self, ev: &Event) -> anyhow::Result<()> {
         use anyhow::Context;
         self.line.clear();
@@ -284,20 +303,29 @@ impl palisade_detectors::Emit for DetectorSink<'_> {
             .detector_alerts_by_sid
             .entry((a.sid, a.msg))
             .or_default() += 1;
-        if !self.out.filter.alert || self.error.is_some() {
+        if self.error.is_some() || !(self.out.filter.alert || self.out.store.is_some()) {
             return;
         }
         let ev = Event::Alert(Box::new(crate::pipeline::detectors::alert_record(&a)));
+        self.out.store(&ev);
+        if !self.out.filter.alert {
+            return;
+        }
         if let Err(e) = self.out.write(&ev) {
             self.error = Some(e);
         }
     }
     fn finding(&mut self, f: palisade_event::FindingRecord) {
         self.out.totals.findings += 1;
-        if !self.out.filter.wants_app("finding") || self.error.is_some() {
+        if self.error.is_some() {
             return;
         }
-        if let Err(e) = self.out.write(&Event::Finding(Box::new(f))) {
+        let ev = Event::Finding(Box::new(f));
+        self.out.store(&ev);
+        if !self.out.filter.wants_app("finding") {
+            return;
+        }
+        if let Err(e) = self.out.write(&ev) {
             self.error = Some(e);
         }
     }
@@ -312,6 +340,7 @@ pub fn run_eve_writer(
     path: PathBuf,
     filter: TypeFilter,
     mut detectors: Option<palisade_detectors::DetectorSet>,
+    store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
 ) -> anyhow::Result<OutputTotals> {
     use anyhow::Context;
     use palisade_detectors::Observation;
@@ -322,6 +351,7 @@ pub fn run_eve_writer(
         line: Vec::with_capacity(1024),
         totals: OutputTotals::default(),
         filter,
+        store,
     };
     let mut held_stats: Vec<Event> = Vec::new();
     let mut clock = palisade_event::Timestamp::ZERO;
@@ -332,7 +362,10 @@ pub fn run_eve_writer(
                 held_stats.push(ev.clone());
                 continue;
             }
-            out.write(ev)?;
+            out.store(ev);
+            if out.filter.wants(ev) {
+                out.write(ev)?;
+            }
         }
         let Some(det) = detectors.as_mut() else {
             continue;

@@ -1,0 +1,77 @@
+//! The SQLite store as a sink of a scan: opened before the first packet,
+//! fed alerts and findings by the output thread (the same events the EVE
+//! file gets, whatever `--eve-types` says), finished after the last.
+
+use anyhow::Context;
+use palisade_event::Timestamp;
+use palisade_store::{RunInfo, RunTotals, Store, StoreWriter, WriterStats};
+use std::path::{Path, PathBuf};
+
+/// What went into the store.
+#[derive(Clone, Debug)]
+pub struct StoreSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// The run's id in it.
+    pub run_id: i64,
+    /// What the writer did.
+    pub stats: WriterStats,
+}
+
+/// Wall-clock now, EVE format.
+fn now() -> String {
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    Timestamp::from_nanos(ns).to_string()
+}
+
+/// This sensor's name: the host name, else `palisade`.
+fn sensor_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "palisade".into())
+}
+
+/// Opens the store at `path` and starts a `scan` run of `inputs`.
+pub fn start(path: &Path, inputs: &[PathBuf]) -> anyhow::Result<StoreWriter> {
+    let store =
+        Store::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    StoreWriter::start(
+        store,
+        &RunInfo {
+            sensor: sensor_name(),
+            kind: "scan".into(),
+            started_at: now(),
+            inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+    )
+    .with_context(|| format!("starting a run in the store {}", path.display()))
+}
+
+/// Waits for the writer and records the run's totals.
+pub fn finish(
+    w: StoreWriter,
+    path: &Path,
+    packets: u64,
+    span: Option<(Timestamp, Timestamp)>,
+) -> anyhow::Result<StoreSummary> {
+    let run_id = w.run_id();
+    let (_, stats) = w
+        .finish(&RunTotals {
+            ended_at: now(),
+            first_packet: span.map(|s| s.0),
+            last_packet: span.map(|s| s.1),
+            packets,
+        })
+        .with_context(|| format!("writing the store {}", path.display()))?;
+    Ok(StoreSummary {
+        path: path.to_path_buf(),
+        run_id,
+        stats,
+    })
+}
