@@ -1,0 +1,141 @@
+//! Fingerprints and host names from application records (the EVE objects
+//! palisade's parsers log), attributed to the device at the right end:
+//! what a client says (User-Agent, JA3/JA4, MQTT client id, SSH client
+//! version) to the client (`src_ip`), what a server says (banners, server
+//! versions, certificate subject) to the server (`dest_ip`).
+
+use crate::inventory::Inventory;
+use palisade_event::Timestamp;
+use serde_json::Value;
+use std::net::IpAddr;
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str().filter(|x| !x.is_empty())
+}
+
+fn fp(inv: &mut Inventory, ts: Timestamp, ip: &IpAddr, kind: &'static str, v: Option<&str>) {
+    if let Some(v) = v {
+        inv.fingerprint(ip, kind, v, ts);
+    }
+}
+
+/// Takes what identifies devices from one EVE app record.
+pub fn observe_record(inv: &mut Inventory, rec: &Value, ts: Timestamp) {
+    let ip = |k: &str| {
+        rec.get(k)
+            .and_then(Value::as_str)
+            .and_then(|x| x.parse::<IpAddr>().ok())
+    };
+    let (Some(client), Some(server)) = (ip("src_ip"), ip("dest_ip")) else {
+        return;
+    };
+    let port = rec.get("dest_port").and_then(Value::as_u64).unwrap_or(0) as u16;
+    let tcp = rec.get("proto").and_then(Value::as_str) == Some("TCP");
+    let l4 = if tcp { 6 } else { 17 };
+    let Some(et) = rec.get("event_type").and_then(Value::as_str) else {
+        return;
+    };
+    let Some(body) = rec.get(et) else {
+        return;
+    };
+    match et {
+        "http" => {
+            fp(
+                inv,
+                ts,
+                &client,
+                "http.user_agent",
+                s(body, &["http_user_agent"]),
+            );
+            fp(inv, ts, &server, "http.server", s(body, &["server"]));
+        }
+        "tls" => {
+            fp(inv, ts, &client, "tls.ja3", s(body, &["ja3", "hash"]));
+            fp(inv, ts, &client, "tls.ja4", s(body, &["ja4"]));
+            fp(inv, ts, &server, "tls.ja3s", s(body, &["ja3s", "hash"]));
+            fp(inv, ts, &server, "tls.subject", s(body, &["subject"]));
+        }
+        "ssh" => {
+            fp(
+                inv,
+                ts,
+                &client,
+                "ssh.client",
+                s(body, &["client", "software_version"]),
+            );
+            fp(
+                inv,
+                ts,
+                &server,
+                "ssh.server",
+                s(body, &["server", "software_version"]),
+            );
+        }
+        "rtsp" => {
+            fp(
+                inv,
+                ts,
+                &client,
+                "rtsp.user_agent",
+                s(body, &["user_agent"]),
+            );
+            fp(inv, ts, &server, "rtsp.server", s(body, &["server"]));
+        }
+        "mqtt" => fp(
+            inv,
+            ts,
+            &client,
+            "mqtt.client_id",
+            s(body, &["connect", "client_id"]),
+        ),
+        "telnet" => fp(
+            inv,
+            ts,
+            &server,
+            "telnet.prompt",
+            s(body, &["login_prompt"]),
+        ),
+        "ftp" => fp(inv, ts, &server, "ftp.banner", s(body, &["banner"])),
+        "ssdp" => {
+            fp(inv, ts, &client, "ssdp.server", s(body, &["server"]));
+            fp(inv, ts, &client, "ssdp.location", s(body, &["location"]));
+        }
+        "dhcp" => {
+            // The client's own address is in the record (`client_ip`,
+            // `assigned_ip`) when it has one; DHCP travels from 0.0.0.0.
+            let dev = ["assigned_ip", "client_ip"]
+                .iter()
+                .filter_map(|k| s(body, &[k]))
+                .filter_map(|x| x.parse::<IpAddr>().ok())
+                .find(|a| !a.is_unspecified())
+                .unwrap_or(client);
+            if let Some(h) = s(body, &["hostname"]) {
+                inv.hostname(&dev, h);
+            }
+            fp(
+                inv,
+                ts,
+                &dev,
+                "dhcp.vendor_class",
+                s(body, &["vendor_class_identifier"]),
+            );
+            if let Some(p) = body.get("params").and_then(Value::as_array) {
+                let list: Vec<String> = p.iter().map(|x| x.to_string().replace('"', "")).collect();
+                fp(inv, ts, &dev, "dhcp.params", Some(&list.join(",")));
+            }
+        }
+        _ => {}
+    }
+    // The server's service gets its protocol's name.
+    let banner = match et {
+        "ssh" => s(body, &["server", "software_version"]),
+        "ftp" => s(body, &["banner"]),
+        "rtsp" | "http" => s(body, &["server"]),
+        _ => None,
+    };
+    inv.service_app(&server, l4, port, et, banner);
+}

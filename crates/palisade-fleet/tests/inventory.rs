@@ -1,0 +1,270 @@
+//! The passive inventory on hand-made packets and records.
+
+use palisade_event::Timestamp;
+use palisade_fleet::fingerprint::observe_record;
+use palisade_fleet::{DeviceKey, Inventory, InventoryConfig, PacketFacts};
+use std::net::IpAddr;
+
+const CAM: [u8; 6] = [0x04, 0x03, 0x12, 0xaa, 0xbb, 0x01]; // Hikvision OUI
+const GW: [u8; 6] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55];
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn t(s: u64) -> Timestamp {
+    Timestamp::from_secs_nanos(1_767_600_000 + s, 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pkt(
+    s: u64,
+    src: &str,
+    dst: &str,
+    macs: Option<([u8; 6], [u8; 6])>,
+    proto: u8,
+    sport: u16,
+    dport: u16,
+    flags: u8,
+) -> PacketFacts {
+    PacketFacts {
+        ts: t(s),
+        src: ip(src),
+        dst: ip(dst),
+        macs,
+        proto,
+        sport,
+        dport,
+        tcp_flags: flags,
+        len: 100,
+    }
+}
+
+#[test]
+fn a_camera_by_mac_with_vendor_addresses_and_services() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    // NVR -> camera SYN, camera -> NVR SYN-ACK (RTSP service)
+    let nvr = [0x00, 0x0c, 0x29, 1, 2, 3];
+    inv.packet(&pkt(
+        1,
+        "10.0.0.9",
+        "10.0.0.5",
+        Some((nvr, CAM)),
+        6,
+        50000,
+        554,
+        0x02,
+    ));
+    inv.packet(&pkt(
+        1,
+        "10.0.0.5",
+        "10.0.0.9",
+        Some((CAM, nvr)),
+        6,
+        554,
+        50000,
+        0x12,
+    ));
+    // the camera to the internet through the gateway; the internet host is no device
+    inv.packet(&pkt(
+        2,
+        "10.0.0.5",
+        "203.0.113.7",
+        Some((CAM, GW)),
+        6,
+        40000,
+        443,
+        0x02,
+    ));
+    // DHCP gives it a new address later: same device, two addresses
+    inv.packet(&pkt(
+        90,
+        "10.0.0.77",
+        "10.0.0.9",
+        Some((CAM, nvr)),
+        17,
+        5353,
+        5353,
+        0,
+    ));
+    // an NTP answer from the NVR: a UDP service
+    inv.packet(&pkt(
+        91,
+        "10.0.0.9",
+        "10.0.0.5",
+        Some((nvr, CAM)),
+        17,
+        123,
+        40123,
+        0,
+    ));
+    assert_eq!(inv.len(), 2);
+    let cam = inv.device_of(&ip("10.0.0.77")).unwrap();
+    assert_eq!(cam.key, DeviceKey::Mac(CAM));
+    assert_eq!(cam.key.to_string(), "mac:04:03:12:aa:bb:01");
+    assert_eq!(
+        cam.vendor,
+        Some("Hangzhou Hikvision Digital Technology Co.,Ltd.")
+    );
+    let addrs: Vec<IpAddr> = cam.addresses.iter().map(|a| a.0).collect();
+    assert_eq!(addrs, vec![ip("10.0.0.5"), ip("10.0.0.77")]);
+    assert_eq!((cam.first_seen, cam.last_seen), (t(1), t(91)));
+    assert_eq!(cam.services.len(), 1);
+    assert_eq!((cam.services[0].proto, cam.services[0].port), (6, 554));
+    assert_eq!(cam.peers, 2); // the NVR (three times) and the internet host
+    let nvr_dev = inv.device_of(&ip("10.0.0.9")).unwrap();
+    assert_eq!(
+        nvr_dev
+            .services
+            .iter()
+            .map(|s| (s.proto, s.port))
+            .collect::<Vec<_>>(),
+        vec![(17, 123)]
+    );
+}
+
+#[test]
+fn a_mac_with_many_fleet_addresses_is_a_router() {
+    let cfg = InventoryConfig {
+        router_ips: 3,
+        ..InventoryConfig::default()
+    };
+    let mut inv = Inventory::new(cfg);
+    let router = [0x00, 0x1b, 0x21, 9, 9, 9];
+    for h in 1..=6 {
+        let src = format!("10.1.0.{h}");
+        inv.packet(&pkt(
+            h,
+            &src,
+            "10.0.0.9",
+            Some((router, CAM)),
+            6,
+            1000,
+            80,
+            0x02,
+        ));
+    }
+    let r = inv.device_of(&ip("10.1.0.1")).unwrap();
+    assert_eq!(r.key, DeviceKey::Mac(router));
+    assert!(r.router);
+    // addresses after the limit are devices of their own, keyed by IP
+    let behind = inv.device_of(&ip("10.1.0.6")).unwrap();
+    assert_eq!(behind.key, DeviceKey::Ip(ip("10.1.0.6")));
+}
+
+#[test]
+fn raw_ip_and_bounds() {
+    let cfg = InventoryConfig {
+        max_devices: 10,
+        max_peers: 4,
+        ..InventoryConfig::default()
+    };
+    let mut inv = Inventory::new(cfg);
+    for h in 0..50u64 {
+        let src = format!("192.168.1.{h}");
+        inv.packet(&pkt(h, &src, "192.168.1.200", None, 17, 5000, 53, 0));
+    }
+    assert_eq!(inv.len(), 10);
+    assert!(inv.devices_dropped > 0);
+    let server = inv.device_of(&ip("192.168.1.200")).unwrap();
+    assert_eq!(server.key, DeviceKey::Ip(ip("192.168.1.200")));
+    assert!(server.peers >= 9, "{}", server.peers);
+}
+
+#[test]
+fn fingerprints_and_hostnames_from_records() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    inv.packet(&pkt(
+        1,
+        "10.0.0.5",
+        "198.51.100.10",
+        Some((CAM, GW)),
+        6,
+        40000,
+        1883,
+        0x02,
+    ));
+    inv.packet(&pkt(1, "10.0.0.9", "10.0.0.5", None, 6, 40001, 22, 0x02));
+    inv.packet(&pkt(1, "10.0.0.5", "10.0.0.9", None, 6, 22, 40001, 0x12));
+    let rec = |et: &str, src: &str, dst: &str, port: u16, body: serde_json::Value| {
+        let mut r = serde_json::json!({"event_type": et, "src_ip": src, "dest_ip": dst,
+            "dest_port": port, "proto": "TCP"});
+        r[et] = body;
+        r
+    };
+    observe_record(
+        &mut inv,
+        &rec(
+            "mqtt",
+            "10.0.0.5",
+            "198.51.100.10",
+            1883,
+            serde_json::json!({"connect": {"client_id": "hikvision-camera-aabb01"}}),
+        ),
+        t(2),
+    );
+    observe_record(
+        &mut inv,
+        &rec(
+            "mqtt",
+            "10.0.0.5",
+            "198.51.100.10",
+            1883,
+            serde_json::json!({"connect": {"client_id": "hikvision-camera-aabb01"}}),
+        ),
+        t(3),
+    );
+    observe_record(
+        &mut inv,
+        &rec(
+            "ssh",
+            "10.0.0.9",
+            "10.0.0.5",
+            22,
+            serde_json::json!({"server": {"software_version": "dropbear_2019.78"}, "client": {"software_version": "OpenSSH_9.2"}}),
+        ),
+        t(4),
+    );
+    let mut dhcp = rec(
+        "dhcp",
+        "0.0.0.0",
+        "255.255.255.255",
+        67,
+        serde_json::json!({"hostname": "ipcam-frontdoor", "assigned_ip": "10.0.0.5", "params": [1, 3, 6, 15]}),
+    );
+    dhcp["proto"] = serde_json::json!("UDP");
+    observe_record(&mut inv, &dhcp, t(5));
+    let cam = inv.device_of(&ip("10.0.0.5")).unwrap();
+    let fps: Vec<(&str, &str, u64)> = cam
+        .fingerprints
+        .iter()
+        .map(|f| (f.kind, f.value.as_str(), f.seen))
+        .collect();
+    assert_eq!(
+        fps,
+        vec![
+            ("mqtt.client_id", "hikvision-camera-aabb01", 2),
+            ("ssh.server", "dropbear_2019.78", 1),
+            ("dhcp.params", "1,3,6,15", 1),
+        ]
+    );
+    assert_eq!(cam.hostnames, vec!["ipcam-frontdoor".to_string()]);
+    let ssh = cam.services.iter().find(|s| s.port == 22).unwrap();
+    assert_eq!(ssh.app_proto.as_deref(), Some("ssh"));
+    assert_eq!(ssh.banner.as_deref(), Some("dropbear_2019.78"));
+    let nvr = inv.device_of(&ip("10.0.0.9")).unwrap();
+    assert_eq!(nvr.fingerprints[0].value, "OpenSSH_9.2");
+    // an address that is no device takes nothing
+    observe_record(
+        &mut inv,
+        &rec(
+            "http",
+            "203.0.113.1",
+            "198.51.100.2",
+            80,
+            serde_json::json!({"http_user_agent": "curl"}),
+        ),
+        t(6),
+    );
+    assert_eq!(inv.len(), 2);
+}
