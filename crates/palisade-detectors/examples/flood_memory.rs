@@ -76,6 +76,7 @@ fn main() {
             icmp_type: None,
             len: 60,
             new_flow: true,
+            macs: None,
         };
         set.observe(ts, Observation::Packet(&p), &mut out);
         if (i + 1) % (n / 10).max(1) == 0 {

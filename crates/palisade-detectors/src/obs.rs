@@ -32,6 +32,9 @@ pub struct PacketObs {
     pub len: u32,
     /// The packet created its flow.
     pub new_flow: bool,
+    /// Outermost Ethernet source and destination, for packets seen on
+    /// layer 2 (not inside a tunnel): the inventory keys devices by MAC.
+    pub macs: Option<([u8; 6], [u8; 6])>,
 }
 
 /// What proved knowledge of the password.

@@ -47,5 +47,6 @@ pub fn pkt(src: IpAddr, dst: IpAddr, proto: u8, s: u64) -> PacketObs {
         icmp_type: None,
         len: 60,
         new_flow: false,
+        macs: None,
     }
 }

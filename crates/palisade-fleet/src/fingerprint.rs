@@ -23,7 +23,8 @@ fn fp(inv: &mut Inventory, ts: Timestamp, ip: &IpAddr, kind: &'static str, v: Op
     }
 }
 
-/// Takes what identifies devices from one EVE app record.
+/// Takes what identifies devices from one EVE app record (as JSON: the
+/// form of eve.json lines).
 pub fn observe_record(inv: &mut Inventory, rec: &Value, ts: Timestamp) {
     let ip = |k: &str| {
         rec.get(k)
@@ -42,6 +43,26 @@ pub fn observe_record(inv: &mut Inventory, rec: &Value, ts: Timestamp) {
     let Some(body) = rec.get(et) else {
         return;
     };
+    observe(inv, et, (client, server, port, l4), body, ts);
+}
+
+/// Takes what identifies devices from one app record as the pipeline
+/// carries it.
+pub fn observe_app(inv: &mut Inventory, rec: &palisade_event::AppRecord) {
+    let t = &rec.tuple;
+    let endpoints = (t.src_ip, t.dest_ip, t.dest_port.unwrap_or(0), t.proto);
+    observe(inv, rec.event_type, endpoints, &rec.body, rec.timestamp);
+}
+
+/// What one record of type `et` between (client, server, server port, IP
+/// protocol) says about the devices at its ends.
+fn observe(
+    inv: &mut Inventory,
+    et: &str,
+    (client, server, port, l4): (IpAddr, IpAddr, u16, u8),
+    body: &Value,
+    ts: Timestamp,
+) {
     match et {
         "http" => {
             fp(

@@ -24,7 +24,7 @@ pub mod writer;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
-pub use write::{finding_key, RunInfo, RunTotals};
+pub use write::{finding_key, DeviceRow, RunInfo, RunTotals, ServiceRow};
 pub use writer::{StoreOp, StoreWriter, WriterStats};
 
 /// What can go wrong with the store.

@@ -143,3 +143,74 @@ impl Store {
             .map_err(|e| err(self.path(), e))
     }
 }
+
+/// One device as stored, with its addresses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceSummary {
+    /// Key.
+    pub key: String,
+    /// MAC vendor.
+    pub vendor: Option<String>,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// Packets over all runs.
+    pub pkts: u64,
+    /// Addresses, in order of first sighting.
+    pub addresses: Vec<String>,
+    /// Services as `TCP/554 rtsp`.
+    pub services: Vec<String>,
+    /// Fingerprints as `kind=value`.
+    pub fingerprints: Vec<String>,
+}
+
+impl Store {
+    /// Every device, by key.
+    pub fn devices(&self) -> Result<Vec<DeviceSummary>> {
+        let e = |x| err(self.path(), x);
+        let mut st = self
+            .conn()
+            .prepare("SELECT id, key, vendor, hostname, pkts FROM devices ORDER BY key")
+            .map_err(e)?;
+        type Row = (i64, String, Option<String>, Option<String>, i64);
+        let rows: Vec<Row> = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(e)?;
+        let list = |sql: &str, id: i64| -> Result<Vec<String>> {
+            let mut st = self.conn().prepare(sql).map_err(e)?;
+            let v = st
+                .query_map(params![id], |r| r.get::<_, String>(0))
+                .map_err(e)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(e)?;
+            Ok(v)
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, key, vendor, hostname, pkts) in rows {
+            out.push(DeviceSummary {
+                key,
+                vendor,
+                hostname,
+                pkts: pkts as u64,
+                addresses: list(
+                    "SELECT ip FROM device_addresses WHERE device_id = ?1 ORDER BY first_seen, ip",
+                    id,
+                )?,
+                services: list(
+                    "SELECT proto || '/' || port || coalesce(' ' || app_proto, '') FROM services
+                     WHERE device_id = ?1 ORDER BY proto, port",
+                    id,
+                )?,
+                fingerprints: list(
+                    "SELECT kind || '=' || value FROM fingerprints WHERE device_id = ?1
+                     ORDER BY kind, value",
+                    id,
+                )?,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -32,6 +32,52 @@ pub struct RunTotals {
     pub packets: u64,
 }
 
+/// A device as one run saw it; merged into the store's row of the same
+/// key (first seen is the earliest, last seen the latest, traffic totals
+/// add up over runs, names and vendor are kept unless a run brings one).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeviceRow {
+    /// `mac:aa:bb:cc:dd:ee:ff` or `ip:10.0.0.5`.
+    pub key: String,
+    /// MAC address, when keyed by MAC.
+    pub mac: Option<String>,
+    /// MAC vendor.
+    pub vendor: Option<String>,
+    /// A host name.
+    pub hostname: Option<String>,
+    /// First packet (EVE time).
+    pub first_seen: String,
+    /// Last packet.
+    pub last_seen: String,
+    /// Packets sent or received in the run.
+    pub pkts: u64,
+    /// Bytes sent or received in the run.
+    pub bytes: u64,
+    /// (address, first seen, last seen).
+    pub addresses: Vec<(String, String, String)>,
+    /// (kind, value, first seen, last seen, times seen).
+    pub fingerprints: Vec<(String, String, String, String, u64)>,
+    /// Services it answers on.
+    pub services: Vec<ServiceRow>,
+}
+
+/// A service of a device as one run saw it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceRow {
+    /// `TCP` or `UDP`.
+    pub proto: String,
+    /// Port.
+    pub port: u16,
+    /// Application protocol, when identified.
+    pub app_proto: Option<String>,
+    /// Banner or server string.
+    pub banner: Option<String>,
+    /// First seen (EVE time).
+    pub first_seen: String,
+    /// Last seen.
+    pub last_seen: String,
+}
+
 /// What makes a finding distinct on its device, from its evidence: the
 /// values of the identifying fields present (`service`, `username`,
 /// `port`, `server_port`, `weakness`, `cve`, `entry_id`), in that order,
@@ -119,6 +165,7 @@ impl Store {
             let r = match op {
                 crate::StoreOp::Alert(a) => alert(&tx, run_id, a),
                 crate::StoreOp::Finding(f) => finding(&tx, run_id, f),
+                crate::StoreOp::Device(d) => device(&tx, d),
             };
             r.map_err(|e| err(&path, e))?;
         }
@@ -244,5 +291,79 @@ fn finding(tx: &Transaction<'_>, run_id: i64, f: &FindingRecord) -> rusqlite::Re
             f.remediation
         ],
     )?;
+    Ok(())
+}
+
+/// A device row (merged by key) and its addresses, fingerprints and
+/// services (merged by their keys).
+fn device(tx: &Transaction<'_>, d: &DeviceRow) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO devices (key, mac, vendor, hostname, first_seen, last_seen, pkts, bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (key) DO UPDATE SET
+             mac = coalesce(excluded.mac, mac),
+             vendor = coalesce(excluded.vendor, vendor),
+             hostname = coalesce(excluded.hostname, hostname),
+             first_seen = min(first_seen, excluded.first_seen),
+             last_seen = max(last_seen, excluded.last_seen),
+             pkts = pkts + excluded.pkts,
+             bytes = bytes + excluded.bytes",
+        params![
+            d.key,
+            d.mac,
+            d.vendor,
+            d.hostname,
+            d.first_seen,
+            d.last_seen,
+            d.pkts as i64,
+            d.bytes as i64
+        ],
+    )?;
+    let id: i64 = tx.query_row(
+        "SELECT id FROM devices WHERE key = ?1",
+        params![d.key],
+        |r| r.get(0),
+    )?;
+    for (ip, first, last) in &d.addresses {
+        tx.execute(
+            "INSERT INTO device_addresses (device_id, ip, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (device_id, ip) DO UPDATE SET
+                 first_seen = min(first_seen, excluded.first_seen),
+                 last_seen = max(last_seen, excluded.last_seen)",
+            params![id, ip, first, last],
+        )?;
+    }
+    for (kind, value, first, last, seen) in &d.fingerprints {
+        tx.execute(
+            "INSERT INTO fingerprints (device_id, kind, value, first_seen, last_seen, seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (device_id, kind, value) DO UPDATE SET
+                 first_seen = min(first_seen, excluded.first_seen),
+                 last_seen = max(last_seen, excluded.last_seen),
+                 seen = seen + excluded.seen",
+            params![id, kind, value, first, last, *seen as i64],
+        )?;
+    }
+    for s in &d.services {
+        tx.execute(
+            "INSERT INTO services (device_id, proto, port, app_proto, banner, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (device_id, proto, port) DO UPDATE SET
+                 app_proto = coalesce(excluded.app_proto, app_proto),
+                 banner = coalesce(excluded.banner, banner),
+                 first_seen = min(first_seen, excluded.first_seen),
+                 last_seen = max(last_seen, excluded.last_seen)",
+            params![
+                id,
+                s.proto,
+                s.port,
+                s.app_proto,
+                s.banner,
+                s.first_seen,
+                s.last_seen
+            ],
+        )?;
+    }
     Ok(())
 }

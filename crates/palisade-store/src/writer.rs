@@ -27,6 +27,8 @@ pub enum StoreOp {
     Alert(Box<AlertRecord>),
     /// A posture finding.
     Finding(Box<FindingRecord>),
+    /// A device of the inventory, as the run saw it.
+    Device(Box<crate::DeviceRow>),
 }
 
 /// What the writer did.

@@ -195,3 +195,55 @@ fn the_finding_key_leaves_out_what_changes() {
     assert_eq!(k, "port=443|weakness=expired-certificate");
     assert_eq!(palisade_store::finding_key(&serde_json::json!({})), "");
 }
+
+fn device(run: u32, ip: &str, vendor: Option<&str>) -> StoreOp {
+    let t = |s: u32| format!("2026-01-05T08:0{s}:00.000000+0000");
+    StoreOp::Device(Box::new(palisade_store::DeviceRow {
+        key: "mac:04:03:12:aa:bb:01".into(),
+        mac: Some("04:03:12:aa:bb:01".into()),
+        vendor: vendor.map(str::to_string),
+        hostname: None,
+        first_seen: t(run),
+        last_seen: t(run + 1),
+        pkts: 100,
+        bytes: 10_000,
+        addresses: vec![(ip.into(), t(run), t(run + 1))],
+        fingerprints: vec![("mqtt.client_id".into(), "cam-1".into(), t(run), t(run), 2)],
+        services: vec![palisade_store::ServiceRow {
+            proto: "TCP".into(),
+            port: 554,
+            app_proto: Some("rtsp".into()),
+            banner: None,
+            first_seen: t(run),
+            last_seen: t(run + 1),
+        }],
+    }))
+}
+
+#[test]
+fn a_device_seen_again_is_the_same_device() {
+    let p = tmp("devices");
+    for (run, ip, vendor) in [(1, "10.0.0.5", Some("Hikvision")), (3, "10.0.0.77", None)] {
+        let w = StoreWriter::start(Store::open(&p).unwrap(), &run_info()).unwrap();
+        w.send(device(run, ip, vendor)).unwrap();
+        w.finish(&RunTotals::default()).unwrap();
+    }
+    let s = Store::open(&p).unwrap();
+    let d = s.devices().unwrap();
+    assert_eq!(d.len(), 1, "{d:?}");
+    let d = &d[0];
+    assert_eq!(d.vendor.as_deref(), Some("Hikvision"));
+    assert_eq!(d.pkts, 200);
+    assert_eq!(d.addresses, vec!["10.0.0.5", "10.0.0.77"]);
+    assert_eq!(d.services, vec!["TCP/554 rtsp"]);
+    assert_eq!(d.fingerprints, vec!["mqtt.client_id=cam-1"]);
+    let seen: i64 = s
+        .conn()
+        .query_row("SELECT seen FROM fingerprints", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(seen, 4);
+}
+
+fn run_info() -> RunInfo {
+    run("scan")
+}

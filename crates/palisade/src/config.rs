@@ -38,6 +38,8 @@ pub struct Config {
     pub app_layer: AppLayerSection,
     /// Built-in IoT detectors.
     pub detectors: DetectorsSection,
+    /// The passive device inventory.
+    pub inventory: palisade_fleet::InventoryConfig,
 }
 
 /// `[detectors]`
@@ -262,6 +264,7 @@ impl Default for Config {
             rules: RulesSection::default(),
             app_layer: AppLayerSection::default(),
             detectors: DetectorsSection::default(),
+            inventory: palisade_fleet::InventoryConfig::default(),
         }
     }
 }

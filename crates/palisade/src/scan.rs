@@ -113,6 +113,7 @@ fn summary_json(
         "alerts_by_signature": r.alerts_by_signature.iter().map(|(gid, sid, msg, n)| json!({"gid": gid, "sid": sid, "signature": msg, "count": n})).collect::<Vec<_>>(),
         "eve": eve,
         "eve_records": r.written.records,
+        "devices": r.written.devices,
         "store": r.store.as_ref().map(|s| json!({
             "path": s.path, "run_id": s.run_id, "events": s.stats.stored,
             "transactions": s.stats.transactions,
@@ -203,6 +204,19 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::Loa
         for ((sid, msg), n) in by.iter().take(20) {
             println!("    {n:>8}  [1:{sid}] {msg}");
         }
+    }
+    if let Some(n) = r.written.devices {
+        println!(
+            "  inventory     {n} devices{}",
+            if r.written.devices_dropped > 0 {
+                format!(
+                    " ({} more not kept: inventory.max_devices)",
+                    r.written.devices_dropped
+                )
+            } else {
+                String::new()
+            }
+        );
     }
     if let Some(s) = &r.store {
         println!(

@@ -72,6 +72,25 @@ fn scans_fill_and_merge_the_store() {
         .map(Result::unwrap)
         .collect();
     assert!(evidence.iter().all(|e| !e.contains("password\"")));
+    // the inventory: one device per fleet MAC of the labels (gateway
+    // included), each with the addresses the labels give it
+    let labels: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("bf.json")).unwrap()).unwrap();
+    let devices = s.devices().unwrap();
+    for d in labels["devices"].as_array().unwrap() {
+        let key = format!("mac:{}", d["mac"].as_str().unwrap());
+        let found = devices.iter().find(|x| x.key == key);
+        let found = found.unwrap_or_else(|| panic!("{key} not in {devices:?}"));
+        assert!(found
+            .addresses
+            .contains(&d["ip"].as_str().unwrap().to_string()));
+        assert!(found.vendor.is_some(), "{key}: a registered OUI");
+    }
+    assert_eq!(devices.len(), labels["devices"].as_array().unwrap().len());
+    assert!(devices.iter().any(|d| d
+        .fingerprints
+        .iter()
+        .any(|f| f.starts_with("mqtt.client_id="))));
     drop(s);
 
     // the same capture again, writing only flows to EVE: every alert still

@@ -190,6 +190,7 @@ pub fn packet_obs(
         icmp_type,
         len: frame.len,
         new_flow,
+        macs: None,
     }
 }
 

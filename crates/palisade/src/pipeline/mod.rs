@@ -230,7 +230,18 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     } else {
         (None, None)
     };
-    let observe = detector_set.is_some();
+    let inventory = if opts.config.inventory.enabled {
+        let bad = opts.config.inventory.invalid_home_net();
+        if !bad.is_empty() {
+            anyhow::bail!("inventory.home_net: not a network: {}", bad.join(", "));
+        }
+        Some(palisade_fleet::Inventory::new(
+            opts.config.inventory.clone(),
+        ))
+    } else {
+        None
+    };
+    let observe = detector_set.is_some() || inventory.is_some();
     let store = match &opts.store {
         Some(p) => Some(store::start(p, &opts.inputs)?),
         None => None,
@@ -238,17 +249,19 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     let store_tx = store.as_ref().map(|w| w.sender());
     // The store keeps every alert, whatever --eve-types writes: workers
     // then produce alert records and the output thread filters the file.
-    let worker_filter = if store.is_some() {
-        TypeFilter {
-            alert: true,
-            ..filter
-        }
-    } else {
-        filter
+    // The inventory reads every app record (fingerprints), written or not.
+    let worker_filter = TypeFilter {
+        alert: filter.alert || store.is_some(),
+        app: if inventory.is_some() {
+            u64::MAX
+        } else {
+            filter.app
+        },
+        ..filter
     };
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
-        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set, store_tx))
+        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set, store_tx, inventory))
         .context("starting the EVE writer thread")?;
     palisade_proto::http::LOG_HEADERS.store(
         opts.config.app_layer.http_log_headers,

@@ -242,6 +242,10 @@ pub struct OutputTotals {
     pub findings: u64,
     /// Detector alerts per (sid, msg).
     pub detector_alerts_by_sid: std::collections::BTreeMap<(u32, &'static str), u64>,
+    /// Devices in the inventory at the end (None: inventory off).
+    pub devices: Option<usize>,
+    /// Devices not kept (inventory table full).
+    pub devices_dropped: u64,
 }
 
 /// The EVE file and its counters.
@@ -341,6 +345,7 @@ pub fn run_eve_writer(
     filter: TypeFilter,
     mut detectors: Option<palisade_detectors::DetectorSet>,
     store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
+    mut inventory: Option<palisade_fleet::Inventory>,
 ) -> anyhow::Result<OutputTotals> {
     use anyhow::Context;
     use palisade_detectors::Observation;
@@ -365,6 +370,16 @@ pub fn run_eve_writer(
             out.store(ev);
             if out.filter.wants(ev) {
                 out.write(ev)?;
+            }
+        }
+        if let Some(inv) = inventory.as_mut() {
+            for p in &batch.packets {
+                inv.packet(&crate::pipeline::store::packet_facts(p));
+            }
+            for ev in &batch.events {
+                if let Event::App(rec) = ev {
+                    palisade_fleet::fingerprint::observe_app(inv, rec);
+                }
             }
         }
         let Some(det) = detectors.as_mut() else {
@@ -403,6 +418,21 @@ pub fn run_eve_writer(
         det.finish(clock, &mut sink);
         if let Some(e) = sink.error {
             return Err(e);
+        }
+    }
+    if let Some(inv) = &inventory {
+        out.totals.devices = Some(inv.len());
+        out.totals.devices_dropped = inv.devices_dropped;
+        if let Some(tx) = &out.store {
+            for d in inv.devices() {
+                let row = crate::pipeline::store::device_row(d);
+                if tx
+                    .send(palisade_store::StoreOp::Device(Box::new(row)))
+                    .is_err()
+                {
+                    break;
+                }
+            }
         }
     }
     for ev in &held_stats {

@@ -75,3 +75,67 @@ pub fn finish(
         stats,
     })
 }
+
+/// The inventory's view of a packet summary.
+pub fn packet_facts(p: &palisade_detectors::PacketObs) -> palisade_fleet::PacketFacts {
+    palisade_fleet::PacketFacts {
+        ts: p.ts,
+        src: p.src,
+        dst: p.dst,
+        macs: p.macs,
+        proto: p.proto,
+        sport: p.sport,
+        dport: p.dport,
+        tcp_flags: p.tcp_flags,
+        len: p.len,
+    }
+}
+
+/// A device of the inventory as a store row.
+pub fn device_row(d: &palisade_fleet::Device) -> palisade_store::DeviceRow {
+    use palisade_fleet::DeviceKey;
+    let t = |t: Timestamp| t.to_string();
+    palisade_store::DeviceRow {
+        key: d.key.to_string(),
+        mac: match d.key {
+            DeviceKey::Mac(m) => Some(palisade_fleet::inventory::mac_string(m)),
+            DeviceKey::Ip(_) => None,
+        },
+        vendor: d.vendor.map(str::to_string),
+        hostname: d.hostnames.first().cloned(),
+        first_seen: t(d.first_seen),
+        last_seen: t(d.last_seen),
+        pkts: d.pkts,
+        bytes: d.bytes,
+        addresses: d
+            .addresses
+            .iter()
+            .map(|(ip, a, b)| (ip.to_string(), t(*a), t(*b)))
+            .collect(),
+        fingerprints: d
+            .fingerprints
+            .iter()
+            .map(|f| {
+                (
+                    f.kind.to_string(),
+                    f.value.clone(),
+                    t(f.first_seen),
+                    t(f.last_seen),
+                    f.seen,
+                )
+            })
+            .collect(),
+        services: d
+            .services
+            .iter()
+            .map(|s| palisade_store::ServiceRow {
+                proto: if s.proto == 6 { "TCP" } else { "UDP" }.to_string(),
+                port: s.port,
+                app_proto: s.app_proto.clone(),
+                banner: s.banner.clone(),
+                first_seen: t(s.first_seen),
+                last_seen: t(s.last_seen),
+            })
+            .collect(),
+    }
+}

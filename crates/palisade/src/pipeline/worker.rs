@@ -108,6 +108,9 @@ pub struct Worker {
     out: EventBatcher,
     defrag_buf: Vec<u8>,
     checksum_anomalies: bool,
+    /// Outermost Ethernet source and destination of the packet being
+    /// handled (for the inventory's device keys).
+    cur_macs: Option<([u8; 6], [u8; 6])>,
     detect: Option<WorkerDetect>,
     app: Option<WorkerApp>,
 }
@@ -144,6 +147,7 @@ impl Worker {
             engine: FlowEngine::new(engine, owners.workers as u32),
             out,
             defrag_buf: Vec::new(),
+            cur_macs: None,
             checksum_anomalies,
             detect: None,
             app: None,
@@ -168,7 +172,8 @@ impl Worker {
         if self.detect.is_none() && self.app.is_none() {
             let r = self.engine.process(meta, frame, &mut self.out);
             if self.out.observe {
-                let o = packet_obs(frame, meta.ts, &self.engine, r.map(|(f, _)| f));
+                let mut o = packet_obs(frame, meta.ts, &self.engine, r.map(|(f, _)| f));
+                o.macs = self.cur_macs.filter(|_| frame.depth == 0);
                 self.out.packet_obs(o);
             }
             return;
@@ -189,7 +194,8 @@ impl Worker {
         obs.cur = r;
         obs.flush_pending(Some(&self.engine));
         if self.out.observe {
-            let o = packet_obs(frame, meta.ts, &self.engine, r.map(|(f, _)| f));
+            let mut o = packet_obs(frame, meta.ts, &self.engine, r.map(|(f, _)| f));
+            o.macs = self.cur_macs.filter(|_| frame.depth == 0);
             self.out.packet_obs(o);
         }
         if let Some(det) = self.detect.as_mut() {
@@ -245,6 +251,7 @@ impl Worker {
                 self.checksum_anomalies,
             );
         }
+        self.cur_macs = d.ethernet.map(|e| (e.src, e.dst));
         let mut bad = false;
         for frame in d.frames() {
             bad |= frame.checksum == palisade_wire::ChecksumStatus::BadIp
