@@ -15,6 +15,7 @@ use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::TlsSession;
 use crate::scenario::attack::{Reply, SynScan};
+use crate::scenario::exploit::{AxedaCommand, HikvisionPut, KalayReg};
 use crate::scenario::flood::{Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
 use crate::scenario::telnet::TelnetLogin;
@@ -36,6 +37,7 @@ pub(crate) enum Actor {
     Mirai(Box<MiraiScan>),
     Flood(Box<SynFlood>),
     Amp(Box<Reflection>),
+    Kalay(Box<KalayReg>),
 }
 
 impl Actor {
@@ -60,6 +62,7 @@ impl Actor {
             Actor::Mirai(a) => a.step(cx),
             Actor::Flood(a) => a.step(cx),
             Actor::Amp(a) => a.step(cx),
+            Actor::Kalay(a) => a.step(cx),
         }
     }
 
@@ -72,6 +75,7 @@ impl Actor {
             Actor::Flood(a) => Some(a.attack),
             Actor::Amp(a) => Some(a.attack),
             Actor::Tcp(c) => c.attack,
+            Actor::Kalay(a) => a.attack(),
             _ => None,
         }
     }
@@ -93,6 +97,8 @@ pub(crate) enum TcpApp {
     Http(FirmwareCheck),
     Rtsp(RtspSession),
     Telnet(TelnetLogin),
+    Hikvision(HikvisionPut),
+    Axeda(AxedaCommand),
 }
 
 impl App for TcpApp {
@@ -104,6 +110,8 @@ impl App for TcpApp {
             TcpApp::Http(a) => a.next(cx, buf),
             TcpApp::Rtsp(a) => a.next(cx, buf),
             TcpApp::Telnet(a) => a.next(cx, buf),
+            TcpApp::Hikvision(a) => a.next(cx, buf),
+            TcpApp::Axeda(a) => a.next(cx, buf),
         }
     }
 }
@@ -146,7 +154,11 @@ impl TcpConv {
                     }),
                 );
             }
-            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) => {}
+            TcpApp::Tls(_)
+            | TcpApp::Http(_)
+            | TcpApp::Telnet(_)
+            | TcpApp::Hikvision(_)
+            | TcpApp::Axeda(_) => {}
         }
     }
 
@@ -264,6 +276,39 @@ pub(crate) fn rtsp(cx: &mut Ctx<'_>, at: u64, nvr: DevId, cam: DevId) {
 
 /// A Telnet connection from the internet host `attacker` to `dev`'s port
 /// 23, tagged with `attack`; `None` once the attacker's ports ran out.
+/// A TCP connection from `client` to device `dev`'s `port` carrying
+/// `app` (attack conversations); None when the client has no port left.
+pub(crate) fn tcp_to(
+    world: &mut World,
+    rng: &mut Rng,
+    client: HostId,
+    dev: DevId,
+    port: u16,
+    app: TcpApp,
+    attack: Option<u32>,
+) -> Option<Actor> {
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[client as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server: world.devices[dev as usize].host,
+            sport: port,
+            rtt,
+        },
+        Vec::with_capacity(1024),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app,
+        dev,
+        attack,
+    })))
+}
+
 pub(crate) fn telnet(
     world: &mut World,
     rng: &mut Rng,
