@@ -509,7 +509,10 @@ fn every_scenario_is_listed_and_seeds_differ() {
     }
 }
 
-fn udp_pkts(pkts: &[Packet]) -> Vec<(u64, [u8; 4], [u8; 4], u16, u16, &[u8])> {
+/// (time, src, dst, sport, dport, payload).
+type UdpPkt<'a> = (u64, [u8; 4], [u8; 4], u16, u16, &'a [u8]);
+
+fn udp_pkts(pkts: &[Packet]) -> Vec<UdpPkt<'_>> {
     pkts.iter()
         .filter_map(|p| match &p.frame {
             Frame::Ip(Ipv4 {
