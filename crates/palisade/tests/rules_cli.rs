@@ -260,6 +260,26 @@ fn builtin_rules_detect_hikvision_injection() {
             }
         }
     }
+    // no Content-Length: no HTTP body, the raw-stream rule alone; chunked:
+    // the HTTP rule alone (on the de-chunked body)
+    let body = "<?xml version=\"1.0\"?><language>$(id>webLib/x)</language>";
+    let nocl = format!("PUT /SDK/webLanguage HTTP/1.1\r\nHost: cam\r\n\r\n{body}");
+    let chunked = format!(
+        "PUT /SDK/webLanguage HTTP/1.1\r\nHost: cam\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+        20,
+        &body[..20],
+        body.len() - 20,
+        &body[20..]
+    );
+    for (name, req, want) in [("nocl", nocl, 9400001u64), ("chunked", chunked, 9400010)] {
+        let pcap = tmp.path().join(format!("{name}.pcap"));
+        let b = req.as_bytes();
+        let mid = b.len() / 2;
+        session_segments(&pcap, &[&b[..mid], &b[mid..]], resp);
+        let (status, recs) = scan(&[&pcap], &[], &tmp.path().join(format!("out-{name}")));
+        assert!(status.success());
+        assert_eq!(alert_sids(&recs), vec![want], "{name}");
+    }
     let pcap = tmp.path().join("subst-0.pcap");
     let (_, recs) = scan(&[&pcap], &["--no-builtin-rules"], &tmp.path().join("out2"));
     assert!(recs.iter().all(|r| r["event_type"] != "alert"));
