@@ -37,6 +37,10 @@
 //! **Events** (palisade's own): the flow event `kalay.malformed_data` (a
 //! datagram on a Kalay flow that is no IOTC message).
 //!
+//! **Buffer.** `kalay.uid` (the UID of a message that carries one), so a
+//! rule can watch one device: `alert kalay any any -> any any
+//! (kalay.uid; content:"ABCD1234EFGH5678JKLM"; ...)`.
+//!
 //! **EVE** (palisade's own object, Suricata has no Kalay logger):
 //! `{"msg_type": "0x0428", "msg_name": "ping", "direction":
 //! "device_to_client", "direction_code": "0x12", "version": 25,

@@ -1,10 +1,11 @@
 //! The Kalay transaction: one IOTC datagram.
 
 use super::parser::{direction_name, message, type_name, Message};
-use crate::buffers::BufferId;
+use crate::buffers::{by_sticky_name, BufferId};
 use crate::parser::{AppTx, Dir, Input, ParseError, Parser, Sink, TxUpdate};
 use crate::tx::Transaction;
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
 /// Event names (palisade's own: Suricata has no Kalay parser).
 pub mod ev {
@@ -21,6 +22,12 @@ pub struct KalayTx {
 }
 
 impl KalayTx {
+    /// A transaction of `msg` (tests).
+    #[cfg(test)]
+    pub(crate) fn for_test(msg: Message) -> Self {
+        KalayTx { id: 0, msg }
+    }
+
     /// The UID as text.
     pub fn uid(&self) -> Option<&str> {
         self.msg
@@ -30,11 +37,22 @@ impl KalayTx {
     }
 }
 
+fn uid_id() -> BufferId {
+    static ID: OnceLock<BufferId> = OnceLock::new();
+    *ID.get_or_init(|| by_sticky_name("kalay.uid").unwrap_or(BufferId(u16::MAX)))
+}
+
 impl Transaction for KalayTx {
     fn app_proto(&self) -> &'static str {
         "kalay"
     }
-    fn buffer(&self, _id: BufferId, _f: &mut dyn FnMut(&[u8])) {}
+    fn buffer(&self, id: BufferId, f: &mut dyn FnMut(&[u8])) {
+        if id == uid_id() {
+            if let Some(u) = &self.msg.uid {
+                f(u);
+            }
+        }
+    }
     fn id(&self) -> u64 {
         self.id
     }

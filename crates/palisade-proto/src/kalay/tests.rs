@@ -69,6 +69,9 @@ fn registration_message_parsed() {
     assert_eq!(log["msg_type"], "0x0210");
     assert_eq!(log["scrambled"], true);
     assert_eq!(log["length"], 64);
+    // the UID is the kalay.uid buffer
+    let tx = KalayTx::for_test(message(&wire).unwrap());
+    assert_eq!(crate::testing::buffer(&tx, "kalay.uid"), vec![UID.to_vec()]);
 }
 
 #[test]
