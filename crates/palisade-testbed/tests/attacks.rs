@@ -619,4 +619,8 @@ fn axeda_command_to_eremoteserver() {
     assert!(t
         .iter()
         .any(|p| p.src == att && p.dport == 3076 && p.payload.ends_with(b"GetVersion")));
+    // managed polling from inside the fleet too
+    assert!(t
+        .iter()
+        .any(|p| p.src[0] == 10 && p.dst == dev && p.dport == 3076 && !p.payload.is_empty()));
 }
