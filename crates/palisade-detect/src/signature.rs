@@ -80,6 +80,7 @@ pub const APP_PROTOS: &[(&str, u8)] = &[
     ("rfb", PROTO_TCP),
     ("ikev2", PROTO_UDP),
     ("coap", PROTO_UDP),
+    ("kalay", PROTO_UDP),
 ];
 
 fn app_proto(name: &str) -> Option<(&'static str, u8)> {

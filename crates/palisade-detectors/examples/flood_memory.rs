@@ -75,6 +75,7 @@ fn main() {
             tcp_seq: (x >> 32) as u32,
             icmp_type: None,
             len: 60,
+            payload_len: 0,
             new_flow: true,
             macs: None,
         };

@@ -47,7 +47,7 @@ pub const ANSWER_SECS: u64 = 30;
 
 /// Management services watched by default, with the name given as
 /// `service` evidence.
-pub const SERVICES: [(u16, &str); 25] = [
+pub const SERVICES: [(u16, &str); 26] = [
     (21, "ftp"),             // cleartext logins, default accounts on cameras/NAS
     (22, "ssh"),             // device shells (dropbear), brute-forced by bots
     (23, "telnet"),          // cleartext shell; Mirai's main way in
@@ -71,13 +71,14 @@ pub const SERVICES: [(u16, &str); 25] = [
     (34567, "xmeye"),        // XiongMai/XMEye DVR management protocol
     (8000, "hikvision-sdk"), // Hikvision SDK/management port
     (5555, "adb"),           // Android debug bridge: an unauthenticated root shell
-    (56565, "axeda"),        // Axeda remote-management agent (AMP) port
-    (3011, "axeda-web"),     // Axeda agent web/desktop server port
+    (56565, "axeda"),        // Axeda remote-management agent port (see the axeda detector)
+    (3011, "axeda-web"),     // Axeda agent (xGate) web server port (see the axeda detector)
+    (3076, "axeda-eremote"), // Axeda ERemoteServer: unauthenticated commands (CVE-2022-25247)
 ];
 
 /// Ports whose exposure is severity 1: cleartext logins or unauthenticated
 /// shells that botnets reach first (Telnet, FTP, SNMP, ADB, TR-069, Axeda).
-pub const HIGH_RISK_PORTS: [u16; 8] = [23, 2323, 21, 161, 5555, 7547, 56565, 3011];
+pub const HIGH_RISK_PORTS: [u16; 9] = [23, 2323, 21, 161, 5555, 7547, 56565, 3011, 3076];
 
 /// The `service` name of `port` ("unknown" for ports outside [`SERVICES`]).
 pub fn service_name(port: u16) -> &'static str {
@@ -133,8 +134,9 @@ impl ExposureConfig {
     }
 }
 
-/// A map bounded to `cap` entries, evicting the oldest inserted.
-struct Fifo<K, V> {
+/// A map bounded to `cap` entries, evicting the oldest inserted (also
+/// used by the `kalay` and `axeda` detectors).
+pub(crate) struct Fifo<K, V> {
     map: HashMap<K, (V, u64)>,
     order: VecDeque<(K, u64)>,
     next: u64,
@@ -142,7 +144,7 @@ struct Fifo<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V> Fifo<K, V> {
-    fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Fifo {
             map: HashMap::new(),
             order: VecDeque::new(),
@@ -152,7 +154,7 @@ impl<K: Hash + Eq + Clone, V> Fifo<K, V> {
     }
 
     /// Inserts (or replaces) `k`; returns how many entries were evicted.
-    fn insert(&mut self, k: K, v: V) -> u64 {
+    pub(crate) fn insert(&mut self, k: K, v: V) -> u64 {
         let mut evicted = 0;
         if !self.map.contains_key(&k) {
             while self.map.len() >= self.cap {
@@ -178,15 +180,15 @@ impl<K: Hash + Eq + Clone, V> Fifo<K, V> {
         evicted
     }
 
-    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, k: &K) -> Option<&mut V> {
         self.map.get_mut(k).map(|(v, _)| v)
     }
 
-    fn remove(&mut self, k: &K) -> Option<V> {
+    pub(crate) fn remove(&mut self, k: &K) -> Option<V> {
         self.map.remove(k).map(|(v, _)| v)
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 }
@@ -612,8 +614,8 @@ mod tests {
     #[test]
     fn defaults_and_names() {
         let c = ExposureConfig::default();
-        assert_eq!(c.ports.len(), 25);
-        assert!(c.ports.contains(&56565) && c.ports.contains(&3011));
+        assert_eq!(c.ports.len(), 26);
+        assert!(c.ports.contains(&56565) && c.ports.contains(&3011) && c.ports.contains(&3076));
         assert_eq!(c.max_tracked, 65_536);
         assert_eq!(service_name(23), "telnet");
         assert_eq!(service_name(9), "unknown");

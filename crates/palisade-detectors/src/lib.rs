@@ -18,6 +18,7 @@
 //! `[detectors.<name>]` in palisade.toml.
 #![forbid(unsafe_code)]
 
+pub mod axeda;
 pub mod brute_force;
 pub mod cleartext;
 pub mod creds;
@@ -26,6 +27,7 @@ pub mod default_creds;
 pub mod distinct;
 pub mod exposure;
 pub mod incident;
+pub mod kalay;
 pub mod mirai;
 pub mod obs;
 pub mod recent;
@@ -35,7 +37,7 @@ pub mod sketch;
 mod testutil;
 pub mod weak_tls;
 
-pub use obs::{LoginObs, PacketObs, TlsObs};
+pub use obs::{KalayObs, LoginObs, PacketObs, TlsObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
 
 /// palisade's sid range for its detectors and built-in rules:
@@ -151,6 +153,8 @@ pub enum Observation<'a> {
     FlowEnd(&'a palisade_event::FlowRecord),
     /// A TLS handshake completed.
     Tls(&'a obs::TlsObs),
+    /// A Kalay message naming a device by UID.
+    Kalay(&'a obs::KalayObs),
 }
 
 /// A detector.

@@ -30,6 +30,9 @@ pub struct PacketObs {
     pub icmp_type: Option<u8>,
     /// IP length in bytes.
     pub len: u32,
+    /// Transport payload length in bytes (TCP/UDP data; 0 for a bare
+    /// SYN or ACK).
+    pub payload_len: u32,
     /// The packet created its flow.
     pub new_flow: bool,
     /// Outermost Ethernet source and destination, for packets seen on
@@ -112,4 +115,28 @@ pub struct TlsObs {
     pub cert_expired: Option<bool>,
     /// Subject equals issuer.
     pub self_signed: Option<bool>,
+}
+
+/// A ThroughTek Kalay (TUTK IOTC) message that names a device by UID, as
+/// the `kalay` parser logged it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KalayObs {
+    /// Time.
+    pub ts: Timestamp,
+    /// Flow id.
+    pub flow_id: u64,
+    /// Sender of the message (the registering device for a registration).
+    pub src: IpAddr,
+    /// Sender port.
+    pub src_port: u16,
+    /// Receiver (the server for a registration).
+    pub dst: IpAddr,
+    /// Receiver port.
+    pub dst_port: u16,
+    /// The 20-character UID.
+    pub uid: String,
+    /// IOTC message type.
+    pub msg_type: u16,
+    /// A device → server registration carrying the UID.
+    pub registration: bool,
 }

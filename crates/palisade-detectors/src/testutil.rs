@@ -46,6 +46,7 @@ pub fn pkt(src: IpAddr, dst: IpAddr, proto: u8, s: u64) -> PacketObs {
         tcp_seq: 0,
         icmp_type: None,
         len: 60,
+        payload_len: 0,
         new_flow: false,
         macs: None,
     }

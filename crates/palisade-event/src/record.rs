@@ -363,7 +363,7 @@ pub enum Event {
 /// Every EVE event type palisade can write (for `--eve-types` validation).
 pub const EVENT_TYPES: &[&str] = &[
     "alert", "flow", "anomaly", "stats", "http", "dns", "tls", "ssh", "telnet", "ftp", "mqtt",
-    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp", "wsd", "finding",
+    "rtsp", "coap", "snmp", "ssdp", "dhcp", "tftp", "wsd", "kalay", "finding",
 ];
 
 impl Event {

@@ -429,6 +429,12 @@ pub const BUFFERS: &[BufferSpec] = &[
         "TFTP file name (palisade extension)"
     ),
     buf!(
+        "kalay.uid",
+        "kalay",
+        Both,
+        "ThroughTek Kalay device UID of an IOTC message (palisade extension)"
+    ),
+    buf!(
         "coap.uri_path",
         "coap",
         ToServer,

@@ -34,6 +34,7 @@ pub mod fields;
 pub mod ftp;
 pub mod http;
 pub mod identify;
+pub mod kalay;
 pub mod mqtt;
 pub mod parser;
 pub mod registry;

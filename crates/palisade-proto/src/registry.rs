@@ -86,6 +86,7 @@ pub static PROTOCOLS: &[&ProtoSpec] = &[
     &crate::dns::SPEC,
     &crate::dhcp::SPEC,
     &crate::tftp::SPEC,
+    &crate::kalay::SPEC,
     &crate::telnet::SPEC,
     &crate::ftp::SPEC,
     &crate::rtsp::SPEC,

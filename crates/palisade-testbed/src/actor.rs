@@ -15,6 +15,7 @@ use crate::proto::ntp::NtpConv;
 use crate::proto::rtsp::RtspSession;
 use crate::proto::tls::{LegacyTlsAdmin, TlsSession};
 use crate::scenario::attack::{Reply, SynScan};
+use crate::scenario::exploit::{AxedaCommand, HikvisionPut, KalayReg};
 use crate::scenario::flood::{PacketFlood, Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
 use crate::scenario::telnet::TelnetLogin;
@@ -37,6 +38,7 @@ pub(crate) enum Actor {
     Flood(Box<SynFlood>),
     Amp(Box<Reflection>),
     PacketFlood(Box<PacketFlood>),
+    Kalay(Box<KalayReg>),
 }
 
 impl Actor {
@@ -62,6 +64,7 @@ impl Actor {
             Actor::Flood(a) => a.step(cx),
             Actor::Amp(a) => a.step(cx),
             Actor::PacketFlood(a) => a.step(cx),
+            Actor::Kalay(a) => a.step(cx),
         }
     }
 
@@ -75,6 +78,7 @@ impl Actor {
             Actor::Amp(a) => Some(a.attack),
             Actor::PacketFlood(a) => Some(a.attack),
             Actor::Tcp(c) => c.attack,
+            Actor::Kalay(a) => a.attack(),
             _ => None,
         }
     }
@@ -97,6 +101,8 @@ pub(crate) enum TcpApp {
     Rtsp(RtspSession),
     Telnet(TelnetLogin),
     LegacyTls(LegacyTlsAdmin),
+    Hikvision(HikvisionPut),
+    Axeda(AxedaCommand),
 }
 
 impl App for TcpApp {
@@ -109,6 +115,8 @@ impl App for TcpApp {
             TcpApp::Rtsp(a) => a.next(cx, buf),
             TcpApp::Telnet(a) => a.next(cx, buf),
             TcpApp::LegacyTls(a) => a.next(cx, buf),
+            TcpApp::Hikvision(a) => a.next(cx, buf),
+            TcpApp::Axeda(a) => a.next(cx, buf),
         }
     }
 }
@@ -151,7 +159,12 @@ impl TcpConv {
                     }),
                 );
             }
-            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) | TcpApp::LegacyTls(_) => {}
+            TcpApp::Tls(_)
+            | TcpApp::Http(_)
+            | TcpApp::Telnet(_)
+            | TcpApp::LegacyTls(_)
+            | TcpApp::Hikvision(_)
+            | TcpApp::Axeda(_) => {}
         }
     }
 
@@ -301,6 +314,39 @@ pub(crate) fn legacy_https(
 
 /// A Telnet connection from the internet host `attacker` to `dev`'s port
 /// 23, tagged with `attack`; `None` once the attacker's ports ran out.
+/// A TCP connection from `client` to device `dev`'s `port` carrying
+/// `app` (attack conversations); None when the client has no port left.
+pub(crate) fn tcp_to(
+    world: &mut World,
+    rng: &mut Rng,
+    client: HostId,
+    dev: DevId,
+    port: u16,
+    app: TcpApp,
+    attack: Option<u32>,
+) -> Option<Actor> {
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[client as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server: world.devices[dev as usize].host,
+            sport: port,
+            rtt,
+        },
+        Vec::with_capacity(1024),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app,
+        dev,
+        attack,
+    })))
+}
+
 pub(crate) fn telnet(
     world: &mut World,
     rng: &mut Rng,

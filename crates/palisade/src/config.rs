@@ -73,6 +73,10 @@ pub struct DetectorsSection {
     pub weak_tls: palisade_detectors::weak_tls::WeakTlsConfig,
     /// `[detectors.exposure]`
     pub exposure: palisade_detectors::exposure::ExposureConfig,
+    /// `[detectors.kalay]`
+    pub kalay: palisade_detectors::kalay::KalayConfig,
+    /// `[detectors.axeda]`
+    pub axeda: palisade_detectors::axeda::AxedaConfig,
 }
 
 impl Default for DetectorsSection {
@@ -89,6 +93,8 @@ impl Default for DetectorsSection {
             ddos: Default::default(),
             weak_tls: Default::default(),
             exposure: Default::default(),
+            kalay: Default::default(),
+            axeda: Default::default(),
         }
     }
 }

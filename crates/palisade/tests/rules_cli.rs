@@ -153,23 +153,134 @@ fn external_harness_contract_and_alert_shape() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// A TCP session whose request is sent in the given segments (each its own
+/// packet), then one response and FIN.
+fn session_segments(path: &Path, request: &[&[u8]], response: &[u8]) {
+    let mut w = PcapWriter::new(std::fs::File::create(path).unwrap(), 1, 65535).unwrap();
+    let (mut cs, ss) = (1000u32, 5000u32);
+    let q = response.len() as u32;
+    let mut pkts: Vec<Vec<u8>> = vec![
+        eth_ipv4_tcp(C, S, 40000, 80, cs, 0, 0x02, b""),
+        eth_ipv4_tcp(S, C, 80, 40000, ss, cs + 1, 0x12, b""),
+        eth_ipv4_tcp(C, S, 40000, 80, cs + 1, ss + 1, 0x10, b""),
+    ];
+    cs += 1;
+    for seg in request {
+        pkts.push(eth_ipv4_tcp(C, S, 40000, 80, cs, ss + 1, 0x18, seg));
+        cs += seg.len() as u32;
+    }
+    pkts.push(eth_ipv4_tcp(S, C, 80, 40000, ss + 1, cs, 0x18, response));
+    pkts.push(eth_ipv4_tcp(C, S, 40000, 80, cs, ss + 1 + q, 0x11, b""));
+    pkts.push(eth_ipv4_tcp(S, C, 80, 40000, ss + 1 + q, cs + 1, 0x11, b""));
+    pkts.push(eth_ipv4_tcp(C, S, 40000, 80, cs + 1, ss + 2 + q, 0x10, b""));
+    for (i, p) in pkts.iter().enumerate() {
+        w.write_packet(
+            Timestamp::from_secs_micros(1_700_000_000, i as u64 * 1000),
+            p,
+            p.len() as u32,
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+fn alert_sids(recs: &[serde_json::Value]) -> Vec<u64> {
+    recs.iter()
+        .filter(|r| r["event_type"] == "alert")
+        .map(|a| a["alert"]["signature_id"].as_u64().unwrap())
+        .collect()
+}
+
+/// The CVE-2021-36260 request of the researcher's write-up
+/// (watchfulip.github.io, 2021-09-18): PUT /SDK/webLanguage with an XML
+/// body whose <language> holds a shell command substitution.
+fn hikvision_put(language: &str) -> Vec<u8> {
+    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><language>{language}</language>");
+    format!(
+        "PUT /SDK/webLanguage HTTP/1.1\r\nHost: cam\r\nX-Requested-With: XMLHttpRequest\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 #[test]
 fn builtin_rules_detect_hikvision_injection() {
     let tmp = TempDir::new("rules-builtin");
-    let pcap = tmp.path().join("s.pcap");
-    session(
-        &pcap,
-        b"PUT /SDK/webLanguage HTTP/1.1\r\nHost: cam\r\nContent-Length: 60\r\n\r\n<?xml version=\"1.0\"?><language>$(id>webLib/x)</language>",
-        b"HTTP/1.1 500 Internal Server Error\r\n\r\n",
+    let resp: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+    let cases: Vec<(&str, String, Vec<u64>)> = vec![
+        ("subst", "$(id>webLib/x)".into(), vec![9400010]),
+        ("backtick", "`id>webLib/x`".into(), vec![9400010]),
+        ("semicolon", "en;reboot".into(), vec![9400010]),
+        ("pipe", "en|reboot".into(), vec![9400010]),
+        ("encoded", "%24%28id%29".into(), vec![9400010]),
+        ("benign", "English".into(), vec![]),
+    ];
+    for (name, lang, want) in &cases {
+        let req = hikvision_put(lang);
+        // whole, and split at awkward places: inside the request line,
+        // inside the headers, between "<lang" and "uage>", inside "$(",
+        // and one byte at a time for the body
+        let at = |s: &str| {
+            req.windows(s.len())
+                .position(|w| w == s.as_bytes())
+                .unwrap_or(req.len() / 2)
+        };
+        let body_at = at("<?xml");
+        let splits: Vec<Vec<usize>> = vec![
+            vec![],
+            vec![
+                5,
+                20,
+                at("Content-Length") + 3,
+                at("<language") + 5,
+                at("</language") - 1,
+            ],
+            (body_at..req.len()).collect(),
+        ];
+        for (k, cuts) in splits.iter().enumerate() {
+            let mut segs: Vec<&[u8]> = Vec::new();
+            let mut prev = 0;
+            for &c in cuts {
+                if c > prev && c < req.len() {
+                    segs.push(&req[prev..c]);
+                    prev = c;
+                }
+            }
+            segs.push(&req[prev..]);
+            let pcap = tmp.path().join(format!("{name}-{k}.pcap"));
+            session_segments(&pcap, &segs, resp);
+            let (status, recs) = scan(&[&pcap], &[], &tmp.path().join(format!("out-{name}-{k}")));
+            assert!(status.success());
+            assert_eq!(&alert_sids(&recs), want, "{name} split {k}");
+            if !want.is_empty() {
+                let a = recs.iter().find(|r| r["event_type"] == "alert").unwrap();
+                assert_eq!(a["alert"]["metadata"]["palisade_class"][0], "exploit");
+                assert_eq!(a["alert"]["metadata"]["cve"][0], "CVE_2021_36260");
+                assert_eq!(a["app_proto"], "http");
+            }
+        }
+    }
+    // no Content-Length: no HTTP body, the raw-stream rule alone; chunked:
+    // the HTTP rule alone (on the de-chunked body)
+    let body = "<?xml version=\"1.0\"?><language>$(id>webLib/x)</language>";
+    let nocl = format!("PUT /SDK/webLanguage HTTP/1.1\r\nHost: cam\r\n\r\n{body}");
+    let chunked = format!(
+        "PUT /SDK/webLanguage HTTP/1.1\r\nHost: cam\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+        20,
+        &body[..20],
+        body.len() - 20,
+        &body[20..]
     );
-    let (status, recs) = scan(&[&pcap], &[], &tmp.path().join("out"));
-    assert!(status.success());
-    let sids: Vec<u64> = recs
-        .iter()
-        .filter(|r| r["event_type"] == "alert")
-        .map(|a| a["alert"]["signature_id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(sids, vec![9400001]);
+    for (name, req, want) in [("nocl", nocl, 9400001u64), ("chunked", chunked, 9400010)] {
+        let pcap = tmp.path().join(format!("{name}.pcap"));
+        let b = req.as_bytes();
+        let mid = b.len() / 2;
+        session_segments(&pcap, &[&b[..mid], &b[mid..]], resp);
+        let (status, recs) = scan(&[&pcap], &[], &tmp.path().join(format!("out-{name}")));
+        assert!(status.success());
+        assert_eq!(alert_sids(&recs), vec![want], "{name}");
+    }
+    let pcap = tmp.path().join("subst-0.pcap");
     let (_, recs) = scan(&[&pcap], &["--no-builtin-rules"], &tmp.path().join("out2"));
     assert!(recs.iter().all(|r| r["event_type"] != "alert"));
 }

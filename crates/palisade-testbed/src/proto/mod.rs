@@ -10,6 +10,7 @@ pub(crate) mod arp;
 pub(crate) mod dns;
 pub(crate) mod http;
 pub(crate) mod icmp;
+pub(crate) mod kalay;
 pub(crate) mod mqtt;
 pub(crate) mod ntp;
 pub(crate) mod rtsp;

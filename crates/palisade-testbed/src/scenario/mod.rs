@@ -9,6 +9,7 @@
 //! `attacks` list, clipped to where the capture really ended.
 
 pub(crate) mod attack;
+pub(crate) mod exploit;
 pub(crate) mod fleet;
 pub(crate) mod flood;
 pub(crate) mod mirai;
@@ -168,6 +169,25 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus a 20 s DNS reflection flood: large responses from port 53 \
                       of many resolvers into one device, about 3,000 a second",
         setup: flood::setup_amplification,
+    },
+    ScenarioDef {
+        name: "hikvision-exploit",
+        description: "Fleet traffic plus an outside host sending the Hikvision CVE-2021-36260 \
+                      command injection (PUT /SDK/webLanguage) to a camera's HTTP port",
+        setup: exploit::setup_hikvision,
+    },
+    ScenarioDef {
+        name: "kalay-impersonation",
+        description: "Fleet traffic plus Kalay UID registrations of every camera (UDP 10240, \
+                      every 20-40 s) and a compromised fleet device registering one camera's UID \
+                      (CVE-2021-28372)",
+        setup: exploit::setup_kalay,
+    },
+    ScenarioDef {
+        name: "axeda-access",
+        description: "Fleet traffic plus an outside host sending a command to the PTC Axeda \
+                      ERemoteServer port (TCP 3076) of a hub or NVR (Access:7)",
+        setup: exploit::setup_axeda,
     },
 ];
 

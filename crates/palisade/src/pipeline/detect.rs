@@ -392,9 +392,25 @@ impl Sink for TxSink<'_, '_> {
         }
         let et = tx.event_type();
         let tls_obs = self.out.observe && et == "tls";
-        if self.out.wants_app(et) || tls_obs {
+        let kalay_obs = self.out.observe && et == "kalay";
+        if self.out.wants_app(et) || tls_obs || kalay_obs {
             let mut body = serde_json::Map::new();
             tx.log(&mut body);
+            if kalay_obs {
+                let v = oriented(self.client, update.dir, self.tcp);
+                if let Some(k) = crate::pipeline::detectors::kalay_obs(
+                    &body,
+                    self.meta.ts,
+                    self.flow_id,
+                    (v.src, v.sport),
+                    (v.dst, v.dport),
+                ) {
+                    self.out.kalay_obs(k);
+                }
+                if !self.out.wants_app(et) {
+                    return;
+                }
+            }
             if tls_obs {
                 self.out.tls_obs(crate::pipeline::detectors::tls_obs(
                     &body,

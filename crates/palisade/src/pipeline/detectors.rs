@@ -28,6 +28,17 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
             bad.join(", ")
         );
     }
+    let bad = cfg.kalay.invalid_vendor_servers();
+    if !bad.is_empty() {
+        anyhow::bail!(
+            "detectors.kalay.vendor_servers: not a network: {}",
+            bad.join(", ")
+        );
+    }
+    let bad = cfg.axeda.invalid_nets();
+    if !bad.is_empty() {
+        anyhow::bail!("detectors.axeda: not a network: {}", bad.join(", "));
+    }
     let extra = match &cfg.credentials_file {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -43,7 +54,7 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
 /// The detectors the configuration enables, in a fixed order.
 pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
     use palisade_detectors::{
-        brute_force, cleartext, ddos, default_creds, exposure, mirai, scan, weak_tls,
+        axeda, brute_force, cleartext, ddos, default_creds, exposure, kalay, mirai, scan, weak_tls,
     };
     DetectorSet::new(vec![
         Box::new(scan::Scan::new(cfg.scan.clone())),
@@ -57,6 +68,8 @@ pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
         Box::new(brute_force::BruteForce::new(cfg.brute_force.clone())),
         Box::new(weak_tls::WeakTls::new(cfg.weak_tls.clone())),
         Box::new(exposure::Exposure::new(cfg.exposure.clone())),
+        Box::new(kalay::Kalay::new(cfg.kalay.clone())),
+        Box::new(axeda::Axeda::new(cfg.axeda.clone())),
     ])
 }
 
@@ -189,6 +202,7 @@ pub fn packet_obs(
         tcp_seq,
         icmp_type,
         len: frame.len,
+        payload_len: u32::try_from(frame.payload.len()).unwrap_or(u32::MAX),
         new_flow,
         macs: None,
     }
@@ -219,6 +233,35 @@ pub fn tls_obs(
         cert_expired: b("cert_expired"),
         self_signed: b("self_signed"),
     }
+}
+
+/// The Kalay facts the `kalay` detector needs, read from the Kalay
+/// transaction's EVE object (as [`tls_obs`] does for TLS): None when the
+/// message names no UID. `sender`/`receiver` are the datagram's ends.
+pub fn kalay_obs(
+    log: &serde_json::Map<String, serde_json::Value>,
+    ts: Timestamp,
+    flow_id: u64,
+    sender: (IpAddr, u16),
+    receiver: (IpAddr, u16),
+) -> Option<palisade_detectors::KalayObs> {
+    let uid = log.get("uid")?.as_str()?.to_string();
+    let msg_type = log
+        .get("msg_type")
+        .and_then(|v| v.as_str())
+        .and_then(|s| u16::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .unwrap_or(0);
+    Some(palisade_detectors::KalayObs {
+        ts,
+        flow_id,
+        src: sender.0,
+        src_port: sender.1,
+        dst: receiver.0,
+        dst_port: receiver.1,
+        uid,
+        msg_type,
+        registration: log.get("registration").and_then(|v| v.as_bool()) == Some(true),
+    })
 }
 
 /// Suricata's classification text for each class, so SIEM rules keyed on
@@ -330,5 +373,51 @@ mod tests {
                 "self-signed-certificate"
             ]
         );
+    }
+
+    #[test]
+    fn kalay_facts_from_the_kalay_record() {
+        let ip = |d| IpAddr::V4(Ipv4Addr::new(10, 0, 0, d));
+        let log = serde_json::json!({
+            "msg_type": "0x0210", "direction": "device_to_server",
+            "uid": "ABCD1234EFGH5678JKLM", "registration": true
+        });
+        let ts = Timestamp::from_secs_nanos(5, 0);
+        let k = kalay_obs(
+            log.as_object().unwrap(),
+            ts,
+            3,
+            (ip(5), 4000),
+            (ip(9), 10240),
+        )
+        .unwrap();
+        assert_eq!(
+            (k.src, k.src_port, k.dst, k.dst_port),
+            (ip(5), 4000, ip(9), 10240)
+        );
+        assert_eq!((k.msg_type, k.registration), (0x0210, true));
+        assert_eq!(k.uid, "ABCD1234EFGH5678JKLM");
+        let none = serde_json::json!({"msg_type": "0x0428", "registration": false});
+        assert!(kalay_obs(none.as_object().unwrap(), ts, 3, (ip(5), 1), (ip(9), 2)).is_none());
+        // a second device registering the UID alerts through the built set
+        struct Rec(Vec<u32>);
+        impl palisade_detectors::Emit for Rec {
+            fn alert(&mut self, a: DetectorAlert) {
+                self.0.push(a.sid);
+            }
+            fn finding(&mut self, _: palisade_event::FindingRecord) {}
+        }
+        let mut set = build(
+            &DetectorsSection::default(),
+            Arc::new(CredDb::builtin_with(
+                CredDb::from_csv_text("", "t").unwrap(),
+            )),
+        );
+        let mut r = Rec(Vec::new());
+        set.observe(ts, palisade_detectors::Observation::Kalay(&k), &mut r);
+        let mut k2 = k.clone();
+        k2.src = ip(66);
+        set.observe(ts, palisade_detectors::Observation::Kalay(&k2), &mut r);
+        assert_eq!(r.0, vec![palisade_detectors::kalay::SID_SECOND_DEVICE]);
     }
 }

@@ -2,7 +2,7 @@
 //! to one output thread, which serialises EVE off the workers' critical path.
 
 use crossbeam_channel::{Receiver, Sender};
-use palisade_detectors::{LoginObs, PacketObs, TlsObs};
+use palisade_detectors::{KalayObs, LoginObs, PacketObs, TlsObs};
 use palisade_event::{AnomalyRecord, Event, FlowRecord};
 use palisade_flow::FlowObserver;
 use std::fs::File;
@@ -91,6 +91,8 @@ pub struct OutBatch {
     pub logins: Vec<LoginObs>,
     /// TLS handshakes.
     pub tls: Vec<TlsObs>,
+    /// Kalay messages naming a UID.
+    pub kalay: Vec<KalayObs>,
 }
 
 impl OutBatch {
@@ -110,6 +112,7 @@ pub struct EventBatcher {
     packets: Vec<PacketObs>,
     logins: Vec<LoginObs>,
     tls: Vec<TlsObs>,
+    kalay: Vec<KalayObs>,
     /// Whether observations are collected (detectors on).
     pub observe: bool,
     filter: TypeFilter,
@@ -132,6 +135,7 @@ impl EventBatcher {
             packets: Vec::new(),
             logins: Vec::new(),
             tls: Vec::new(),
+            kalay: Vec::new(),
             observe: false,
             filter,
             flows: 0,
@@ -189,6 +193,11 @@ impl EventBatcher {
         self.tls.push(t);
     }
 
+    /// Queues a Kalay message for the detectors.
+    pub fn kalay_obs(&mut self, k: KalayObs) {
+        self.kalay.push(k);
+    }
+
     /// Queues a login attempt for the detectors.
     pub fn login_obs(&mut self, l: LoginObs) {
         self.logins.push(l);
@@ -200,6 +209,7 @@ impl EventBatcher {
             && self.packets.is_empty()
             && self.logins.is_empty()
             && self.tls.is_empty()
+            && self.kalay.is_empty()
         {
             return;
         }
@@ -211,6 +221,7 @@ impl EventBatcher {
             ),
             logins: std::mem::take(&mut self.logins),
             tls: std::mem::take(&mut self.tls),
+            kalay: std::mem::take(&mut self.kalay),
         };
         // The output thread only goes away on a write error, which it
         // reports itself; events after that have nowhere to go.
@@ -400,6 +411,10 @@ pub fn run_eve_writer(
         for t in &batch.tls {
             clock = clock.max(t.ts);
             det.observe(clock, Observation::Tls(t), &mut sink);
+        }
+        for k in &batch.kalay {
+            clock = clock.max(k.ts);
+            det.observe(clock, Observation::Kalay(k), &mut sink);
         }
         for ev in &batch.events {
             if let Event::Flow(f) = ev {
