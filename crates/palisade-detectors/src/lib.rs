@@ -27,6 +27,7 @@ pub mod distinct;
 pub mod exposure;
 pub mod incident;
 pub mod mirai;
+pub mod mud;
 pub mod obs;
 pub mod recent;
 pub mod scan;
