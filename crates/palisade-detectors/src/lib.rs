@@ -24,11 +24,13 @@ pub mod creds;
 pub mod ddos;
 pub mod default_creds;
 pub mod distinct;
+pub mod dnscache;
 pub mod exposure;
 pub mod incident;
 pub mod mirai;
 pub mod mud;
 pub mod obs;
+pub mod profile;
 pub mod recent;
 pub mod scan;
 pub mod sketch;
@@ -36,7 +38,7 @@ pub mod sketch;
 mod testutil;
 pub mod weak_tls;
 
-pub use obs::{LoginObs, PacketObs, TlsObs};
+pub use obs::{DnsObs, LoginObs, PacketObs, TlsObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
 
 /// palisade's sid range for its detectors and built-in rules:
@@ -152,6 +154,8 @@ pub enum Observation<'a> {
     FlowEnd(&'a palisade_event::FlowRecord),
     /// A TLS handshake completed.
     Tls(&'a obs::TlsObs),
+    /// A DNS response with addresses arrived.
+    Dns(&'a obs::DnsObs),
 }
 
 /// A detector.
