@@ -17,6 +17,7 @@ use crate::proto::tls::TlsSession;
 use crate::scenario::attack::{Reply, SynScan};
 use crate::scenario::flood::{Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
+use crate::scenario::profile::IrcBot;
 use crate::scenario::telnet::TelnetLogin;
 use crate::scheduler::Ctx;
 use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
@@ -93,6 +94,7 @@ pub(crate) enum TcpApp {
     Http(FirmwareCheck),
     Rtsp(RtspSession),
     Telnet(TelnetLogin),
+    Irc(IrcBot),
 }
 
 impl App for TcpApp {
@@ -104,6 +106,7 @@ impl App for TcpApp {
             TcpApp::Http(a) => a.next(cx, buf),
             TcpApp::Rtsp(a) => a.next(cx, buf),
             TcpApp::Telnet(a) => a.next(cx, buf),
+            TcpApp::Irc(a) => a.next(cx, buf),
         }
     }
 }
@@ -146,7 +149,7 @@ impl TcpConv {
                     }),
                 );
             }
-            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) => {}
+            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) | TcpApp::Irc(_) => {}
         }
     }
 
@@ -291,5 +294,38 @@ pub(crate) fn telnet(
         app: TcpApp::Telnet(app),
         dev,
         attack,
+    })))
+}
+
+/// A bot's IRC connection from `dev` to the internet host `server`'s port
+/// 6667, tagged with `attack`; `None` once the device's ports ran out.
+pub(crate) fn irc(
+    world: &mut World,
+    rng: &mut Rng,
+    dev: DevId,
+    server: HostId,
+    app: IrcBot,
+    attack: u32,
+) -> Option<Actor> {
+    let client = world.devices[dev as usize].host;
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[server as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server,
+            sport: crate::scenario::profile::IRC_PORT,
+            rtt,
+        },
+        Vec::with_capacity(512),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app: TcpApp::Irc(app),
+        dev,
+        attack: Some(attack),
     })))
 }

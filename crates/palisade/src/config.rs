@@ -71,6 +71,8 @@ pub struct DetectorsSection {
     pub weak_tls: palisade_detectors::weak_tls::WeakTlsConfig,
     /// `[detectors.exposure]`
     pub exposure: palisade_detectors::exposure::ExposureConfig,
+    /// `[detectors.profile]`: per-device profiles (MUD files, learned).
+    pub profile: palisade_detectors::profile::ProfileConfig,
 }
 
 impl Default for DetectorsSection {
@@ -87,6 +89,7 @@ impl Default for DetectorsSection {
             ddos: Default::default(),
             weak_tls: Default::default(),
             exposure: Default::default(),
+            profile: Default::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod attack;
 pub(crate) mod fleet;
 pub(crate) mod flood;
 pub(crate) mod mirai;
+pub(crate) mod profile;
 mod scan;
 pub(crate) mod telnet;
 
@@ -117,6 +118,13 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus a 20 s DNS reflection flood: large responses from port 53 \
                       of many resolvers into one device, about 3,000 a second",
         setup: flood::setup_amplification,
+    },
+    ScenarioDef {
+        name: "profile-violation",
+        description: "Fleet traffic plus, after an hour (or at 70-85 % of a shorter capture), one \
+                      device connecting to an IRC command channel (TCP 6667) on an internet host \
+                      it never used, 4-8 times",
+        setup: profile::setup,
     },
 ];
 

@@ -392,7 +392,8 @@ impl Sink for TxSink<'_, '_> {
         }
         let et = tx.event_type();
         let tls_obs = self.out.observe && et == "tls";
-        if self.out.wants_app(et) || tls_obs {
+        let dns_obs = self.out.observe && et == "dns";
+        if self.out.wants_app(et) || tls_obs || dns_obs {
             let mut body = serde_json::Map::new();
             tx.log(&mut body);
             if tls_obs {
@@ -403,9 +404,19 @@ impl Sink for TxSink<'_, '_> {
                     self.client.src,
                     (self.client.dst, self.client.dport),
                 ));
-                if !self.out.wants_app(et) {
-                    return;
+            }
+            if dns_obs {
+                if let Some(d) = crate::pipeline::detectors::dns_obs(
+                    &body,
+                    self.meta.ts,
+                    self.client.src,
+                    self.client.dst,
+                ) {
+                    self.out.dns_obs(d);
                 }
+            }
+            if !self.out.wants_app(et) {
+                return;
             }
             let rec = AppRecord {
                 timestamp: self.meta.ts,

@@ -2,7 +2,7 @@
 //! to one output thread, which serialises EVE off the workers' critical path.
 
 use crossbeam_channel::{Receiver, Sender};
-use palisade_detectors::{LoginObs, PacketObs, TlsObs};
+use palisade_detectors::{DnsObs, LoginObs, PacketObs, TlsObs};
 use palisade_event::{AnomalyRecord, Event, FlowRecord};
 use palisade_flow::FlowObserver;
 use std::fs::File;
@@ -91,6 +91,8 @@ pub struct OutBatch {
     pub logins: Vec<LoginObs>,
     /// TLS handshakes.
     pub tls: Vec<TlsObs>,
+    /// DNS answers.
+    pub dns: Vec<DnsObs>,
 }
 
 impl OutBatch {
@@ -110,6 +112,7 @@ pub struct EventBatcher {
     packets: Vec<PacketObs>,
     logins: Vec<LoginObs>,
     tls: Vec<TlsObs>,
+    dns: Vec<DnsObs>,
     /// Whether observations are collected (detectors on).
     pub observe: bool,
     filter: TypeFilter,
@@ -132,6 +135,7 @@ impl EventBatcher {
             packets: Vec::new(),
             logins: Vec::new(),
             tls: Vec::new(),
+            dns: Vec::new(),
             observe: false,
             filter,
             flows: 0,
@@ -189,6 +193,11 @@ impl EventBatcher {
         self.tls.push(t);
     }
 
+    /// Queues a DNS answer for the detectors.
+    pub fn dns_obs(&mut self, d: DnsObs) {
+        self.dns.push(d);
+    }
+
     /// Queues a login attempt for the detectors.
     pub fn login_obs(&mut self, l: LoginObs) {
         self.logins.push(l);
@@ -200,6 +209,7 @@ impl EventBatcher {
             && self.packets.is_empty()
             && self.logins.is_empty()
             && self.tls.is_empty()
+            && self.dns.is_empty()
         {
             return;
         }
@@ -211,6 +221,7 @@ impl EventBatcher {
             ),
             logins: std::mem::take(&mut self.logins),
             tls: std::mem::take(&mut self.tls),
+            dns: std::mem::take(&mut self.dns),
         };
         // The output thread only goes away on a write error, which it
         // reports itself; events after that have nowhere to go.
@@ -341,6 +352,12 @@ pub fn run_eve_writer(
             out: &mut out,
             error: None,
         };
+        // DNS answers first: a device's connection to an address follows
+        // the answer that gave it, often within the same batch
+        for d in &batch.dns {
+            clock = clock.max(d.ts);
+            det.observe(clock, Observation::Dns(d), &mut sink);
+        }
         for p in &batch.packets {
             clock = clock.max(p.ts);
             det.observe(clock, Observation::Packet(p), &mut sink);
