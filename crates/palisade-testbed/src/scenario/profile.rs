@@ -7,10 +7,10 @@
 //!
 //! The attack starts after the `profile` detector's default learning window
 //! (one hour of packet time, plus the fleet's 90 s boot) when the capture
-//! is long enough: at 70–85 % of the capture but not before 62 minutes. In
-//! a shorter capture it starts at 70–85 % of it, and the detector needs a
-//! shorter `learn_secs` (the test uses `--set
-//! detectors.profile.learn_secs=...`).
+//! is long enough (69 minutes or more): at 70–85 % of the capture but not
+//! before 62 minutes. In a shorter capture it starts at 70–85 % of it, and
+//! the detector needs a shorter `learn_secs` (`--set
+//! detectors.profile.learn_secs=...`) or a pinned MUD file.
 
 use super::attack::{self, MS, SEC};
 use super::{fleet, Setup};
@@ -96,12 +96,14 @@ pub(crate) fn setup(s: &mut Setup<'_>) -> Result<(), TestbedError> {
         *s.rng.pick(&cams)
     };
     let dur = s.cfg.duration_secs * SEC;
-    let lo = if dur / 10 * 7 >= AFTER_LEARNING || dur / 100 * 85 < AFTER_LEARNING {
-        dur / 10 * 7
-    } else {
-        AFTER_LEARNING
-    };
-    let hi = (dur / 100 * 85).max(lo + 1);
+    let mut lo = (dur / 10 * 7).max(AFTER_LEARNING);
+    if lo > dur / 10 * 9 {
+        lo = dur / 10 * 7;
+    }
+    let hi = (dur / 100 * 85)
+        .max(lo + 60 * SEC)
+        .min(dur / 100 * 92)
+        .max(lo + 1);
     let t0 = s.world.start + s.rng.range(lo, hi);
     let ip = attack::outside_addr(s.rng);
     let c2 = s.world.outsider(s.rng, ip);
