@@ -87,7 +87,7 @@ Then, in palisade.toml:
         authority: String,
         /// Scan options and the capture(s).
         #[command(flatten)]
-        scan: ScanArgs,
+        scan: Box<ScanArgs>,
     },
     /// Validate RFC 8520 MUD files and print their policies and ACLs;
     /// exits 1 if any does not parse (the error names the JSON path).

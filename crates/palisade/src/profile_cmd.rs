@@ -26,7 +26,7 @@ pub fn run(cmd: ProfileCommand) -> Result<ExitCode> {
             ]);
             scan.quiet = true;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-            let code = crate::scan::run(scan)?;
+            let code = crate::scan::run(*scan)?;
             let mut files: Vec<_> = std::fs::read_dir(&out)
                 .with_context(|| format!("reading {}", out.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
