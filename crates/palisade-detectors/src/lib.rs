@@ -18,6 +18,7 @@
 //! `[detectors.<name>]` in palisade.toml.
 #![forbid(unsafe_code)]
 
+pub mod allowlist;
 pub mod brute_force;
 pub mod cleartext;
 pub mod creds;

@@ -173,6 +173,9 @@ pub struct ProfileConfig {
     /// Running violation incidents per device before they fold into one
     /// per device.
     pub max_peer_incidents: usize,
+    /// Seconds of packet time a violation waits (and is judged again)
+    /// before it is reported, for the DNS answer naming its peer to arrive.
+    pub dns_grace_secs: u64,
     /// Write the learned profiles as MUD files into this directory at the
     /// end of input (`palisade profile learn` sets it).
     pub export_dir: Option<PathBuf>,
@@ -202,6 +205,7 @@ impl Default for ProfileConfig {
             dns_max_names: 16_384,
             dns_min_ttl_secs: 3600,
             max_peer_incidents: 8,
+            dns_grace_secs: 2,
             export_dir: None,
             export_authority: "profiles.palisade.invalid".into(),
             incident: IncidentConfig {
@@ -281,6 +285,12 @@ struct Dev {
     learned_max: u64,
 }
 
+/// A violation: its sid and evidence.
+type Verdict = (u32, Vec<(&'static str, String)>);
+
+/// Violations waiting for their DNS grace period, at most.
+pub const PENDING_MAX: usize = 4096;
+
 /// (device, peer or None when folded, proto, port, sid).
 type Key = (IpAddr, Option<IpAddr>, u8, u16, u32);
 
@@ -305,6 +315,8 @@ pub struct ProfileStats {
     pub mud_checked: u64,
     /// Learned profiles written at the end (export).
     pub exported: u64,
+    /// Pending violations dropped (more than [`PENDING_MAX`] waiting).
+    pub pending_dropped: u64,
 }
 
 /// The detector.
@@ -323,6 +335,7 @@ pub struct Profile {
     learned_order: VecDeque<String>,
     incidents: Incidents<Key>,
     live: HashMap<Key, Live>,
+    pending: VecDeque<(Conn, Timestamp, Option<u64>)>,
     stats: ProfileStats,
     /// Export failures (file, error).
     pub export_errors: Vec<String>,
@@ -423,6 +436,7 @@ impl Profile {
             learned_order: VecDeque::new(),
             incidents: Incidents::new(cfg.incident, u64::from(SID_MUD) << 32),
             live: HashMap::new(),
+            pending: VecDeque::new(),
             stats: ProfileStats::default(),
             export_errors: Vec::new(),
             cfg,
@@ -805,13 +819,13 @@ impl Profile {
         ev
     }
 
-    fn check_mud(&mut self, c: &Conn, p: &PacketObs, out: &mut dyn Emit) -> bool {
-        if self.mud_of(&c.device).is_none() {
-            return false;
-        }
+    /// A MUD device's connection: None when the device has no MUD file,
+    /// `Some(None)` when permitted, else the violation's evidence.
+    fn check_mud(&mut self, c: &Conn, now: Timestamp) -> Option<Option<Verdict>> {
+        self.mud_of(&c.device)?;
         self.stats.mud_checked += 1;
         if self.infrastructure(c) {
-            return true;
+            return Some(None);
         }
         let (src, dst, sport, dport) = if c.out {
             (c.device, c.peer, c.iport, c.port)
@@ -828,20 +842,18 @@ impl Profile {
             from_device: c.out,
             opens_tcp: c.proto == 6,
         };
-        let Some(file) = self.mud_of(&c.device) else {
-            return false;
-        };
-        let w = World { p: self, now: p.ts };
+        let file = self.mud_of(&c.device)?;
+        let w = World { p: self, now };
         let d = file.decide(&pk, &w);
         let url = file.url.clone();
         let (acl, ace, failed, dropped) = match d {
-            Decision::Accept(..) => return true,
+            Decision::Accept(..) => return Some(None),
             Decision::Drop(a, e) => (Some(a), Some(e), None, true),
             Decision::NoMatch(Some((a, e, f))) => (Some(a), Some(e), Some(f), false),
             Decision::NoMatch(None) => (None, None, None, false),
         };
         let mut ev = vec![("profile", url)];
-        ev.extend(self.common_evidence(c, p.ts));
+        ev.extend(self.common_evidence(c, now));
         ev.push((
             "policy",
             if c.out {
@@ -867,32 +879,31 @@ impl Profile {
         if let Some(f) = failed {
             ev.push(("failed_match", f.to_string()));
         }
-        self.violation(c, SID_MUD, ev, p.ts, p.flow_id, out);
-        true
+        Some(Some((SID_MUD, ev)))
     }
 
-    fn check_learned(&mut self, c: &Conn, p: &PacketObs, out: &mut dyn Emit) {
+    /// A learned-profile device's connection: learns it during the window,
+    /// else the violation's evidence if it is new.
+    fn check_learned(&mut self, c: &Conn, now: Timestamp) -> Option<Verdict> {
         if !self.cfg.learn {
-            return;
+            return None;
         }
-        self.track_device(c.device, p.ts);
+        self.track_device(c.device, now);
         let key = self.profile_key(&c.device);
         let names: Vec<String> = self
             .dns
-            .names_of(&c.peer, p.ts)
+            .names_of(&c.peer, now)
             .into_iter()
             .map(str::to_string)
             .collect();
         let infra = self.infrastructure(c);
         let max = self.cfg.max_learned;
         let learn_secs = self.cfg.learn_secs;
-        let Some(l) = self.learned.get_mut(&key) else {
-            return;
-        };
+        let l = self.learned.get_mut(&key)?;
         let svc: Svc = (c.out, c.proto, c.port);
-        if p.ts.secs_since(l.started) < learn_secs {
+        if now.secs_since(l.started) < learn_secs {
             if l.overflow || infra {
-                return;
+                return None;
             }
             l.peers.insert(c.peer);
             for n in &names {
@@ -908,16 +919,16 @@ impl Profile {
                 l.overflow = true;
                 self.stats.overflowed += 1;
             }
-            return;
+            return None;
         }
         if l.overflow || infra {
-            return;
+            return None;
         }
         let new_peer = !l.peers.contains(&c.peer) && !names.iter().any(|n| l.names.contains(n));
         let new_port = !l.services.contains(&svc);
         let new_proto = !l.protos.contains(&c.proto);
         if !new_peer && !new_port {
-            return;
+            return None;
         }
         let mut novel = Vec::new();
         if new_peer {
@@ -944,7 +955,7 @@ impl Profile {
         let learned_peers = l.peers.len();
         let since = l.started;
         let mut ev = vec![("profile", format!("learned:{key}"))];
-        ev.extend(self.common_evidence(c, p.ts));
+        ev.extend(self.common_evidence(c, now));
         ev.push(("novel", novel.join("+")));
         ev.push(("learned_services", learned_services));
         ev.push(("learned_peers", learned_peers.to_string()));
@@ -952,7 +963,55 @@ impl Profile {
             ev.push(("learned_names", learned_names));
         }
         ev.push(("learned_since", since.to_string()));
-        self.violation(c, SID_NEW, ev, p.ts, p.flow_id, out);
+        Some((SID_NEW, ev))
+    }
+
+    /// Judges a connection start: MUD when the device has a file, else
+    /// the learned profile.
+    fn judge(&mut self, c: &Conn, now: Timestamp) -> Option<Verdict> {
+        match self.check_mud(c, now) {
+            Some(v) => v,
+            None => self.check_learned(c, now),
+        }
+    }
+
+    /// A violation waits `dns_grace_secs` before it is reported (and is
+    /// judged again then): the DNS answer that names its peer may reach
+    /// the detectors after the connection's first packet (another worker's
+    /// batch). Connections of a running incident count at once.
+    fn connection(&mut self, c: Conn, now: Timestamp, flow_id: Option<u64>, out: &mut dyn Emit) {
+        let Some((sid, ev)) = self.judge(&c, now) else {
+            return;
+        };
+        let key: Key = (c.device, Some(c.peer), c.proto, c.port, sid);
+        let folded: Key = (c.device, None, c.proto, 0, sid);
+        if self.cfg.dns_grace_secs == 0
+            || self.incidents.is_live(&key)
+            || self.incidents.is_live(&folded)
+        {
+            self.violation(&c, sid, ev, now, flow_id, out);
+            return;
+        }
+        if self.pending.len() >= PENDING_MAX {
+            self.pending.pop_front();
+            self.stats.pending_dropped += 1;
+        }
+        self.pending.push_back((c, now, flow_id));
+    }
+
+    /// Reports the pending violations older than the grace period that
+    /// are still violations (all of them with `all`).
+    fn settle(&mut self, now: Timestamp, all: bool, out: &mut dyn Emit) {
+        let grace = self.cfg.dns_grace_secs;
+        while let Some(&(c, t, flow_id)) = self.pending.front() {
+            if !all && now.secs_since(t) < grace {
+                break;
+            }
+            self.pending.pop_front();
+            if let Some((sid, ev)) = self.judge(&c, now) {
+                self.violation(&c, sid, ev, now, flow_id, out);
+            }
+        }
     }
 
     /// The learned profiles as MUD files (one per device or group), for
@@ -1140,9 +1199,7 @@ impl Detector for Profile {
             Observation::Packet(p) => {
                 self.rate(p, out);
                 for c in self.conns(p) {
-                    if !self.check_mud(&c, p, out) {
-                        self.check_learned(&c, p, out);
-                    }
+                    self.connection(c, p.ts, p.flow_id, out);
                 }
             }
             _ => {}
@@ -1150,12 +1207,14 @@ impl Detector for Profile {
     }
 
     fn tick(&mut self, now: Timestamp, out: &mut dyn Emit) {
+        self.settle(now, false, out);
         for (k, i) in self.incidents.expire(now) {
             self.end(k, i, now, out);
         }
     }
 
     fn finish(&mut self, now: Timestamp, out: &mut dyn Emit) {
+        self.settle(now, true, out);
         for (k, i) in self.incidents.drain() {
             self.end(k, i, now, out);
         }
@@ -1237,6 +1296,7 @@ mod tests {
                 uri: "https://cam.example/model-1".into(),
                 addresses: vec!["10.0.0.2".into()],
             }],
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         };
         Profile::with_muds(cfg, vec![MudFile::parse(MUD).unwrap()]).unwrap()
@@ -1338,6 +1398,7 @@ mod tests {
     fn learner(learn_secs: u64) -> Profile {
         Profile::new(ProfileConfig {
             learn_secs,
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         })
     }
@@ -1437,6 +1498,46 @@ mod tests {
     }
 
     #[test]
+    fn late_dns_answers_within_the_grace_period() {
+        let mut d = Profile::new(ProfileConfig {
+            learn_secs: 10,
+            ..ProfileConfig::default()
+        });
+        let mut r = Rec::default();
+        d.observe(
+            Observation::Dns(&dns(1, "cloud.example", "203.0.113.10")),
+            &mut r,
+        );
+        feed(
+            &mut d,
+            &syn("10.0.0.9", "203.0.113.10", 40000, 443, 1),
+            &mut r,
+        );
+        // after learning: the SYN to the new address comes before its answer
+        feed(
+            &mut d,
+            &syn("10.0.0.9", "203.0.113.11", 40001, 443, 100),
+            &mut r,
+        );
+        d.observe(
+            Observation::Dns(&dns(100, "cloud.example", "203.0.113.11")),
+            &mut r,
+        );
+        // and a real violation
+        feed(
+            &mut d,
+            &syn("10.0.0.9", "192.0.2.66", 40002, 6667, 100),
+            &mut r,
+        );
+        d.tick(t(101), &mut r);
+        assert!(r.alerts.is_empty());
+        d.tick(t(102), &mut r);
+        assert_eq!(r.alerts.len(), 1, "{:?}", r.alerts);
+        assert_eq!(r.ev(0, "peer"), Some("192.0.2.66"));
+        assert_eq!(r.alerts[0].timestamp, t(102));
+    }
+
+    #[test]
     fn groups_share_a_profile() {
         let mut d = Profile::new(ProfileConfig {
             learn_secs: 100,
@@ -1444,6 +1545,7 @@ mod tests {
                 name: "cams".into(),
                 devices: vec!["10.0.1.0/24".into()],
             }],
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         });
         let mut r = Rec::default();
@@ -1472,6 +1574,7 @@ mod tests {
         let mut d = Profile::new(ProfileConfig {
             learn_secs: 600,
             rate_floor_bytes: 1000,
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         });
         let mut r = Rec::default();
@@ -1510,6 +1613,7 @@ mod tests {
             learn_secs: 10,
             max_devices: 50,
             max_learned: 5,
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         });
         let mut r = Rec::default();
@@ -1595,6 +1699,7 @@ mod tests {
                 file: "pinned".into(),
                 devices: vec!["10.0.0.9".into()],
             }],
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         };
         let mut p = Profile::with_muds(cfg, vec![back]).unwrap();
@@ -1640,6 +1745,7 @@ mod tests {
         );
         let bad = ProfileConfig {
             devices: vec!["nonsense".into()],
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         };
         let e = Profile::with_muds(bad, Vec::new()).err().unwrap();
@@ -1649,6 +1755,7 @@ mod tests {
                 file: "/nonexistent/x.json".into(),
                 devices: vec![],
             }],
+            dns_grace_secs: 0,
             ..ProfileConfig::default()
         })
         .err()
