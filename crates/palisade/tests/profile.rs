@@ -150,4 +150,37 @@ fn learned_and_pinned_profiles_catch_the_irc_channel() {
     assert_eq!(md["policy"][0], "from-device-policy");
     assert!(md["nearest_ace"][0].as_str().is_some(), "{md}");
     assert!(md["failed_match"][0].as_str().is_some(), "{md}");
+
+    // 3. the fleet-wide allow-list: the labelled servers' names allowed
+    let names: Vec<String> = l["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .filter(|n| *n != "gateway")
+        .map(|n| format!("\"{n}\""))
+        .collect();
+    let set = format!("detectors.exposure.allowed_public=[{}]", names.join(","));
+    let (r, alerts) = eval(
+        &labels,
+        &cap,
+        &tmp.path().join("out-allow"),
+        &["--set", &set, "--set", "detectors.profile.enabled=false"],
+    );
+    for (class, c) in r["classes"].as_object().unwrap() {
+        assert_eq!(c["false_alerts"], 0, "allow-list {class}: {c}");
+    }
+    let starts: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| {
+            a["alert"]["signature_id"] == 9_500_083
+                && a["alert"]["metadata"]["palisade_incident_phase"][0] == "start"
+        })
+        .collect();
+    assert_eq!(starts.len(), 1, "{alerts:?}");
+    assert_eq!(starts[0]["dest_ip"].as_str(), Some(c2));
+    assert_eq!(
+        starts[0]["alert"]["metadata"]["palisade_class"][0],
+        "exposure"
+    );
 }
