@@ -59,6 +59,7 @@
 //! `dns_max_names`.
 
 use crate::ddos::Cidr;
+use crate::distinct::Distinct;
 use crate::dnscache::DnsCache;
 use crate::incident::{Incident, IncidentConfig, Incidents};
 use crate::mud::{self, Decision, MudFile};
@@ -297,7 +298,8 @@ type Key = (IpAddr, Option<IpAddr>, u8, u16, u32);
 struct Live {
     tuple: Tuple,
     evidence: Vec<(&'static str, String)>,
-    peers: BTreeSet<IpAddr>,
+    /// Distinct peers (approximate beyond 32, bounded memory).
+    peers: Distinct,
 }
 
 /// Counters.
@@ -665,11 +667,17 @@ impl Profile {
         if let Some((k, i)) = evicted {
             self.end(k, i, now, out);
         }
-        let mut peers = BTreeSet::new();
+        let mut peers = Distinct::new();
         if let Some(p) = key.1 {
-            peers.insert(p);
+            peers.insert(&p);
         } else if key.4 != SID_RATE {
-            peers.insert(tuple.dest_ip);
+            // the end that is not the device
+            let peer = if tuple.src_ip == key.0 {
+                tuple.dest_ip
+            } else {
+                tuple.src_ip
+            };
+            peers.insert(&peer);
         }
         self.live.insert(
             key,
@@ -708,7 +716,7 @@ impl Profile {
             evidence.push((what, inc.events.to_string()));
         }
         if key.1.is_none() && sid != SID_RATE {
-            evidence.push(("distinct_peers", l.peers.len().to_string()));
+            evidence.push(("distinct_peers", l.peers.count().to_string()));
         }
         if phase == Phase::End {
             evidence.push((
@@ -758,9 +766,7 @@ impl Profile {
         for k in [key, folded] {
             if self.incidents.is_live(&k) {
                 if let Some(l) = self.live.get_mut(&k) {
-                    if l.peers.len() < 4096 {
-                        l.peers.insert(c.peer);
-                    }
+                    l.peers.insert(&c.peer);
                 }
                 if let Some((phase, inc)) = self.incidents.activity(&k, now, 1) {
                     self.emit(&k, phase, &inc, now, out);
@@ -1631,6 +1637,23 @@ mod tests {
         }
         let starts = r.alerts.iter().filter(|a| a.phase == Phase::Start).count();
         assert_eq!(starts, d.cfg.max_peer_incidents + 1, "{starts}");
+        // the folded incident counts the rest of the peers (approximately)
+        let mut fin = Rec::default();
+        d.tick(t(1000), &mut fin);
+        let folded = fin
+            .alerts
+            .iter()
+            .find(|a| a.evidence.iter().any(|(k, _)| *k == "distinct_peers"))
+            .unwrap();
+        let n: u64 = folded
+            .evidence
+            .iter()
+            .find(|(k, _)| *k == "distinct_peers")
+            .unwrap()
+            .1
+            .parse()
+            .unwrap();
+        assert!((850..=1150).contains(&n), "{n}");
         // a device talking to more than max_learned services while learning: overflow
         for i in 0..10u16 {
             feed(
