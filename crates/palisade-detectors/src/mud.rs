@@ -1354,6 +1354,42 @@ mod tests {
     }
 
     #[test]
+    fn mutated_files_never_panic() {
+        // truncations and byte flips of a real file (and of the writer's
+        // output) must give Ok or an error, never a panic
+        let base = shared("cisco-mud-manager/Luminaire_150.json")
+            .unwrap_or_else(|| doc(json!({"ietf-mud:mud": {"local-networks": [null]}})));
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let bytes = base.as_bytes();
+        let mut ok = 0;
+        for _ in 0..3000 {
+            let mut b = bytes.to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % b.len();
+                const ALPHABET: &[u8] = b" {}[]:,\"0123456789-.abcnul";
+                b[i] = ALPHABET[(next() % ALPHABET.len() as u64) as usize];
+            }
+            b.truncate(b.len() - (next() as usize % 64).min(b.len()));
+            let Ok(text) = std::str::from_utf8(&b) else {
+                continue;
+            };
+            if let Ok(f) = MudFile::parse(text) {
+                ok += 1;
+                let _ = MudFile::from_value(&f.to_json());
+                let p = pkt("10.0.0.9", "192.0.2.1", 6, 1, 443, true);
+                let _ = f.decide(&p, &World::default());
+            }
+        }
+        assert!(ok < 3000);
+    }
+
+    #[test]
     fn authorities() {
         assert_eq!(
             authority("https://a.example/x").as_deref(),
