@@ -6,8 +6,8 @@
 #
 #   scripts/eval.sh [SEEDS] [DURATION] [DEVICES]    default 10 seeds, 10m, 30 devices
 #   BENIGN_DURATION=2h scripts/eval.sh              length of each benign fleet capture
-#   PROFILE_DURATION=75m scripts/eval.sh             length of profile-violation captures (its
-#                                                   attack comes after the 1 h learning window)
+#   PROFILE_DURATION=75m scripts/eval.sh             length of profile-violation and exfiltration
+#                                                   captures (attack after the 1 h learning window)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-10}
@@ -19,7 +19,7 @@ mkdir -p "$WORK"
 trap 'if [ -z "${EVAL_DIR:-}" ]; then rm -rf "$WORK"; fi' EXIT
 cargo build --release -q -p palisade --bin palisade
 BIN=target/release/palisade
-SCENARIOS=${SCENARIOS:-"scan mirai telnet-default-creds telnet-bruteforce syn-flood amplification profile-violation"}
+SCENARIOS=${SCENARIOS:-"scan mirai telnet-default-creds telnet-bruteforce syn-flood amplification profile-violation exfiltration"}
 PROFILE_DURATION=${PROFILE_DURATION:-75m}
 run() { # scenario seed duration
   local s=$1 seed=$2 dur=$3
@@ -33,7 +33,7 @@ run() { # scenario seed duration
 }
 for s in $SCENARIOS; do
   dur=$DURATION
-  if [ "$s" = profile-violation ]; then dur=$PROFILE_DURATION; fi
+  case $s in profile-violation|exfiltration) dur=$PROFILE_DURATION ;; esac
   for seed in $(seq 1 "$SEEDS"); do
     run "$s" "$seed" "$dur"
   done

@@ -629,8 +629,14 @@ impl Profile {
         }
         let key: Key = (p.src, None, 0, 0, SID_RATE);
         if let Some(l) = self.live.get_mut(&key) {
-            if let Some(e) = l.evidence.iter_mut().find(|(k, _)| *k == "bytes_in_minute") {
-                e.1 = bytes.to_string();
+            if let Some(e) = l
+                .evidence
+                .iter_mut()
+                .find(|(k, _)| *k == "peak_bytes_per_minute")
+            {
+                if e.1.parse::<u64>().is_ok_and(|peak| bytes > peak) {
+                    e.1 = bytes.to_string();
+                }
             }
             if let Some((phase, inc)) = self.incidents.activity(&key, p.ts, 1) {
                 self.emit(&key, phase, &inc, p.ts, out);
@@ -645,8 +651,9 @@ impl Profile {
             proto: p.proto,
         };
         let evidence = vec![
-            ("profile", self.profile_key(&p.src)),
+            ("profile", format!("learned:{}", self.profile_key(&p.src))),
             ("bytes_in_minute", bytes.to_string()),
+            ("peak_bytes_per_minute", bytes.to_string()),
             ("learned_max_bytes_per_minute", learned.to_string()),
             ("limit_bytes_per_minute", limit.to_string()),
             ("rate_factor", self.cfg.rate_factor.to_string()),
@@ -709,7 +716,7 @@ impl Profile {
         let mut evidence = l.evidence.clone();
         if phase != Phase::Start {
             let what = if sid == SID_RATE {
-                "minutes_over"
+                "packets_over_limit"
             } else {
                 "connections"
             };
@@ -1609,8 +1616,12 @@ mod tests {
         assert_eq!(r.alerts[0].sid, SID_RATE);
         assert_eq!(r.ev(0, "learned_max_bytes_per_minute"), Some("5000"));
         assert_eq!(r.ev(0, "limit_bytes_per_minute"), Some("50000"));
+        assert_eq!(r.ev(0, "bytes_in_minute"), Some("50400"));
+        assert_eq!(r.ev(0, "profile"), Some("learned:10.0.0.9"));
         d.finish(t(700), &mut r);
         assert_eq!(r.alerts.last().unwrap().phase, Phase::End);
+        assert_eq!(r.ev(1, "peak_bytes_per_minute"), Some("84000"));
+        assert_eq!(r.ev(1, "packets_over_limit"), Some("25"));
     }
 
     #[test]

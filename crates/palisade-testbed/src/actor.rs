@@ -17,7 +17,7 @@ use crate::proto::tls::TlsSession;
 use crate::scenario::attack::{Reply, SynScan};
 use crate::scenario::flood::{Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
-use crate::scenario::profile::IrcBot;
+use crate::scenario::profile::{IrcBot, Upload};
 use crate::scenario::telnet::TelnetLogin;
 use crate::scheduler::Ctx;
 use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
@@ -95,6 +95,7 @@ pub(crate) enum TcpApp {
     Rtsp(RtspSession),
     Telnet(TelnetLogin),
     Irc(IrcBot),
+    Upload(Upload),
 }
 
 impl App for TcpApp {
@@ -107,6 +108,7 @@ impl App for TcpApp {
             TcpApp::Rtsp(a) => a.next(cx, buf),
             TcpApp::Telnet(a) => a.next(cx, buf),
             TcpApp::Irc(a) => a.next(cx, buf),
+            TcpApp::Upload(a) => a.next(cx, buf),
         }
     }
 }
@@ -149,7 +151,11 @@ impl TcpConv {
                     }),
                 );
             }
-            TcpApp::Tls(_) | TcpApp::Http(_) | TcpApp::Telnet(_) | TcpApp::Irc(_) => {}
+            TcpApp::Tls(_)
+            | TcpApp::Http(_)
+            | TcpApp::Telnet(_)
+            | TcpApp::Irc(_)
+            | TcpApp::Upload(_) => {}
         }
     }
 
@@ -329,3 +335,39 @@ pub(crate) fn irc(
         attack: Some(attack),
     })))
 }
+
+/// A bulk upload from `dev` to the internet host `server`'s `port`, tagged
+/// with `attack`; `None` once the device's ports ran out.
+pub(crate) fn upload(
+    world: &mut World,
+    rng: &mut Rng,
+    dev: DevId,
+    server: HostId,
+    port: u16,
+    app: Upload,
+    attack: u32,
+) -> Option<Actor> {
+    let client = world.devices[dev as usize].host;
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[server as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server,
+            sport: port,
+            rtt,
+        },
+        Vec::with_capacity(CHUNK_BUF),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app: TcpApp::Upload(app),
+        dev,
+        attack: Some(attack),
+    })))
+}
+
+const CHUNK_BUF: usize = crate::scenario::profile::CHUNK + 64;

@@ -521,7 +521,8 @@ fn every_scenario_is_listed_and_seeds_differ() {
             "telnet-bruteforce",
             "syn-flood",
             "amplification",
-            "profile-violation"
+            "profile-violation",
+            "exfiltration"
         ]
     );
     for name in &names[1..] {

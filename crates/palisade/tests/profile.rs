@@ -184,3 +184,30 @@ fn learned_and_pinned_profiles_catch_the_irc_channel() {
         "exposure"
     );
 }
+
+#[test]
+fn exfiltration_is_a_rate_far_above_the_learned_one() {
+    let tmp = common::TempDir::new("exfil");
+    let (cap, labels) = (tmp.path().join("ex.pcap"), tmp.path().join("ex.json"));
+    generate("exfiltration", "1", "75m", &cap, &labels);
+    let l: Value = serde_json::from_str(&std::fs::read_to_string(&labels).unwrap()).unwrap();
+    let dev = l["attacks"][0]["src"].as_str().unwrap().to_string();
+    let (r, alerts) = eval(&labels, &cap, &tmp.path().join("out"), &[]);
+    assert_clean(&r, "exfiltration");
+    let starts: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["alert"]["metadata"]["palisade_incident_phase"][0] == "start")
+        .collect();
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    let a = starts[0];
+    assert_eq!(a["alert"]["signature_id"], 9_500_082);
+    assert_eq!(a["src_ip"].as_str(), Some(dev.as_str()));
+    let md = &a["alert"]["metadata"];
+    let bytes: u64 = md["bytes_in_minute"][0].as_str().unwrap().parse().unwrap();
+    let limit: u64 = md["limit_bytes_per_minute"][0]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(bytes > limit && limit >= 600_000, "{md}");
+}

@@ -126,6 +126,13 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
                       it never used, 4-8 times",
         setup: profile::setup,
     },
+    ScenarioDef {
+        name: "exfiltration",
+        description: "Fleet traffic plus, after an hour (or at 70-85 % of a shorter capture), a \
+                      quiet device uploading 6-12 MB to its own vendor cloud on 443: only the \
+                      volume is new",
+        setup: profile::setup_exfiltration,
+    },
 ];
 
 /// (name, description) of every scenario, derived from [`SCENARIOS`] at

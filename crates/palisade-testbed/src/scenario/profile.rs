@@ -1,4 +1,6 @@
-//! The "profile-violation" scenario: after a long benign period, one device
+//! The per-device profile scenarios.
+//!
+//! "profile-violation": after a long benign period, one device
 //! starts talking to a host and port it never used — an IRC botnet command
 //! channel (TCP 6667) on an unknown internet host, as Mirai-family and older
 //! IoT bots (Tsunami/Kaiten) use: it connects, registers (`NICK`, `USER`),
@@ -11,6 +13,11 @@
 //! before 62 minutes. In a shorter capture it starts at 70–85 % of it, and
 //! the detector needs a shorter `learn_secs` (`--set
 //! detectors.profile.learn_secs=...`) or a pinned MUD file.
+//!
+//! "exfiltration": at the same time, a quiet device (not a camera or NVR)
+//! uploads 6–12 MB to its own vendor cloud's HTTPS port — a destination
+//! and port it always uses, so only the volume is new: about 100 times its
+//! usual minute.
 
 use super::attack::{self, MS, SEC};
 use super::{fleet, Setup};
@@ -87,14 +94,62 @@ impl App for IrcBot {
     }
 }
 
-pub(crate) fn setup(s: &mut Setup<'_>) -> Result<(), TestbedError> {
-    fleet::setup(s)?;
-    let cams: Vec<DevId> = s.world.of_kind(Kind::Camera).collect();
-    let dev = if cams.is_empty() {
-        s.rng.below(s.world.devices.len() as u64) as DevId
-    } else {
-        *s.rng.pick(&cams)
-    };
+/// A bulk upload: the client sends `chunks` messages of [`CHUNK`] bytes,
+/// the server answers once at the end.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    chunks: u32,
+    sent: u32,
+    answered: bool,
+}
+
+/// Bytes per upload message.
+pub(crate) const CHUNK: usize = 32 * 1024;
+
+impl Upload {
+    pub(crate) fn new(chunks: u32) -> Self {
+        Upload {
+            chunks,
+            sent: 0,
+            answered: false,
+        }
+    }
+}
+
+impl App for Upload {
+    fn next(&mut self, cx: &mut AppCtx<'_>, buf: &mut Vec<u8>) -> AppStep {
+        if self.sent < self.chunks {
+            self.sent += 1;
+            // opaque, TLS-application-data-like bytes
+            buf.extend_from_slice(&[0x17, 0x03, 0x03, 0x7f, 0xfb]);
+            while buf.len() < CHUNK {
+                buf.extend_from_slice(&cx.rng.next_u32().to_be_bytes());
+            }
+            return AppStep::Send {
+                from: Side::Client,
+                delay: cx.rng.range(MS, 20 * MS),
+            };
+        }
+        if !self.answered {
+            self.answered = true;
+            buf.extend_from_slice(&[0x17, 0x03, 0x03, 0x00, 0x20]);
+            buf.extend_from_slice(&[0u8; 32]);
+            return AppStep::Send {
+                from: Side::Server,
+                delay: cx.rng.range(10 * MS, 100 * MS),
+            };
+        }
+        AppStep::Close {
+            from: Side::Client,
+            delay: cx.rng.range(MS, 50 * MS),
+            rst: false,
+        }
+    }
+}
+
+/// When the attack starts: after the learning window when the capture is
+/// long enough (see the module comment).
+fn attack_start(s: &mut Setup<'_>) -> u64 {
     let dur = s.cfg.duration_secs * SEC;
     let mut lo = (dur / 10 * 7).max(AFTER_LEARNING);
     if lo > dur / 10 * 9 {
@@ -104,7 +159,58 @@ pub(crate) fn setup(s: &mut Setup<'_>) -> Result<(), TestbedError> {
         .max(lo + 60 * SEC)
         .min(dur / 100 * 92)
         .max(lo + 1);
-    let t0 = s.world.start + s.rng.range(lo, hi);
+    s.world.start + s.rng.range(lo, hi)
+}
+
+pub(crate) fn setup_exfiltration(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let quiet: Vec<DevId> = (0..s.world.devices.len() as DevId)
+        .filter(|&d| {
+            let dev = &s.world.devices[d as usize];
+            dev.cloud.is_some() && !matches!(dev.product.kind, Kind::Camera | Kind::Nvr)
+        })
+        .collect();
+    let Some(&dev) = quiet.get(s.rng.below(quiet.len().max(1) as u64) as usize) else {
+        return Ok(()); // no quiet device with a cloud: nothing to exfiltrate to
+    };
+    let Some(svc) = s.world.devices[dev as usize].cloud else {
+        return Ok(());
+    };
+    let t0 = attack_start(s);
+    let chunks = s.rng.range(200, 400) as u32;
+    let server = s.world.services[svc as usize].host;
+    let host = s.world.devices[dev as usize].host;
+    let a = s.attack(PlannedAttack {
+        id: "exfiltration-1".into(),
+        class: "profile-violation".into(),
+        technique: "T1041 Exfiltration Over C2 Channel".into(),
+        start: Timestamp::from_nanos(t0),
+        end: Timestamp::from_nanos(t0 + 60 * SEC),
+        src: attack::ip_str(s.world.hosts[host as usize].ip),
+        dst: attack::ip_str(s.world.hosts[server as usize].ip),
+        dst_port: Some(443),
+        description: format!(
+            "{} uploads {} KiB to its vendor cloud {} on 443 in one connection",
+            s.world.devices[dev as usize].id,
+            chunks as usize * CHUNK / 1024,
+            s.world.services[svc as usize].name
+        ),
+    });
+    if let Some(actor) = actor::upload(s.world, s.rng, dev, server, 443, Upload::new(chunks), a) {
+        s.spawn(t0, actor);
+    }
+    Ok(())
+}
+
+pub(crate) fn setup(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let cams: Vec<DevId> = s.world.of_kind(Kind::Camera).collect();
+    let dev = if cams.is_empty() {
+        s.rng.below(s.world.devices.len() as u64) as DevId
+    } else {
+        *s.rng.pick(&cams)
+    };
+    let t0 = attack_start(s);
     let ip = attack::outside_addr(s.rng);
     let c2 = s.world.outsider(s.rng, ip);
     let sessions = s.rng.range(4, 8);
