@@ -53,10 +53,24 @@
 //! incident per device and sid (a scanning bot is one incident, not one
 //! per address). The rate incident is one per device.
 //!
+//! A violation waits `dns_grace_secs` (2 s) of packet time and is judged
+//! again before it is reported: the DNS answer that names its peer may
+//! reach the detectors after the connection's first packet (another
+//! worker's batch). Connections of a running incident count at once.
+//!
 //! Bounded: devices tracked ≤ `max_devices` (oldest inserted evicted,
 //! counted; an evicted device learns again), learned profiles ≤
 //! `max_devices`, services per profile ≤ `max_learned`, DNS names ≤
-//! `dns_max_names`.
+//! `dns_max_names`, pending violations ≤ [`PENDING_MAX`], distinct peers
+//! of an incident counted in bounded memory.
+//!
+//! Limits: only a connection's opening packet is checked (MUD's mirror
+//! ACEs for the answers are not); the rate is bytes of IP packets the
+//! device sends (`PacketObs::len`), per calendar minute; a flood into a
+//! device that answers (SYN-ACKs to spoofed sources) is new peers to its
+//! profile and gives up to `max_peer_incidents + 1` incidents besides the
+//! `ddos` detector's. On the testbed's benign fleets (31 devices × 2 h and
+//! 11 devices × 4 h) the defaults give no profile alert.
 
 use crate::ddos::Cidr;
 use crate::distinct::Distinct;
