@@ -6,6 +6,8 @@
 #
 #   scripts/eval.sh [SEEDS] [DURATION] [DEVICES]    default 10 seeds, 10m, 30 devices
 #   BENIGN_DURATION=2h scripts/eval.sh              length of each benign fleet capture
+#   PROFILE_DURATION=75m scripts/eval.sh             length of profile-violation and exfiltration
+#                                                   captures (attack after the 1 h learning window)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-10}
@@ -17,7 +19,8 @@ mkdir -p "$WORK"
 trap 'if [ -z "${EVAL_DIR:-}" ]; then rm -rf "$WORK"; fi' EXIT
 cargo build --release -q -p palisade --bin palisade
 BIN=target/release/palisade
-SCENARIOS=${SCENARIOS:-"scan slow-scan mirai telnet-default-creds telnet-bruteforce credential-spraying exposed-telnet weak-tls syn-flood udp-flood icmp-flood amplification outbound-flood"}
+SCENARIOS=${SCENARIOS:-"scan slow-scan mirai telnet-default-creds telnet-bruteforce credential-spraying exposed-telnet weak-tls syn-flood udp-flood icmp-flood amplification outbound-flood hikvision-exploit kalay-impersonation axeda-access profile-violation exfiltration"}
+PROFILE_DURATION=${PROFILE_DURATION:-75m}
 run() { # scenario seed duration
   local s=$1 seed=$2 dur=$3
   local cap="$WORK/$s-$seed.pcap"
@@ -29,8 +32,10 @@ run() { # scenario seed duration
   rm -rf "$WORK/out-$s-$seed"
 }
 for s in $SCENARIOS; do
+  dur=$DURATION
+  case $s in profile-violation|exfiltration) dur=$PROFILE_DURATION ;; esac
   for seed in $(seq 1 "$SEEDS"); do
-    run "$s" "$seed" "$DURATION"
+    run "$s" "$seed" "$dur"
   done
 done
 for seed in $(seq 1 "$SEEDS"); do

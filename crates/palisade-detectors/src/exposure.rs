@@ -19,11 +19,16 @@
 //! incident ends `idle_secs` after the last outside access; a later answered
 //! access starts a new exposure episode.
 //!
+//! The second half, devices talking to public addresses outside the
+//! fleet's allowed set (`allowed_public`, sid +83, off by default), lives
+//! in [`crate::allowlist`].
+//!
 //! Bounded: pending attempts (device, port, protocol, outside peer) → time
 //! and per-service counters are each at most `max_tracked` entries, the
 //! oldest evicted first (counted in [`Exposure::evictions`]); 200,000
 //! spoofed sources cost no more than `max_tracked` entries.
 
+use crate::allowlist::AllowList;
 use crate::ddos::Cidr;
 use crate::distinct::Distinct;
 use crate::incident::{Incident, IncidentConfig, Incidents};
@@ -103,6 +108,13 @@ pub struct ExposureConfig {
     pub max_tracked: usize,
     /// Incident timing (accesses after the confirmation).
     pub incident: IncidentConfig,
+    /// Public destinations fleet devices may contact: CIDRs and DNS names
+    /// (`*.example.com` for every name under a domain; names match the
+    /// addresses observed DNS answers gave for them). Non-empty, a
+    /// connection from a device inside `home_net` to another public
+    /// address raises sid 9500083. Default empty: off (every fleet's clouds
+    /// differ; see `allowlist`).
+    pub allowed_public: Vec<String>,
 }
 
 impl Default for ExposureConfig {
@@ -119,6 +131,7 @@ impl Default for ExposureConfig {
                 idle_secs: 3_600,
                 max_live: 4096,
             },
+            allowed_public: Vec::new(),
         }
     }
 }
@@ -215,13 +228,24 @@ pub struct Exposure {
     incidents: Incidents<Svc>,
     live: HashMap<Svc, Live>,
     evictions: u64,
+    allow: Option<AllowList>,
 }
 
 impl Exposure {
     /// A detector with `cfg`.
     pub fn new(cfg: ExposureConfig) -> Self {
+        let home: Vec<Cidr> = cfg.home_net.iter().filter_map(|s| Cidr::parse(s)).collect();
         Exposure {
-            home: cfg.home_net.iter().filter_map(|s| Cidr::parse(s)).collect(),
+            allow: AllowList::new(
+                &cfg.allowed_public,
+                home.clone(),
+                cfg.max_tracked,
+                IncidentConfig {
+                    idle_secs: 600,
+                    ..cfg.incident
+                },
+            ),
+            home,
             pending: Fifo::new(cfg.max_tracked),
             services: Fifo::new(cfg.max_tracked),
             incidents: Incidents::new(cfg.incident, u64::from(SID_EXPOSED) << 32),
@@ -395,9 +419,15 @@ impl Detector for Exposure {
     }
 
     fn observe(&mut self, obs: Observation<'_>, out: &mut dyn Emit) {
+        if let (Some(a), Observation::Dns(d)) = (self.allow.as_mut(), obs) {
+            a.dns(d);
+        }
         let Observation::Packet(p) = obs else {
             return;
         };
+        if let Some(a) = self.allow.as_mut() {
+            a.packet(p, out);
+        }
         let opens = match p.proto {
             6 => p.tcp_flags & 0x12 == 0x02,
             17 => p.new_flow,
@@ -418,11 +448,17 @@ impl Detector for Exposure {
         for (k, i) in self.incidents.expire(now) {
             self.end(k, i, now, out);
         }
+        if let Some(a) = self.allow.as_mut() {
+            a.tick(now, out);
+        }
     }
 
     fn finish(&mut self, now: Timestamp, out: &mut dyn Emit) {
         for (k, i) in self.incidents.drain() {
             self.end(k, i, now, out);
+        }
+        if let Some(a) = self.allow.as_mut() {
+            a.finish(now, out);
         }
     }
 }
@@ -627,6 +663,48 @@ mod tests {
             ..ExposureConfig::default()
         };
         assert_eq!(bad.invalid_home_net(), vec!["nonsense"]);
+    }
+
+    #[test]
+    fn allow_list_through_the_detector() {
+        let mut d = Exposure::new(ExposureConfig {
+            allowed_public: vec!["*.hik-connect.com".into()],
+            ..ExposureConfig::default()
+        });
+        let mut r = Rec::default();
+        let dns = crate::DnsObs {
+            ts: Timestamp::from_secs_nanos(1, 0),
+            client: ip("10.0.0.5"),
+            server: ip("10.0.0.1"),
+            names: vec!["dev.hik-connect.com".into()],
+            addrs: vec![ip("203.0.113.10")],
+            ttl: 300,
+        };
+        d.observe(Observation::Dns(&dns), &mut r);
+        feed(
+            &mut d,
+            &syn(ip("10.0.0.5"), ip("203.0.113.10"), 40000, 443, 2),
+            &mut r,
+        );
+        feed(
+            &mut d,
+            &syn(ip("10.0.0.5"), ip("198.51.100.9"), 40001, 6667, 2),
+            &mut r,
+        );
+        d.tick(Timestamp::from_secs_nanos(5, 0), &mut r);
+        assert_eq!(r.alerts.len(), 1);
+        assert_eq!(r.alerts[0].sid, crate::allowlist::SID_NOT_ALLOWED);
+        assert_eq!(r.ev(0, "destination"), Some("198.51.100.9"));
+        // default: off
+        let mut d = Exposure::new(ExposureConfig::default());
+        let mut r = Rec::default();
+        feed(
+            &mut d,
+            &syn(ip("10.0.0.5"), ip("198.51.100.9"), 40001, 6667, 2),
+            &mut r,
+        );
+        d.finish(Timestamp::from_secs_nanos(9, 0), &mut r);
+        assert!(r.alerts.is_empty());
     }
 
     #[test]

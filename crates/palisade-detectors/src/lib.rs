@@ -18,6 +18,7 @@
 //! `[detectors.<name>]` in palisade.toml.
 #![forbid(unsafe_code)]
 
+pub mod allowlist;
 pub mod axeda;
 pub mod brute_force;
 pub mod cleartext;
@@ -25,11 +26,14 @@ pub mod creds;
 pub mod ddos;
 pub mod default_creds;
 pub mod distinct;
+pub mod dnscache;
 pub mod exposure;
 pub mod incident;
 pub mod kalay;
 pub mod mirai;
+pub mod mud;
 pub mod obs;
+pub mod profile;
 pub mod recent;
 pub mod scan;
 pub mod sketch;
@@ -37,7 +41,7 @@ pub mod sketch;
 mod testutil;
 pub mod weak_tls;
 
-pub use obs::{KalayObs, LoginObs, PacketObs, TlsObs};
+pub use obs::{DnsObs, KalayObs, LoginObs, PacketObs, TlsObs};
 use palisade_event::{FindingRecord, Timestamp, Tuple};
 
 /// palisade's sid range for its detectors and built-in rules:
@@ -155,6 +159,8 @@ pub enum Observation<'a> {
     Tls(&'a obs::TlsObs),
     /// A Kalay message naming a device by UID.
     Kalay(&'a obs::KalayObs),
+    /// A DNS response with addresses arrived.
+    Dns(&'a obs::DnsObs),
 }
 
 /// A detector.

@@ -140,3 +140,30 @@ pub struct KalayObs {
     /// A device → server registration carrying the UID.
     pub registration: bool,
 }
+
+/// What a DNS answer told a client: the names it asked for (and the CNAME
+/// targets on the way) and the addresses it got, so detectors can resolve
+/// the names of profiles and allow-lists to the addresses devices really
+/// use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsObs {
+    /// Time of the response.
+    pub ts: Timestamp,
+    /// Who asked (a device, usually).
+    pub client: IpAddr,
+    /// The resolver that answered.
+    pub server: IpAddr,
+    /// The queried names and CNAME targets, lower case, without the
+    /// trailing dot (at most [`DNS_OBS_MAX_NAMES`]).
+    pub names: Vec<String>,
+    /// A and AAAA addresses in the answer (at most
+    /// [`DNS_OBS_MAX_ADDRS`]).
+    pub addrs: Vec<IpAddr>,
+    /// Smallest TTL of the address records, seconds.
+    pub ttl: u32,
+}
+
+/// Names kept per [`DnsObs`].
+pub const DNS_OBS_MAX_NAMES: usize = 8;
+/// Addresses kept per [`DnsObs`].
+pub const DNS_OBS_MAX_ADDRS: usize = 32;

@@ -18,6 +18,7 @@ use crate::scenario::attack::{Reply, SynScan};
 use crate::scenario::exploit::{AxedaCommand, HikvisionPut, KalayReg};
 use crate::scenario::flood::{PacketFlood, Reflection, SynFlood};
 use crate::scenario::mirai::MiraiScan;
+use crate::scenario::profile::{IrcBot, Upload};
 use crate::scenario::telnet::TelnetLogin;
 use crate::scheduler::Ctx;
 use crate::tcp::{App, AppCtx, AppStep, Open, TcpConn};
@@ -103,6 +104,8 @@ pub(crate) enum TcpApp {
     LegacyTls(LegacyTlsAdmin),
     Hikvision(HikvisionPut),
     Axeda(AxedaCommand),
+    Irc(IrcBot),
+    Upload(Upload),
 }
 
 impl App for TcpApp {
@@ -117,6 +120,8 @@ impl App for TcpApp {
             TcpApp::LegacyTls(a) => a.next(cx, buf),
             TcpApp::Hikvision(a) => a.next(cx, buf),
             TcpApp::Axeda(a) => a.next(cx, buf),
+            TcpApp::Irc(a) => a.next(cx, buf),
+            TcpApp::Upload(a) => a.next(cx, buf),
         }
     }
 }
@@ -164,7 +169,9 @@ impl TcpConv {
             | TcpApp::Telnet(_)
             | TcpApp::LegacyTls(_)
             | TcpApp::Hikvision(_)
-            | TcpApp::Axeda(_) => {}
+            | TcpApp::Axeda(_)
+            | TcpApp::Irc(_)
+            | TcpApp::Upload(_) => {}
         }
     }
 
@@ -376,3 +383,72 @@ pub(crate) fn telnet(
         attack,
     })))
 }
+
+/// A bot's IRC connection from `dev` to the internet host `server`'s port
+/// 6667, tagged with `attack`; `None` once the device's ports ran out.
+pub(crate) fn irc(
+    world: &mut World,
+    rng: &mut Rng,
+    dev: DevId,
+    server: HostId,
+    app: IrcBot,
+    attack: u32,
+) -> Option<Actor> {
+    let client = world.devices[dev as usize].host;
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[server as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server,
+            sport: crate::scenario::profile::IRC_PORT,
+            rtt,
+        },
+        Vec::with_capacity(512),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app: TcpApp::Irc(app),
+        dev,
+        attack: Some(attack),
+    })))
+}
+
+/// A bulk upload from `dev` to the internet host `server`'s `port`, tagged
+/// with `attack`; `None` once the device's ports ran out.
+pub(crate) fn upload(
+    world: &mut World,
+    rng: &mut Rng,
+    dev: DevId,
+    server: HostId,
+    port: u16,
+    app: Upload,
+    attack: u32,
+) -> Option<Actor> {
+    let client = world.devices[dev as usize].host;
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rng.jitter(world.hosts[server as usize].rtt, 10);
+    let conn = TcpConn::new(
+        world,
+        rng,
+        Open {
+            client,
+            cport,
+            server,
+            sport: port,
+            rtt,
+        },
+        Vec::with_capacity(CHUNK_BUF),
+    );
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app: TcpApp::Upload(app),
+        dev,
+        attack: Some(attack),
+    })))
+}
+
+const CHUNK_BUF: usize = crate::scenario::profile::CHUNK + 64;

@@ -493,6 +493,44 @@ fn dns_amplification_floods_one_device() {
 }
 
 #[test]
+fn profile_violation_is_an_irc_channel_from_one_device() {
+    let c = capture("profile-violation", 6, 8, 600);
+    let l = &c.labels;
+    assert_eq!(l.attacks.len(), 1);
+    let a = &l.attacks[0];
+    assert_eq!(
+        (a.class.as_str(), a.dst_port),
+        ("profile-violation", Some(6667))
+    );
+    let (dev, c2) = (ip_of(&a.src), ip_of(&a.dst));
+    assert!(device_ips(l, Some("camera")).contains(&dev));
+    assert!(matches!(c2, [198, 51, 100, _] | [203, 0, 113, _]));
+    let mut flows: Vec<TcpFlow> = tcp_flows(&c.pkts)
+        .into_values()
+        .filter(|f| f.server == (c2, 6667))
+        .collect();
+    flows.sort_by_key(|f| f.segs[0].ts);
+    assert!((1..=8).contains(&flows.len()), "{}", flows.len());
+    for f in &flows {
+        // the device opens every connection and registers first
+        assert_eq!(f.client.0, dev);
+        assert_eq!(f.segs[0].flags, SYN);
+        assert!(f.c2s.starts_with(b"NICK iot"), "{:?}", &f.c2s);
+    }
+    assert!(contains(&flows[0].s2c, " 001 ") && contains(&flows[0].c2s, "JOIN #iot"));
+    // 70-85 % into a capture shorter than the learning window
+    let start = c.cfg.start.as_nanos() / 1000;
+    let first = flows[0].segs[0].ts - start;
+    assert!((420_000_000..=510_000_000).contains(&first), "{first}");
+    let mut times: Vec<u64> = flows
+        .iter()
+        .flat_map(|f| f.segs.iter().map(|s| s.ts))
+        .collect();
+    times.sort();
+    window_is(a, &times);
+}
+
+#[test]
 fn every_scenario_is_listed_and_seeds_differ() {
     let names: Vec<&str> = palisade_testbed::scenarios().iter().map(|s| s.0).collect();
     assert_eq!(
@@ -514,7 +552,9 @@ fn every_scenario_is_listed_and_seeds_differ() {
             "amplification",
             "hikvision-exploit",
             "kalay-impersonation",
-            "axeda-access"
+            "axeda-access",
+            "profile-violation",
+            "exfiltration"
         ]
     );
     for name in &names[1..] {

@@ -42,6 +42,63 @@ pub enum Command {
   palisade eval --labels s.json s.pcap
   palisade eval --labels s.json --format json --output-dir out/ s.pcap")]
     Eval(EvalArgs),
+    /// Per-device profiles: learn them from captures as RFC 8520 MUD files,
+    /// check MUD files.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+/// `palisade profile ...`
+#[derive(Subcommand, Debug)]
+pub enum ProfileCommand {
+    /// Learn each fleet device's profile from captures and write it as an
+    /// RFC 8520 MUD file, one per device (or per device group of
+    /// `[[detectors.profile.groups]]`), for operators to review and pin.
+    ///
+    /// The capture is scanned as `palisade scan` does (same options) with the
+    /// `profile` detector learning over the whole capture (or `--learn-secs`).
+    /// Every connection a device opened or accepted becomes an accepting ACE
+    /// (and its mirror for the answers): peers with a DNS name seen in the
+    /// capture's DNS answers by name (`ietf-acldns:dst-dnsname`), others by
+    /// address; TCP entries say who opens (`direction-initiated`). DNS, DHCP,
+    /// NTP and mDNS to the infrastructure are left out (always allowed).
+    /// Review the files, then pin them with `[[detectors.profile.mud]]`
+    /// (`file`, `devices`): traffic outside a pinned file raises sid 9500080.
+    #[command(after_help = "Examples:
+  palisade profile learn --out profiles/ week1.pcap
+  palisade profile learn --out profiles/ --learn-secs 86400 --authority mud.example.com day1.pcap day2.pcap
+  palisade profile check profiles/10-10-0-3.json
+Then, in palisade.toml:
+  [[detectors.profile.mud]]
+  file = \"profiles/10-10-0-3.json\"
+  devices = [\"10.10.0.3\"]")]
+    Learn {
+        /// Directory for the MUD files (created if missing; files named after
+        /// the device address or group).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Learn only this many seconds of packet time from each device's
+        /// first packet (default: the whole capture).
+        #[arg(long, value_name = "SECS")]
+        learn_secs: Option<u64>,
+        /// Authority (host) of the written MUD URLs
+        /// (`https://AUTHORITY/<device>`).
+        #[arg(long, value_name = "HOST", default_value = "profiles.palisade.invalid")]
+        authority: String,
+        /// Scan options and the capture(s).
+        #[command(flatten)]
+        scan: Box<ScanArgs>,
+    },
+    /// Validate RFC 8520 MUD files and print their policies and ACLs;
+    /// exits 1 if any does not parse (the error names the JSON path).
+    #[command(after_help = "Examples:
+  palisade profile check Luminaire_150.json
+  palisade profile check profiles/*.json")]
+    Check {
+        /// MUD files (JSON).
+        #[arg(required = true, value_name = "FILE.json")]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// `palisade eval`

@@ -77,6 +77,8 @@ pub struct DetectorsSection {
     pub kalay: palisade_detectors::kalay::KalayConfig,
     /// `[detectors.axeda]`
     pub axeda: palisade_detectors::axeda::AxedaConfig,
+    /// `[detectors.profile]`: per-device profiles (MUD files, learned).
+    pub profile: palisade_detectors::profile::ProfileConfig,
 }
 
 impl Default for DetectorsSection {
@@ -95,6 +97,7 @@ impl Default for DetectorsSection {
             exposure: Default::default(),
             kalay: Default::default(),
             axeda: Default::default(),
+            profile: Default::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Everything it calls lives in the library crates.
 
 mod cli;
+mod profile_cmd;
 mod rules_cmd;
 mod scan;
 mod testbed;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Eval(args) => eval_cmd(args),
         cli::Command::Testbed(cmd) => testbed::run(cmd),
         cli::Command::Rules(cmd) => rules_cmd::run(cmd),
+        cli::Command::Profile(cmd) => profile_cmd::run(cmd),
         cli::Command::Config(cmd) => match cmd {
             cli::ConfigCommand::Defaults => {
                 print!("{}", config::Config::defaults_toml());

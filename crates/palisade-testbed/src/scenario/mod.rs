@@ -13,6 +13,7 @@ pub(crate) mod exploit;
 pub(crate) mod fleet;
 pub(crate) mod flood;
 pub(crate) mod mirai;
+pub(crate) mod profile;
 mod scan;
 pub(crate) mod telnet;
 mod weak_tls;
@@ -188,6 +189,20 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus an outside host sending a command to the PTC Axeda \
                       ERemoteServer port (TCP 3076) of a hub or NVR (Access:7)",
         setup: exploit::setup_axeda,
+    },
+    ScenarioDef {
+        name: "profile-violation",
+        description: "Fleet traffic plus, after an hour (or at 70-85 % of a shorter capture), one \
+                      device connecting to an IRC command channel (TCP 6667) on an internet host \
+                      it never used, 4-8 times",
+        setup: profile::setup,
+    },
+    ScenarioDef {
+        name: "exfiltration",
+        description: "Fleet traffic plus, after an hour (or at 70-85 % of a shorter capture), a \
+                      quiet device uploading 6-12 MB to its own vendor cloud on 443: only the \
+                      volume is new",
+        setup: profile::setup_exfiltration,
     },
 ];
 

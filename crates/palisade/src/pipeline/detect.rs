@@ -393,7 +393,8 @@ impl Sink for TxSink<'_, '_> {
         let et = tx.event_type();
         let tls_obs = self.out.observe && et == "tls";
         let kalay_obs = self.out.observe && et == "kalay";
-        if self.out.wants_app(et) || tls_obs || kalay_obs {
+        let dns_obs = self.out.observe && et == "dns";
+        if self.out.wants_app(et) || tls_obs || kalay_obs || dns_obs {
             let mut body = serde_json::Map::new();
             tx.log(&mut body);
             if kalay_obs {
@@ -407,9 +408,6 @@ impl Sink for TxSink<'_, '_> {
                 ) {
                     self.out.kalay_obs(k);
                 }
-                if !self.out.wants_app(et) {
-                    return;
-                }
             }
             if tls_obs {
                 self.out.tls_obs(crate::pipeline::detectors::tls_obs(
@@ -419,9 +417,19 @@ impl Sink for TxSink<'_, '_> {
                     self.client.src,
                     (self.client.dst, self.client.dport),
                 ));
-                if !self.out.wants_app(et) {
-                    return;
+            }
+            if dns_obs {
+                if let Some(d) = crate::pipeline::detectors::dns_obs(
+                    &body,
+                    self.meta.ts,
+                    self.client.src,
+                    self.client.dst,
+                ) {
+                    self.out.dns_obs(d);
                 }
+            }
+            if !self.out.wants_app(et) {
+                return;
             }
             let rec = AppRecord {
                 timestamp: self.meta.ts,

@@ -51,12 +51,14 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
     Ok(Arc::new(CredDb::builtin_with(extra)))
 }
 
-/// The detectors the configuration enables, in a fixed order.
-pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
+/// The detectors the configuration enables, in a fixed order; fails when
+/// a configured MUD file cannot be read or parsed.
+pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> anyhow::Result<DetectorSet> {
     use palisade_detectors::{
-        axeda, brute_force, cleartext, ddos, default_creds, exposure, kalay, mirai, scan, weak_tls,
+        axeda, brute_force, cleartext, ddos, default_creds, exposure, kalay, mirai, profile, scan,
+        weak_tls,
     };
-    DetectorSet::new(vec![
+    let mut set: Vec<Box<dyn palisade_detectors::Detector>> = vec![
         Box::new(scan::Scan::new(cfg.scan.clone())),
         Box::new(mirai::Mirai::new(cfg.mirai.clone())),
         Box::new(ddos::Ddos::new(cfg.ddos.clone())),
@@ -70,7 +72,13 @@ pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> DetectorSet {
         Box::new(exposure::Exposure::new(cfg.exposure.clone())),
         Box::new(kalay::Kalay::new(cfg.kalay.clone())),
         Box::new(axeda::Axeda::new(cfg.axeda.clone())),
-    ])
+    ];
+    if cfg.profile.enabled {
+        set.push(Box::new(
+            profile::Profile::load(cfg.profile.clone()).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    Ok(DetectorSet::new(set))
 }
 
 /// Digest checks remembered per flow: a Digest check tries every default
@@ -264,6 +272,74 @@ pub fn kalay_obs(
     })
 }
 
+/// The names and addresses of a DNS response, read from the DNS
+/// transaction's EVE object (Suricata's version 3 format: `queries`,
+/// `answers` with `rrname` / `rrtype` / `ttl` / `rdata`); None for a
+/// request without a response or a response without addresses.
+pub fn dns_obs(
+    log: &serde_json::Map<String, serde_json::Value>,
+    ts: Timestamp,
+    client: IpAddr,
+    server: IpAddr,
+) -> Option<palisade_detectors::DnsObs> {
+    use palisade_detectors::obs::{DNS_OBS_MAX_ADDRS, DNS_OBS_MAX_NAMES};
+    if log.get("type").and_then(|v| v.as_str()) != Some("response") {
+        return None;
+    }
+    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    let mut names: Vec<String> = Vec::new();
+    let add = |n: String, names: &mut Vec<String>| {
+        if !n.is_empty() && names.len() < DNS_OBS_MAX_NAMES && !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    for q in log
+        .get("queries")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(n) = q.get("rrname").and_then(|v| v.as_str()) {
+            add(norm(n), &mut names);
+        }
+    }
+    let mut addrs = Vec::new();
+    let mut ttl = u32::MAX;
+    for a in log
+        .get("answers")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let rrtype = a.get("rrtype").and_then(|v| v.as_str()).unwrap_or("");
+        let rdata = a.get("rdata").and_then(|v| v.as_str()).unwrap_or("");
+        match rrtype {
+            "CNAME" => add(norm(rdata), &mut names),
+            "A" | "AAAA" => {
+                if let Ok(ip) = rdata.parse::<IpAddr>() {
+                    if addrs.len() < DNS_OBS_MAX_ADDRS && !addrs.contains(&ip) {
+                        addrs.push(ip);
+                    }
+                    let t = a.get("ttl").and_then(|v| v.as_u64()).unwrap_or(0);
+                    ttl = ttl.min(u32::try_from(t).unwrap_or(u32::MAX));
+                }
+            }
+            _ => {}
+        }
+    }
+    if addrs.is_empty() || names.is_empty() {
+        return None;
+    }
+    Some(palisade_detectors::DnsObs {
+        ts,
+        client,
+        server,
+        names,
+        addrs,
+        ttl,
+    })
+}
+
 /// Suricata's classification text for each class, so SIEM rules keyed on
 /// `alert.category` treat palisade's alerts like rule alerts.
 fn category(c: palisade_detectors::Class) -> &'static str {
@@ -330,6 +406,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dns_facts_from_the_dns_record() {
+        let log = serde_json::json!({
+            "version": 3, "type": "response", "rcode": "NOERROR",
+            "queries": [{"rrname": "A1.TuyaEU.com", "rrtype": "A"}],
+            "answers": [
+                {"rrname": "a1.tuyaeu.com", "rrtype": "CNAME", "ttl": 600, "rdata": "a1.edge-eu.tuyaeu.com"},
+                {"rrname": "a1.edge-eu.tuyaeu.com", "rrtype": "A", "ttl": 300, "rdata": "203.0.113.10"},
+                {"rrname": "a1.edge-eu.tuyaeu.com", "rrtype": "AAAA", "ttl": 60,
+                 "rdata": "2001:0db8:0a00:0000:0000:0000:0000:0001"}
+            ]
+        });
+        let ip = |d| IpAddr::V4(Ipv4Addr::new(10, 0, 0, d));
+        let d = dns_obs(
+            log.as_object().unwrap(),
+            Timestamp::from_secs_nanos(5, 0),
+            ip(9),
+            ip(1),
+        )
+        .unwrap();
+        assert_eq!(d.names, vec!["a1.tuyaeu.com", "a1.edge-eu.tuyaeu.com"]);
+        assert_eq!(d.addrs.len(), 2);
+        assert_eq!(d.addrs[1], "2001:db8:a00::1".parse::<IpAddr>().unwrap());
+        assert_eq!((d.ttl, d.client, d.server), (60, ip(9), ip(1)));
+        // a request, or NXDOMAIN without addresses: nothing
+        let q = serde_json::json!({"type": "request", "queries": [{"rrname": "x.example"}]});
+        assert!(dns_obs(q.as_object().unwrap(), Timestamp::ZERO, ip(9), ip(1)).is_none());
+        let nx = serde_json::json!({"type": "response", "rcode": "NXDOMAIN",
+            "queries": [{"rrname": "x.example"}]});
+        assert!(dns_obs(nx.as_object().unwrap(), Timestamp::ZERO, ip(9), ip(1)).is_none());
+    }
+
+    #[test]
     fn tls_facts_from_the_tls_record() {
         let log = serde_json::json!({
             "version": "TLSv1", "sni": "cam.local", "subject": "CN=cam.local",
@@ -362,7 +470,8 @@ mod tests {
             Arc::new(CredDb::builtin_with(
                 CredDb::from_csv_text("", "t").unwrap(),
             )),
-        );
+        )
+        .unwrap();
         let mut r = Rec(Vec::new());
         set.observe(t.ts, palisade_detectors::Observation::Tls(&t), &mut r);
         assert_eq!(
@@ -412,7 +521,8 @@ mod tests {
             Arc::new(CredDb::builtin_with(
                 CredDb::from_csv_text("", "t").unwrap(),
             )),
-        );
+        )
+        .unwrap();
         let mut r = Rec(Vec::new());
         set.observe(ts, palisade_detectors::Observation::Kalay(&k), &mut r);
         let mut k2 = k.clone();

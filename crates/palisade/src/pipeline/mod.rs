@@ -224,7 +224,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
             salt: opts.config.detectors.credential_salt.as_bytes().to_vec(),
         });
         (
-            Some(detectors::build(&opts.config.detectors, db)),
+            Some(detectors::build(&opts.config.detectors, db)?),
             Some(login),
         )
     } else {

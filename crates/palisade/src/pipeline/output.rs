@@ -2,7 +2,7 @@
 //! to one output thread, which serialises EVE off the workers' critical path.
 
 use crossbeam_channel::{Receiver, Sender};
-use palisade_detectors::{KalayObs, LoginObs, PacketObs, TlsObs};
+use palisade_detectors::{DnsObs, KalayObs, LoginObs, PacketObs, TlsObs};
 use palisade_event::{AnomalyRecord, Event, FlowRecord};
 use palisade_flow::FlowObserver;
 use std::fs::File;
@@ -93,6 +93,8 @@ pub struct OutBatch {
     pub tls: Vec<TlsObs>,
     /// Kalay messages naming a UID.
     pub kalay: Vec<KalayObs>,
+    /// DNS answers.
+    pub dns: Vec<DnsObs>,
 }
 
 impl OutBatch {
@@ -113,6 +115,7 @@ pub struct EventBatcher {
     logins: Vec<LoginObs>,
     tls: Vec<TlsObs>,
     kalay: Vec<KalayObs>,
+    dns: Vec<DnsObs>,
     /// Whether observations are collected (detectors on).
     pub observe: bool,
     filter: TypeFilter,
@@ -136,6 +139,7 @@ impl EventBatcher {
             logins: Vec::new(),
             tls: Vec::new(),
             kalay: Vec::new(),
+            dns: Vec::new(),
             observe: false,
             filter,
             flows: 0,
@@ -198,6 +202,11 @@ impl EventBatcher {
         self.kalay.push(k);
     }
 
+    /// Queues a DNS answer for the detectors.
+    pub fn dns_obs(&mut self, d: DnsObs) {
+        self.dns.push(d);
+    }
+
     /// Queues a login attempt for the detectors.
     pub fn login_obs(&mut self, l: LoginObs) {
         self.logins.push(l);
@@ -210,6 +219,7 @@ impl EventBatcher {
             && self.logins.is_empty()
             && self.tls.is_empty()
             && self.kalay.is_empty()
+            && self.dns.is_empty()
         {
             return;
         }
@@ -222,6 +232,7 @@ impl EventBatcher {
             logins: std::mem::take(&mut self.logins),
             tls: std::mem::take(&mut self.tls),
             kalay: std::mem::take(&mut self.kalay),
+            dns: std::mem::take(&mut self.dns),
         };
         // The output thread only goes away on a write error, which it
         // reports itself; events after that have nowhere to go.
@@ -400,6 +411,12 @@ pub fn run_eve_writer(
             out: &mut out,
             error: None,
         };
+        // DNS answers first: a device's connection to an address follows
+        // the answer that gave it, often within the same batch
+        for d in &batch.dns {
+            clock = clock.max(d.ts);
+            det.observe(clock, Observation::Dns(d), &mut sink);
+        }
         for p in &batch.packets {
             clock = clock.max(p.ts);
             det.observe(clock, Observation::Packet(p), &mut sink);
