@@ -5,7 +5,8 @@
 # device-hours, median time to detect). Benign fleets measure false alarms.
 #
 #   scripts/eval.sh [SEEDS] [DURATION] [DEVICES]    default 10 seeds, 10m, 30 devices
-#   BENIGN_DURATION=2h scripts/eval.sh              length of each benign fleet capture
+#   BENIGN_DURATION=2h scripts/eval.sh              length of each benign fleet capture (profiles
+#                                                   learn for 1 h: use 2h to measure them)
 #   PROFILE_DURATION=75m scripts/eval.sh             length of profile-violation and exfiltration
 #                                                   captures (attack after the 1 h learning window)
 set -euo pipefail
@@ -76,4 +77,22 @@ for cls in sorted(agg):
 for cls in sorted(agg):
     if agg[cls]["missed"]:
         print(f"missed {cls}: {', '.join(agg[cls]['missed'])}")
+# Per scenario and class: the same figures, time to detect per scenario.
+rows = {}
+for f in sorted(glob.glob(f"{work}/*.eval.json")):
+    r = json.load(open(f))
+    for cls, c in r["classes"].items():
+        x = rows.setdefault((r["scenario"], cls), {"inc": 0, "det": 0, "false": 0, "other": 0, "ttd": []})
+        x["inc"] += c["incidents"]
+        x["det"] += c["detected"]
+        x["false"] += c["false_alerts"]
+        x["other"] += c.get("other_class_alerts", 0)
+        if c["median_time_to_detect_secs"] is not None and c["incidents"]:
+            x["ttd"].append(c["median_time_to_detect_secs"])
+print()
+print("| scenario | class | incidents | detected | false alerts | median TTD (s) | alerts on another class's attack |")
+print("|---|---|---|---|---|---|---|")
+for (s, cls), x in sorted(rows.items()):
+    ttd = f"{statistics.median(x['ttd']):.2f}" if x["ttd"] else "-"
+    print(f"| {s} | {cls} | {x['inc']} | {x['det']} | {x['false']} | {ttd} | {x['other']} |")
 PY
