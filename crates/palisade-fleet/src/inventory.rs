@@ -22,7 +22,11 @@
 use crate::net::{any_contains, Net};
 use crate::oui::OuiTable;
 use palisade_event::Timestamp;
-use std::collections::HashMap;
+// hashbrown's default hasher (foldhash, seeded per process): the
+// inventory hashes several keys per packet, and SipHash costs more than
+// the rest of the bookkeeping; per-process seeds keep flooding attacks on
+// the tables expensive.
+use hashbrown::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// `[inventory]`.
@@ -186,9 +190,13 @@ pub struct Device {
     pub bytes: u64,
     /// Distinct peers (exact up to `max_peers`).
     pub peers: usize,
+    /// More peers than `max_peers` were seen: `peers` is a lower bound.
+    pub peers_capped: bool,
     /// A router (forwards for other addresses of the fleet).
     pub router: bool,
-    peer_set: Vec<IpAddr>,
+    /// Peers counted so far (up to `max_peers`); a hash set, since a busy
+    /// device looks it up on every packet.
+    peer_set: HashSet<IpAddr>,
 }
 
 /// UDP ports whose answers mark a service (a device answering from them
@@ -303,8 +311,9 @@ impl Inventory {
                     pkts: 0,
                     bytes: 0,
                     peers: 0,
+                    peers_capped: false,
                     router: false,
-                    peer_set: Vec::new(),
+                    peer_set: HashSet::new(),
                 },
             );
         }
@@ -341,11 +350,13 @@ impl Inventory {
                 None if d.addresses.len() < cfg_addr => d.addresses.push((ip, p.ts, p.ts)),
                 None => {}
             }
-            if !d.peer_set.contains(&peer) {
-                if d.peer_set.len() < cfg_peers {
-                    d.peer_set.push(peer);
+            if d.peer_set.len() < cfg_peers {
+                if d.peer_set.insert(peer) {
+                    d.peers += 1;
                 }
-                d.peers += 1;
+            } else if !d.peer_set.contains(&peer) {
+                // Beyond the cap peers are not remembered: "at least".
+                d.peers_capped = true;
             }
             if sender {
                 let serves = match p.proto {
@@ -376,7 +387,9 @@ impl Inventory {
                     }
                 }
             }
-            self.by_ip.insert(ip, key);
+            if self.by_ip.get(&ip) != Some(&key) {
+                self.by_ip.insert(ip, key);
+            }
         }
     }
 

@@ -168,7 +168,8 @@ fn raw_ip_and_bounds() {
     assert!(inv.devices_dropped > 0);
     let server = inv.device_of(&ip("192.168.1.200")).unwrap();
     assert_eq!(server.key, DeviceKey::Ip(ip("192.168.1.200")));
-    assert!(server.peers >= 9, "{}", server.peers);
+    assert_eq!(server.peers, 4, "capped at max_peers");
+    assert!(server.peers_capped);
 }
 
 #[test]
