@@ -1,8 +1,10 @@
-//! `cleartext-credentials`: a device that takes passwords in clear.
+//! `cleartext-credentials`: a device that takes or sends passwords in
+//! clear.
 //!
 //! Not an attack but a posture finding: anyone on the path of a Telnet,
 //! FTP, HTTP Basic, MQTT or SNMP login reads the password. One finding per
-//! (device, service, user name), so a device polled every minute is
+//! (device, service, user name) — the device being the fleet's end of the
+//! login (see [`fleet_side`]) — so a device polled every minute is
 //! reported once, not every minute; the keys already reported are a
 //! bounded set. The severity is 2, or 1 once such a login is seen to
 //! succeed (the password in clear is a working one): a key first
@@ -26,6 +28,22 @@ on the device and manage it over SSH or SFTP; serve its web and RTSP interfaces 
 (HTTPS, RTSPS) instead of Basic authentication in clear; use MQTT over TLS (port 8883); \
 replace SNMPv1/v2c communities with SNMPv3 authPriv; then change the password, which anyone \
 on the path may have read.";
+
+/// The device whose posture a cleartext login is: the server (a camera
+/// taking Telnet logins) unless only the client is a private address (a
+/// sensor sending its MQTT password to a cloud broker: the sensor is the
+/// fleet's device and the one to fix).
+fn fleet_side(client: IpAddr, server: IpAddr) -> IpAddr {
+    let private = |ip: IpAddr| match ip {
+        IpAddr::V4(a) => a.is_private() || a.is_loopback() || a.is_link_local(),
+        IpAddr::V6(a) => (a.segments()[0] & 0xfe00) == 0xfc00 || a.is_loopback(),
+    };
+    if !private(server) && private(client) {
+        client
+    } else {
+        server
+    }
+}
 
 /// `[detectors.cleartext-credentials]`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
@@ -73,7 +91,8 @@ impl Detector for Cleartext {
             return;
         }
         let success = l.outcome == LoginOutcome::Success;
-        let key = (l.server, l.service, l.username.clone());
+        let device = fleet_side(l.client, l.server);
+        let key = (device, l.service, l.username.clone());
         let (sent_success, new) = self.reported.touch_or_insert_with(key, || false);
         if !new && (*sent_success || !success) {
             return;
@@ -85,7 +104,7 @@ impl Detector for Cleartext {
             tuple: Some(login_tuple(l)),
             class: CLASS,
             severity: if success { 1 } else { 2 },
-            device: l.server,
+            device,
             evidence: serde_json::json!({
                 "service": l.service,
                 "username": l.username,
@@ -181,5 +200,18 @@ mod tests {
         assert_eq!(c, CleartextConfig::default());
         assert_eq!(c.max_reported, 65_536);
         assert!(serde_json::from_str::<CleartextConfig>(r#"{"max":1}"#).is_err());
+    }
+
+    #[test]
+    fn the_fleet_side_is_the_device() {
+        // a sensor sending its MQTT password to a cloud broker
+        let mut l = login(1, 0, LoginOutcome::Success, None);
+        l.client = "10.0.0.9".parse().unwrap();
+        l.server = "198.51.100.10".parse().unwrap();
+        l.service = "mqtt";
+        let mut d = Cleartext::new(CleartextConfig::default());
+        let mut out = Out::default();
+        d.observe(Observation::Login(&l), &mut out);
+        assert_eq!(out.findings[0].device.to_string(), "10.0.0.9");
     }
 }

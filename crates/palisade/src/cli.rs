@@ -46,6 +46,40 @@ pub enum Command {
     /// check MUD files.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// List the devices of the fleet inventory in a store (written by `scan`).
+    #[command(after_help = "Examples:
+  palisade devices                                 # palisade-out/palisade.db
+  palisade devices --db fleet.db --vendor hikvision
+  palisade devices --format json")]
+    Devices(StoreQueryArgs),
+    /// List the posture findings in a store, most severe first.
+    #[command(after_help = "Examples:
+  palisade findings --class cleartext-credentials
+  palisade findings --device 10.10.0.5 --format json")]
+    Findings(StoreQueryArgs),
+}
+
+/// `palisade devices` / `palisade findings`
+#[derive(Args, Debug)]
+pub struct StoreQueryArgs {
+    /// The store.
+    #[arg(long, default_value = "palisade-out/palisade.db", value_name = "FILE")]
+    pub db: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Only devices with this address / findings on this device.
+    #[arg(long, value_name = "IP")]
+    pub device: Option<String>,
+    /// Only devices whose MAC vendor contains this (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub vendor: Option<String>,
+    /// Only findings of this class.
+    #[arg(long, value_name = "CLASS")]
+    pub class: Option<String>,
+    /// Only findings of this severity or higher (1 = high).
+    #[arg(long, value_name = "1-3")]
+    pub severity: Option<u8>,
 }
 
 /// `palisade profile ...`

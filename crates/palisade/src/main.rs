@@ -8,6 +8,7 @@ mod cli;
 mod profile_cmd;
 mod rules_cmd;
 mod scan;
+mod store_cmd;
 mod testbed;
 
 use palisade::config;
@@ -31,6 +32,8 @@ fn main() -> ExitCode {
         cli::Command::Testbed(cmd) => testbed::run(cmd),
         cli::Command::Rules(cmd) => rules_cmd::run(cmd),
         cli::Command::Profile(cmd) => profile_cmd::run(cmd),
+        cli::Command::Devices(args) => store_cmd::devices(args),
+        cli::Command::Findings(args) => store_cmd::findings(args),
         cli::Command::Config(cmd) => match cmd {
             cli::ConfigCommand::Defaults => {
                 print!("{}", config::Config::defaults_toml());
