@@ -91,6 +91,29 @@ fn scans_fill_and_merge_the_store() {
         .fingerprints
         .iter()
         .any(|f| f.starts_with("mqtt.client_id="))));
+    // the same, read back by the commands
+    let cmd = |what: &str, extra: &[&str]| -> serde_json::Value {
+        let o = common::palisade()
+            .args([what, "--format", "json", "--db"])
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    assert_eq!(cmd("devices", &[]).as_array().unwrap().len(), devices.len());
+    let cam = labels["devices"][1]["ip"].as_str().unwrap();
+    assert_eq!(
+        cmd("devices", &["--device", cam]).as_array().unwrap().len(),
+        1
+    );
+    let clear = cmd("findings", &["--class", "cleartext-credentials"]);
+    assert_eq!(clear.as_array().unwrap().len(), findings.len());
+    assert!(cmd("findings", &["--class", "nothing"])
+        .as_array()
+        .unwrap()
+        .is_empty());
     drop(s);
 
     // the same capture again, writing only flows to EVE: every alert still
