@@ -287,6 +287,43 @@ pub(crate) fn rtsp(cx: &mut Ctx<'_>, at: u64, nvr: DevId, cam: DevId) {
     );
 }
 
+/// Opens a TCP conversation from `client` to `server`:`sport` carrying
+/// `app`, its packets tagged with `attack`; `rtt` draws the round-trip
+/// time once a client port is taken. None once the client's ports ran out.
+#[allow(clippy::too_many_arguments)]
+fn conversation(
+    world: &mut World,
+    rng: &mut Rng,
+    (client, server, sport): (HostId, HostId, u16),
+    rtt: impl FnOnce(&World, &mut Rng) -> u64,
+    app: TcpApp,
+    dev: DevId,
+    attack: Option<u32>,
+    buf: usize,
+) -> Option<Actor> {
+    let cport = world.hosts[client as usize].ports.next()?;
+    let rtt = rtt(world, rng);
+    let open = Open {
+        client,
+        cport,
+        server,
+        sport,
+        rtt,
+    };
+    let conn = TcpConn::new(world, rng, open, Vec::with_capacity(buf));
+    Some(Actor::Tcp(Box::new(TcpConv {
+        conn,
+        app,
+        dev,
+        attack,
+    })))
+}
+
+/// The round-trip time to `host`, jittered by 10 %.
+fn rtt_of(host: HostId) -> impl FnOnce(&World, &mut Rng) -> u64 {
+    move |w, rng| rng.jitter(w.hosts[host as usize].rtt, 10)
+}
+
 /// An HTTPS connection from fleet host `client` to `dev`'s port 443,
 /// where the device speaks only TLS 1.0 (see [`LegacyTlsAdmin`]); `None`
 /// once the client's ports ran out.
@@ -297,30 +334,21 @@ pub(crate) fn legacy_https(
     dev: DevId,
     app: LegacyTlsAdmin,
 ) -> Option<Actor> {
-    let cport = world.hosts[client as usize].ports.next()?;
-    let rtt = rng.range(200_000, 2_000_000);
-    let conn = TcpConn::new(
+    let server = world.devices[dev as usize].host;
+    let rtt = |_: &World, rng: &mut Rng| rng.range(200_000, 2_000_000);
+    let app = TcpApp::LegacyTls(app);
+    conversation(
         world,
         rng,
-        Open {
-            client,
-            cport,
-            server: world.devices[dev as usize].host,
-            sport: 443,
-            rtt,
-        },
-        Vec::with_capacity(16_384),
-    );
-    Some(Actor::Tcp(Box::new(TcpConv {
-        conn,
-        app: TcpApp::LegacyTls(app),
+        (client, server, 443),
+        rtt,
+        app,
         dev,
-        attack: None,
-    })))
+        None,
+        16_384,
+    )
 }
 
-/// A Telnet connection from the internet host `attacker` to `dev`'s port
-/// 23, tagged with `attack`; `None` once the attacker's ports ran out.
 /// A TCP connection from `client` to device `dev`'s `port` carrying
 /// `app` (attack conversations); None when the client has no port left.
 pub(crate) fn tcp_to(
@@ -332,28 +360,21 @@ pub(crate) fn tcp_to(
     app: TcpApp,
     attack: Option<u32>,
 ) -> Option<Actor> {
-    let cport = world.hosts[client as usize].ports.next()?;
-    let rtt = rng.jitter(world.hosts[client as usize].rtt, 10);
-    let conn = TcpConn::new(
+    let server = world.devices[dev as usize].host;
+    conversation(
         world,
         rng,
-        Open {
-            client,
-            cport,
-            server: world.devices[dev as usize].host,
-            sport: port,
-            rtt,
-        },
-        Vec::with_capacity(1024),
-    );
-    Some(Actor::Tcp(Box::new(TcpConv {
-        conn,
+        (client, server, port),
+        rtt_of(client),
         app,
         dev,
         attack,
-    })))
+        1024,
+    )
 }
 
+/// A Telnet connection from the internet host `attacker` to `dev`'s port
+/// 23, tagged with `attack`; `None` once the attacker's ports ran out.
 pub(crate) fn telnet(
     world: &mut World,
     rng: &mut Rng,
@@ -362,26 +383,18 @@ pub(crate) fn telnet(
     app: TelnetLogin,
     attack: Option<u32>,
 ) -> Option<Actor> {
-    let cport = world.hosts[attacker as usize].ports.next()?;
-    let rtt = rng.jitter(world.hosts[attacker as usize].rtt, 10);
-    let conn = TcpConn::new(
+    let server = world.devices[dev as usize].host;
+    let app = TcpApp::Telnet(app);
+    conversation(
         world,
         rng,
-        Open {
-            client: attacker,
-            cport,
-            server: world.devices[dev as usize].host,
-            sport: 23,
-            rtt,
-        },
-        Vec::with_capacity(512),
-    );
-    Some(Actor::Tcp(Box::new(TcpConv {
-        conn,
-        app: TcpApp::Telnet(app),
+        (attacker, server, 23),
+        rtt_of(attacker),
+        app,
         dev,
         attack,
-    })))
+        512,
+    )
 }
 
 /// A bot's IRC connection from `dev` to the internet host `server`'s port
@@ -395,26 +408,18 @@ pub(crate) fn irc(
     attack: u32,
 ) -> Option<Actor> {
     let client = world.devices[dev as usize].host;
-    let cport = world.hosts[client as usize].ports.next()?;
-    let rtt = rng.jitter(world.hosts[server as usize].rtt, 10);
-    let conn = TcpConn::new(
+    let ends = (client, server, crate::scenario::profile::IRC_PORT);
+    let app = TcpApp::Irc(app);
+    conversation(
         world,
         rng,
-        Open {
-            client,
-            cport,
-            server,
-            sport: crate::scenario::profile::IRC_PORT,
-            rtt,
-        },
-        Vec::with_capacity(512),
-    );
-    Some(Actor::Tcp(Box::new(TcpConv {
-        conn,
-        app: TcpApp::Irc(app),
+        ends,
+        rtt_of(server),
+        app,
         dev,
-        attack: Some(attack),
-    })))
+        Some(attack),
+        512,
+    )
 }
 
 /// A bulk upload from `dev` to the internet host `server`'s `port`, tagged
@@ -429,26 +434,18 @@ pub(crate) fn upload(
     attack: u32,
 ) -> Option<Actor> {
     let client = world.devices[dev as usize].host;
-    let cport = world.hosts[client as usize].ports.next()?;
-    let rtt = rng.jitter(world.hosts[server as usize].rtt, 10);
-    let conn = TcpConn::new(
+    let app = TcpApp::Upload(app);
+    let ends = (client, server, port);
+    conversation(
         world,
         rng,
-        Open {
-            client,
-            cport,
-            server,
-            sport: port,
-            rtt,
-        },
-        Vec::with_capacity(CHUNK_BUF),
-    );
-    Some(Actor::Tcp(Box::new(TcpConv {
-        conn,
-        app: TcpApp::Upload(app),
+        ends,
+        rtt_of(server),
+        app,
         dev,
-        attack: Some(attack),
-    })))
+        Some(attack),
+        CHUNK_BUF,
+    )
 }
 
 const CHUNK_BUF: usize = crate::scenario::profile::CHUNK + 64;
