@@ -220,7 +220,7 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::Loa
     }
     if let Some(s) = &r.store {
         println!(
-            "  store         {} (run {}, {} alerts and findings)",
+            "  store         {} (run {}, {} rows: alerts, findings, devices)",
             s.path.display(),
             s.run_id,
             s.stats.stored
