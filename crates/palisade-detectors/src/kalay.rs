@@ -347,19 +347,19 @@ mod tests {
         // a fleet: each camera its own UID, registering every 30 s
         for s in (0..3600).step_by(30) {
             for i in 0..20 {
-                let uid = format!("CAM{i:02}XXXXXXXXXXXXXXX");
+                let uid = format!("CAM{i:02}A7K3M9Q2R5T8W1Y");
                 feed(&mut d, &reg(&uid, &format!("10.0.1.{i}"), s), &mut r);
             }
         }
         // a camera renumbered after going quiet longer than the window
         feed(
             &mut d,
-            &reg("CAM00XXXXXXXXXXXXXXX", "10.0.2.1", 3600 + 301),
+            &reg("CAM00A7K3M9Q2R5T8W1Y", "10.0.2.1", 3600 + 301),
             &mut r,
         );
         // an app's LAN search names the UID from another address: no
         // registration
-        let mut q = reg("CAM01XXXXXXXXXXXXXXX", "10.0.3.3", 3600);
+        let mut q = reg("CAM01A7K3M9Q2R5T8W1Y", "10.0.3.3", 3600);
         q.registration = false;
         feed(&mut d, &q, &mut r);
         assert!(r.alerts.is_empty(), "{:?}", r.alerts);
@@ -367,7 +367,7 @@ mod tests {
         // the old address back while the new one is live: two devices
         feed(
             &mut d,
-            &reg("CAM00XXXXXXXXXXXXXXX", "10.0.1.0", 3600 + 320),
+            &reg("CAM00A7K3M9Q2R5T8W1Y", "10.0.1.0", 3600 + 320),
             &mut r,
         );
         assert_eq!(r.alerts.len(), 1);
