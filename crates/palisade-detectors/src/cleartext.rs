@@ -112,7 +112,7 @@ impl Detector for Cleartext {
                 "server_port": l.server_port,
                 "outcome": outcome_name(l.outcome),
             }),
-            remediation: REMEDIATION,
+            remediation: REMEDIATION.into(),
         });
     }
 }

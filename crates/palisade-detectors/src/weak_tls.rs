@@ -118,7 +118,7 @@ impl Detector for WeakTls {
                     "notafter": t.not_after,
                     "client": t.client,
                 }),
-                remediation,
+                remediation: remediation.into(),
             });
         }
     }

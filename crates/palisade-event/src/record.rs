@@ -334,8 +334,9 @@ pub struct FindingRecord {
     pub device: IpAddr,
     /// Evidence (service, user name, counts, ...; never a secret).
     pub evidence: serde_json::Value,
-    /// What to do about it.
-    pub remediation: &'static str,
+    /// What to do about it (built-in texts are static; advisory texts
+    /// come from the advisory database).
+    pub remediation: std::borrow::Cow<'static, str>,
 }
 
 /// One event on palisade's event stream.

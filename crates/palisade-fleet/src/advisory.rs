@@ -67,7 +67,7 @@ pub struct Advisory {
     pub summary: String,
     /// CVSS base score.
     #[serde(default)]
-    pub cvss: Option<f32>,
+    pub cvss: Option<f64>,
     /// CVSS vector.
     #[serde(default)]
     pub cvss_vector: Option<String>,

@@ -54,6 +54,44 @@ pub fn observe_app(inv: &mut Inventory, rec: &palisade_event::AppRecord) {
     observe(inv, rec.event_type, endpoints, &rec.body, rec.timestamp);
 }
 
+/// Host names from DNS and mDNS answers: an A/AAAA answer whose address
+/// is a fleet device names that device (a local resolver's `cam-3.lan`,
+/// an mDNS announcement's `shelly-plug.local`), and so does a PTR answer
+/// for a fleet address (`20.1.168.192.in-addr.arpa`).
+fn dns_names(inv: &mut Inventory, body: &Value) {
+    let Some(answers) = body.get("answers").and_then(Value::as_array) else {
+        return;
+    };
+    for a in answers {
+        let (Some(name), Some(rrtype), Some(rdata)) =
+            (s(a, &["rrname"]), s(a, &["rrtype"]), s(a, &["rdata"]))
+        else {
+            continue;
+        };
+        let (host, addr) = match rrtype {
+            "A" | "AAAA" => (name, rdata.parse::<IpAddr>().ok()),
+            "PTR" => (rdata, reverse_v4(name)),
+            _ => continue,
+        };
+        if let Some(addr) = addr.filter(|a| inv.is_home(a)) {
+            inv.hostname(&addr, host);
+        }
+    }
+}
+
+/// `20.1.168.192.in-addr.arpa` → 192.168.1.20.
+fn reverse_v4(name: &str) -> Option<IpAddr> {
+    let rest = name.trim_end_matches('.').strip_suffix(".in-addr.arpa")?;
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    for (i, part) in rest.split('.').enumerate() {
+        let slot = octets.get_mut(3usize.checked_sub(i)?)?;
+        *slot = part.parse().ok()?;
+        n += 1;
+    }
+    (n == 4).then(|| IpAddr::from(octets))
+}
+
 /// What one record of type `et` between (client, server, server port, IP
 /// protocol) says about the devices at its ends.
 fn observe(
@@ -73,7 +111,16 @@ fn observe(
                 s(body, &["http_user_agent"]),
             );
             fp(inv, ts, &server, "http.server", s(body, &["server"]));
+            // A URL is kept only when a classifier rule reads it (a
+            // firmware-update check naming model and version): URLs are
+            // many and mostly say nothing of the client.
+            if let Some(url) = s(body, &["url"]) {
+                if inv.classifier().matches("http.url", url) {
+                    inv.fingerprint(&client, "http.url", url, ts);
+                }
+            }
         }
+        "dns" => dns_names(inv, body),
         "tls" => {
             fp(inv, ts, &client, "tls.ja3", s(body, &["ja3", "hash"]));
             fp(inv, ts, &client, "tls.ja4", s(body, &["ja4"]));

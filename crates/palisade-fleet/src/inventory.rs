@@ -52,6 +52,14 @@ pub struct InventoryConfig {
     pub max_peers: usize,
     /// A MAC with more fleet addresses than this is a router.
     pub router_ips: usize,
+    /// A file of classifier rules (TOML, the format of
+    /// `data/classifier/rules.toml`) added to the built-in ones; empty:
+    /// none.
+    pub classifier_rules: String,
+    /// A file of advisories (JSON, the format of
+    /// `data/advisories/advisories.json`) added to the built-in ones;
+    /// empty: none.
+    pub advisories: String,
 }
 
 impl Default for InventoryConfig {
@@ -69,6 +77,8 @@ impl Default for InventoryConfig {
             max_hostnames: 8,
             max_peers: 256,
             router_ips: 8,
+            classifier_rules: String::new(),
+            advisories: String::new(),
         }
     }
 }
@@ -217,6 +227,10 @@ pub struct Inventory {
     mac_ips: HashMap<[u8; 6], Vec<IpAddr>>,
     /// New devices not kept (table full).
     pub devices_dropped: u64,
+    /// What a device is, from its fingerprints.
+    classifier: std::sync::Arc<crate::classify::Classifier>,
+    /// Known vulnerabilities of what it is.
+    advisories: std::sync::Arc<crate::advisory::AdvisoryDb>,
 }
 
 fn unicast(mac: [u8; 6]) -> bool {
@@ -224,10 +238,27 @@ fn unicast(mac: [u8; 6]) -> bool {
 }
 
 impl Inventory {
-    /// An empty inventory.
+    /// An empty inventory with the built-in classifier rules and
+    /// advisories.
     pub fn new(cfg: InventoryConfig) -> Inventory {
+        Inventory::with_knowledge(
+            cfg,
+            std::sync::Arc::new(crate::classify::Classifier::builtin()),
+            std::sync::Arc::new(crate::advisory::AdvisoryDb::builtin()),
+        )
+    }
+
+    /// An empty inventory classifying with `classifier` and matching
+    /// `advisories`.
+    pub fn with_knowledge(
+        cfg: InventoryConfig,
+        classifier: std::sync::Arc<crate::classify::Classifier>,
+        advisories: std::sync::Arc<crate::advisory::AdvisoryDb>,
+    ) -> Inventory {
         let home = cfg.home_net.iter().filter_map(|s| Net::parse(s)).collect();
         Inventory {
+            classifier,
+            advisories,
             cfg,
             home,
             oui: OuiTable::builtin(),
@@ -251,6 +282,46 @@ impl Inventory {
     /// The device an address was last seen on.
     pub fn device_of(&self, ip: &IpAddr) -> Option<&Device> {
         self.by_ip.get(ip).and_then(|k| self.devices.get(k))
+    }
+
+    /// The classifier.
+    pub fn classifier(&self) -> &crate::classify::Classifier {
+        &self.classifier
+    }
+
+    /// The advisory database.
+    pub fn advisories(&self) -> &crate::advisory::AdvisoryDb {
+        &self.advisories
+    }
+
+    /// Whether `ip` is a fleet address (inside `home_net`).
+    pub fn is_home(&self, ip: &IpAddr) -> bool {
+        any_contains(&self.home, ip)
+    }
+
+    /// What the classifier makes of a device: its fingerprints, MAC
+    /// vendor, host names and services as facts.
+    pub fn classify(&self, d: &Device) -> crate::classify::Classification {
+        let services: Vec<String> = d
+            .services
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}/{}",
+                    if s.proto == 6 { "tcp" } else { "udp" },
+                    s.port,
+                    s.app_proto.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        let facts = d
+            .fingerprints
+            .iter()
+            .map(|f| (f.kind, f.value.as_str()))
+            .chain(d.vendor.map(|v| ("oui.vendor", v)))
+            .chain(d.hostnames.iter().map(|h| ("hostname", h.as_str())))
+            .chain(services.iter().map(|s| ("service", s.as_str())));
+        self.classifier.classify(facts)
     }
 
     /// Every device, in key order.

@@ -18,6 +18,7 @@ pub mod fingerprint;
 pub mod inventory;
 pub mod net;
 pub mod oui;
+pub mod posture;
 pub mod version;
 
 pub use inventory::{Device, DeviceKey, Inventory, InventoryConfig, PacketFacts};

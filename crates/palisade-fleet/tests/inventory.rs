@@ -269,3 +269,69 @@ fn fingerprints_and_hostnames_from_records() {
     );
     assert_eq!(inv.len(), 2);
 }
+
+#[test]
+fn hostnames_from_dns_mdns_and_ptr_answers_and_urls_only_when_a_rule_reads_them() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    for (a, b) in [
+        ("10.0.0.5", "10.0.0.1"),
+        ("10.0.0.6", "10.0.0.1"),
+        ("10.0.0.7", "10.0.0.1"),
+    ] {
+        inv.packet(&pkt(1, a, b, None, 17, 5353, 5353, 0));
+    }
+    let dns = |body: serde_json::Value| {
+        serde_json::json!({"event_type": "dns", "src_ip": "10.0.0.1", "dest_ip": "10.0.0.9",
+            "dest_port": 53, "proto": "UDP", "dns": body})
+    };
+    observe_record(
+        &mut inv,
+        &dns(serde_json::json!({"type": "response", "answers": [
+            {"rrname": "cam-lobby.lan", "rrtype": "A", "rdata": "10.0.0.5"},
+            // a public name answering a public address names no device
+            {"rrname": "example.com", "rrtype": "A", "rdata": "93.184.215.14"},
+            {"rrname": "6.0.0.10.in-addr.arpa", "rrtype": "PTR", "rdata": "plug-2.lan"},
+            {"rrname": "shelly-plug.local", "rrtype": "AAAA", "rdata": "fe80::1"},
+            {"rrname": "bad.in-addr.arpa", "rrtype": "PTR", "rdata": "x"},
+            {"rrname": "1.2.3.4.5.in-addr.arpa", "rrtype": "PTR", "rdata": "y"},
+        ]})),
+        t(2),
+    );
+    assert_eq!(
+        inv.device_of(&ip("10.0.0.5")).unwrap().hostnames,
+        vec!["cam-lobby.lan".to_string()]
+    );
+    assert_eq!(
+        inv.device_of(&ip("10.0.0.6")).unwrap().hostnames,
+        vec!["plug-2.lan".to_string()]
+    );
+    assert!(inv.device_of(&ip("10.0.0.7")).unwrap().hostnames.is_empty());
+
+    // URLs: a firmware check is kept (a classifier rule reads it), a
+    // plain page is not.
+    let http = |url: &str| {
+        serde_json::json!({"event_type": "http", "src_ip": "10.0.0.7", "dest_ip": "203.0.113.5",
+            "dest_port": 80, "proto": "TCP", "http": {"url": url}})
+    };
+    observe_record(&mut inv, &http("/index.html"), t(3));
+    observe_record(
+        &mut inv,
+        &http("/firmware/check?model=RLC-510A&version=v3.1.0.956_22041503"),
+        t(4),
+    );
+    let d = inv.device_of(&ip("10.0.0.7")).unwrap();
+    let urls: Vec<&str> = d
+        .fingerprints
+        .iter()
+        .filter(|f| f.kind == "http.url")
+        .map(|f| f.value.as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        ["/firmware/check?model=RLC-510A&version=v3.1.0.956_22041503"]
+    );
+    let c = inv.classify(d);
+    use palisade_fleet::classify::Field;
+    assert_eq!(c.get(Field::Product), Some("RLC-510A"));
+    assert_eq!(c.get(Field::Firmware), Some("v3.1.0.956_22041503"));
+}

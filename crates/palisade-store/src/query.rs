@@ -24,6 +24,10 @@ pub struct FindingRow {
     pub first_run: i64,
     /// Last run.
     pub last_run: i64,
+    /// Evidence (JSON), the latest.
+    pub evidence: String,
+    /// What to do.
+    pub remediation: String,
 }
 
 /// One incident as stored.
@@ -72,7 +76,7 @@ impl Store {
             .conn()
             .prepare(
                 "SELECT class, device_ip, key, severity, seen, first_seen, last_seen, first_run,
-                        last_run
+                        last_run, evidence, remediation
                  FROM findings ORDER BY severity, class, device_ip, key",
             )
             .map_err(|e| err(self.path(), e))?;
@@ -88,6 +92,8 @@ impl Store {
                     last_seen: r.get(6)?,
                     first_run: r.get(7)?,
                     last_run: r.get(8)?,
+                    evidence: r.get(9)?,
+                    remediation: r.get(10)?,
                 })
             })
             .map_err(|e| err(self.path(), e))?;
@@ -149,8 +155,14 @@ impl Store {
 pub struct DeviceSummary {
     /// Key.
     pub key: String,
-    /// MAC vendor.
+    /// Vendor (classified, else the MAC's registrant).
     pub vendor: Option<String>,
+    /// Product, as classified.
+    pub product: Option<String>,
+    /// Device type, as classified.
+    pub device_type: Option<String>,
+    /// Firmware, as classified.
+    pub firmware: Option<String>,
     /// Host name.
     pub hostname: Option<String>,
     /// Packets over all runs.
@@ -169,12 +181,29 @@ impl Store {
         let e = |x| err(self.path(), x);
         let mut st = self
             .conn()
-            .prepare("SELECT id, key, vendor, hostname, pkts FROM devices ORDER BY key")
+            .prepare(
+                "SELECT id, key, vendor, hostname, pkts, product, device_type, firmware
+                 FROM devices ORDER BY key",
+            )
             .map_err(e)?;
-        type Row = (i64, String, Option<String>, Option<String>, i64);
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            [Option<String>; 3],
+        );
         let rows: Vec<Row> = st
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    [r.get(5)?, r.get(6)?, r.get(7)?],
+                ))
             })
             .map_err(e)?
             .collect::<rusqlite::Result<_>>()
@@ -189,10 +218,13 @@ impl Store {
             Ok(v)
         };
         let mut out = Vec::with_capacity(rows.len());
-        for (id, key, vendor, hostname, pkts) in rows {
+        for (id, key, vendor, hostname, pkts, [product, device_type, firmware]) in rows {
             out.push(DeviceSummary {
                 key,
                 vendor,
+                product,
+                device_type,
+                firmware,
                 hostname,
                 pkts: pkts as u64,
                 addresses: list(

@@ -41,8 +41,14 @@ pub struct DeviceRow {
     pub key: String,
     /// MAC address, when keyed by MAC.
     pub mac: Option<String>,
-    /// MAC vendor.
+    /// Vendor: the classifier's, else the MAC's registrant.
     pub vendor: Option<String>,
+    /// Product (model), as classified.
+    pub product: Option<String>,
+    /// Device type (camera, nvr, plug, ...), as classified.
+    pub device_type: Option<String>,
+    /// Firmware version, as classified.
+    pub firmware: Option<String>,
     /// A host name.
     pub hostname: Option<String>,
     /// First packet (EVE time).
@@ -288,7 +294,7 @@ fn finding(tx: &Transaction<'_>, run_id: i64, f: &FindingRecord) -> rusqlite::Re
             run_id,
             f.flow_id.map(|x| x as i64),
             f.evidence.to_string(),
-            f.remediation
+            f.remediation.as_ref()
         ],
     )?;
     Ok(())
@@ -298,12 +304,24 @@ fn finding(tx: &Transaction<'_>, run_id: i64, f: &FindingRecord) -> rusqlite::Re
 /// services (merged by their keys).
 fn device(tx: &Transaction<'_>, d: &DeviceRow) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO devices (key, mac, vendor, hostname, first_seen, last_seen, pkts, bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        // What a device is (vendor, product, type, firmware, name) is
+        // taken from the run that saw it last: a later scan of an older
+        // capture does not undo a firmware update.
+        "INSERT INTO devices (key, mac, vendor, product, device_type, firmware, hostname,
+                              first_seen, last_seen, pkts, bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (key) DO UPDATE SET
              mac = coalesce(excluded.mac, mac),
-             vendor = coalesce(excluded.vendor, vendor),
-             hostname = coalesce(excluded.hostname, hostname),
+             vendor = CASE WHEN excluded.vendor IS NOT NULL AND excluded.last_seen >= last_seen
+                           THEN excluded.vendor ELSE coalesce(vendor, excluded.vendor) END,
+             product = CASE WHEN excluded.product IS NOT NULL AND excluded.last_seen >= last_seen
+                           THEN excluded.product ELSE coalesce(product, excluded.product) END,
+             device_type = CASE WHEN excluded.device_type IS NOT NULL AND excluded.last_seen >= last_seen
+                           THEN excluded.device_type ELSE coalesce(device_type, excluded.device_type) END,
+             firmware = CASE WHEN excluded.firmware IS NOT NULL AND excluded.last_seen >= last_seen
+                           THEN excluded.firmware ELSE coalesce(firmware, excluded.firmware) END,
+             hostname = CASE WHEN excluded.hostname IS NOT NULL AND excluded.last_seen >= last_seen
+                           THEN excluded.hostname ELSE coalesce(hostname, excluded.hostname) END,
              first_seen = min(first_seen, excluded.first_seen),
              last_seen = max(last_seen, excluded.last_seen),
              pkts = pkts + excluded.pkts,
@@ -312,6 +330,9 @@ fn device(tx: &Transaction<'_>, d: &DeviceRow) -> rusqlite::Result<()> {
             d.key,
             d.mac,
             d.vendor,
+            d.product,
+            d.device_type,
+            d.firmware,
             d.hostname,
             d.first_seen,
             d.last_seen,

@@ -71,7 +71,7 @@ fn finding(secs: u64, severity: u8, client: &str) -> StoreOp {
         device: ip("10.0.0.2"),
         evidence: serde_json::json!({"service": "telnet", "username": "root",
                                      "client": client, "outcome": "failure"}),
-        remediation: "Disable Telnet.",
+        remediation: "Disable Telnet.".into(),
     }))
 }
 
@@ -202,6 +202,9 @@ fn device(run: u32, ip: &str, vendor: Option<&str>) -> StoreOp {
         key: "mac:04:03:12:aa:bb:01".into(),
         mac: Some("04:03:12:aa:bb:01".into()),
         vendor: vendor.map(str::to_string),
+        product: Some("DS-2CD2043G2-I".into()),
+        device_type: (run > 0).then(|| "camera".into()),
+        firmware: Some(format!("V5.{run}.0")),
         hostname: None,
         first_seen: t(run),
         last_seen: t(run + 1),
@@ -223,7 +226,13 @@ fn device(run: u32, ip: &str, vendor: Option<&str>) -> StoreOp {
 #[test]
 fn a_device_seen_again_is_the_same_device() {
     let p = tmp("devices");
-    for (run, ip, vendor) in [(1, "10.0.0.5", Some("Hikvision")), (3, "10.0.0.77", None)] {
+    // The third scan is of an older capture (packet times before the
+    // others'): it adds traffic but does not undo what later ones saw.
+    for (run, ip, vendor) in [
+        (1, "10.0.0.5", Some("Hikvision")),
+        (3, "10.0.0.77", None),
+        (0, "10.0.0.5", Some("Hangzhou Hikvision")),
+    ] {
         let w = StoreWriter::start(Store::open(&p).unwrap(), &run_info()).unwrap();
         w.send(device(run, ip, vendor)).unwrap();
         w.finish(&RunTotals::default()).unwrap();
@@ -233,7 +242,10 @@ fn a_device_seen_again_is_the_same_device() {
     assert_eq!(d.len(), 1, "{d:?}");
     let d = &d[0];
     assert_eq!(d.vendor.as_deref(), Some("Hikvision"));
-    assert_eq!(d.pkts, 200);
+    assert_eq!(d.firmware.as_deref(), Some("V5.3.0"), "the latest seen");
+    assert_eq!(d.device_type.as_deref(), Some("camera"));
+    assert_eq!(d.product.as_deref(), Some("DS-2CD2043G2-I"));
+    assert_eq!(d.pkts, 300);
     assert_eq!(d.addresses, vec!["10.0.0.5", "10.0.0.77"]);
     assert_eq!(d.services, vec!["TCP/554 rtsp"]);
     assert_eq!(d.fingerprints, vec!["mqtt.client_id=cam-1"]);
@@ -241,7 +253,7 @@ fn a_device_seen_again_is_the_same_device() {
         .conn()
         .query_row("SELECT seen FROM fingerprints", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(seen, 4);
+    assert_eq!(seen, 6);
 }
 
 fn run_info() -> RunInfo {

@@ -434,6 +434,45 @@ impl World {
         }
     }
 
+    /// Makes device `dev` a `product` running `firmware`, for scenarios
+    /// that need one model: the MAC takes the product's first OUI (its
+    /// last three bytes stay), the cloud and update services and the MQTT
+    /// client id become the product's. Call before the capture starts.
+    pub(crate) fn set_product(
+        &mut self,
+        rng: &mut Rng,
+        dev: DevId,
+        product: &'static Product,
+        firmware: &'static str,
+    ) {
+        let cloud = product
+            .cloud
+            .map(|c| self.service(rng, c, Role::Cloud, 443));
+        let update = self.service(rng, product.update_host, Role::Update, 80);
+        let Some(d) = self.devices.get_mut(dev as usize) else {
+            return;
+        };
+        let host = d.host as usize;
+        let Some(h) = self.hosts.get_mut(host) else {
+            return;
+        };
+        if let Some(oui) = product.ouis.first() {
+            h.mac[..3].copy_from_slice(oui);
+        }
+        let mac_hex: String = h.mac[3..].iter().map(|b| format!("{b:02x}")).collect();
+        let slug: String = product
+            .vendor
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        d.mqtt_client_id = format!("{slug}-{}-{mac_hex}", product.kind.as_str());
+        d.product = product;
+        d.firmware = firmware;
+        d.cloud = cloud;
+        d.update = update;
+    }
+
     /// An internet host at `ip` (an attacker), seen through the gateway.
     pub(crate) fn outsider(&mut self, rng: &mut Rng, ip: [u8; 4]) -> HostId {
         let host = self.hosts.len() as HostId;

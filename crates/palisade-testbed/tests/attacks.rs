@@ -75,14 +75,8 @@ fn capture(scenario: &str, seed: u64, devices: usize, duration_secs: u64) -> Cap
     assert_eq!((n(6), n(17), n(1)), (cc.tcp, cc.udp, cc.icmp));
 
     // The fleet's own traffic goes on: MQTT to the broker and DNS to the
-    // gateway both before and after the attacks.
-    let first = labels
-        .attacks
-        .iter()
-        .map(|a| a.start.clone())
-        .min()
-        .unwrap();
-    let last = labels.attacks.iter().map(|a| a.end.clone()).max().unwrap();
+    // gateway both before and after the attacks (posture-only scenarios
+    // have none).
     let mqtt = |p: &Packet| {
         matches!(
             &p.frame,
@@ -92,9 +86,13 @@ fn capture(scenario: &str, seed: u64, devices: usize, duration_secs: u64) -> Cap
             })
         )
     };
-    assert!(pkts.iter().any(|p| mqtt(p) && eve(p.ts) < first));
-    if last < eve(end - 30_000_000) {
-        assert!(pkts.iter().any(|p| mqtt(p) && eve(p.ts) > last));
+    let first = labels.attacks.iter().map(|a| a.start.clone()).min();
+    let last = labels.attacks.iter().map(|a| a.end.clone()).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        assert!(pkts.iter().any(|p| mqtt(p) && eve(p.ts) < first));
+        if last < eve(end - 30_000_000) {
+            assert!(pkts.iter().any(|p| mqtt(p) && eve(p.ts) > last));
+        }
     }
 
     let min_start = eve(start + duration_secs * 200_000);
@@ -549,6 +547,7 @@ fn every_scenario_is_listed_and_seeds_differ() {
             "credential-spraying",
             "exposed-telnet",
             "weak-tls",
+            "vulnerable-firmware",
             "amplification",
             "hikvision-exploit",
             "kalay-impersonation",
@@ -574,9 +573,42 @@ fn every_scenario_is_listed_and_seeds_differ() {
         let (b, lb) = run(2);
         assert!(a != b, "{name}");
         assert_eq!(la.attacks.len(), lb.attacks.len(), "{name}");
-        // weak-tls is posture only: no attack to label
-        assert!(!la.attacks.is_empty() || *name == "weak-tls", "{name}");
+        // weak-tls and vulnerable-firmware are posture only: no attack
+        assert!(
+            !la.attacks.is_empty() || ["weak-tls", "vulnerable-firmware"].contains(name),
+            "{name}"
+        );
     }
+}
+
+#[test]
+fn vulnerable_firmware_camera_names_its_build_early() {
+    let c = capture("vulnerable-firmware", 4, 10, 150);
+    let l = &c.labels;
+    assert!(l.attacks.is_empty());
+    let p: Vec<_> = l
+        .posture
+        .iter()
+        .filter(|p| p.class == "vulnerable-firmware")
+        .collect();
+    assert_eq!(p.len(), 1);
+    let dev = l.devices.iter().find(|d| d.ip == p[0].device).unwrap();
+    assert_eq!(
+        (
+            dev.vendor.as_str(),
+            dev.product.as_str(),
+            dev.firmware.as_str()
+        ),
+        ("Hikvision", "DS-2CD2043G2-I", "V5.5.52 build 180620")
+    );
+    // a Hikvision MAC, and the firmware check within the capture
+    assert!(dev.mac.starts_with("44:47:cc"), "{}", dev.mac);
+    let cam = ip_of(&p[0].device);
+    let check = tcp_flows(&c.pkts)
+        .into_values()
+        .filter(|f| f.client.0 == cam && f.server.1 == 80)
+        .any(|f| contains(&f.c2s, "version=V5.5.52%20build%20180620"));
+    assert!(check, "no firmware check from {cam:?}");
 }
 
 /// 100.64.0.0/10, where spoofed flood sources come from.

@@ -41,7 +41,9 @@ pub fn devices(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|d| {
                     serde_json::json!({
-                        "key": d.key, "vendor": d.vendor, "hostname": d.hostname,
+                        "key": d.key, "vendor": d.vendor, "product": d.product,
+                        "device_type": d.device_type, "firmware": d.firmware,
+                        "hostname": d.hostname,
                         "addresses": d.addresses, "services": d.services,
                         "fingerprints": d.fingerprints, "pkts": d.pkts,
                     })
@@ -51,15 +53,19 @@ pub fn devices(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Text => {
             println!(
-                "{:<24} {:<16} {:<32} {:>10}  services",
-                "device", "address", "vendor", "packets"
+                "{:<24} {:<16} {:<20} {:<11} {:<28} {:<22} {:>10}  services",
+                "device", "address", "vendor", "type", "product", "firmware", "packets"
             );
             for d in &list {
+                let dash = |x: &Option<String>, n| clip(x.as_deref().unwrap_or("-"), n);
                 println!(
-                    "{:<24} {:<16} {:<32} {:>10}  {}",
+                    "{:<24} {:<16} {:<20} {:<11} {:<28} {:<22} {:>10}  {}",
                     d.key,
                     d.addresses.last().map_or("-", String::as_str),
-                    clip(d.vendor.as_deref().unwrap_or("-"), 32),
+                    dash(&d.vendor, 20),
+                    dash(&d.device_type, 11),
+                    dash(&d.product, 28),
+                    dash(&d.firmware, 22),
                     d.pkts,
                     d.services.join(", ")
                 );
@@ -89,6 +95,9 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
                         "class": f.class, "device": f.device_ip, "key": f.key,
                         "severity": f.severity, "seen": f.seen,
                         "first_seen": f.first_seen, "last_seen": f.last_seen,
+                        "evidence": serde_json::from_str::<serde_json::Value>(&f.evidence)
+                            .unwrap_or(serde_json::Value::Null),
+                        "remediation": f.remediation,
                     })
                 })
                 .collect();

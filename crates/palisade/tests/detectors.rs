@@ -110,6 +110,7 @@ fn eval_detects_the_testbed_attacks() {
         ("credential-spraying", "20", "5m"),
         ("exposed-telnet", "12", "5m"),
         ("weak-tls", "12", "5m"),
+        ("vulnerable-firmware", "12", "4m"),
         ("slow-scan", "20", "10m"),
         ("udp-flood", "8", "3m"),
         ("icmp-flood", "8", "3m"),

@@ -10,6 +10,7 @@
 
 pub(crate) mod attack;
 pub(crate) mod exploit;
+mod firmware;
 pub(crate) mod fleet;
 pub(crate) mod flood;
 pub(crate) mod mirai;
@@ -164,6 +165,13 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         description: "Fleet traffic plus one camera serving HTTPS with TLS 1.0 only and an expired \
                       self-signed certificate, opened by the NVR every 1-3 minutes (posture, no attack)",
         setup: weak_tls::setup,
+    },
+    ScenarioDef {
+        name: "vulnerable-firmware",
+        description: "Fleet traffic with one Hikvision camera still on a firmware build from \
+                      before the CVE-2021-36260 fix, seen in its plain-HTTP firmware check \
+                      (posture, no attack)",
+        setup: firmware::setup,
     },
     ScenarioDef {
         name: "amplification",

@@ -235,8 +235,11 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         if !bad.is_empty() {
             anyhow::bail!("inventory.home_net: not a network: {}", bad.join(", "));
         }
-        Some(palisade_fleet::Inventory::new(
+        let (classifier, advisories) = fleet_knowledge(&opts.config.inventory)?;
+        Some(palisade_fleet::Inventory::with_knowledge(
             opts.config.inventory.clone(),
+            classifier,
+            advisories,
         ))
     } else {
         None
@@ -748,6 +751,37 @@ fn merge_engine(into: &mut EngineStats, s: &EngineStats) {
     if let Ok(v) = serde_json::from_value(a) {
         *into = v;
     }
+}
+
+/// The classifier rules and advisories: the built-in ones plus the files
+/// `[inventory]` names.
+pub fn fleet_knowledge(
+    cfg: &palisade_fleet::InventoryConfig,
+) -> anyhow::Result<(
+    std::sync::Arc<palisade_fleet::classify::Classifier>,
+    std::sync::Arc<palisade_fleet::advisory::AdvisoryDb>,
+)> {
+    use anyhow::Context;
+    use palisade_fleet::{advisory::AdvisoryDb, classify::Classifier};
+    let read = |p: &str, what: &str| {
+        std::fs::read_to_string(p).with_context(|| format!("reading the {what} file {p}"))
+    };
+    let classifier = if cfg.classifier_rules.is_empty() {
+        Classifier::builtin()
+    } else {
+        let text = read(&cfg.classifier_rules, "inventory.classifier_rules")?;
+        Classifier::builtin_with(&text, &cfg.classifier_rules)?
+    };
+    let advisories = if cfg.advisories.is_empty() {
+        AdvisoryDb::builtin()
+    } else {
+        let text = read(&cfg.advisories, "inventory.advisories")?;
+        AdvisoryDb::builtin_with(&text, &cfg.advisories)?
+    };
+    Ok((
+        std::sync::Arc::new(classifier),
+        std::sync::Arc::new(advisories),
+    ))
 }
 
 #[cfg(test)]

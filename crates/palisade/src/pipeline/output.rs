@@ -455,9 +455,28 @@ pub fn run_eve_writer(
     if let Some(inv) = &inventory {
         out.totals.devices = Some(inv.len());
         out.totals.devices_dropped = inv.devices_dropped;
+        // What each device is, and the known vulnerabilities of that:
+        // findings like the detectors', written to EVE and the store.
+        let classes: Vec<_> = inv
+            .devices()
+            .into_iter()
+            .map(|d| (d, inv.classify(d)))
+            .collect();
+        let mut sink = DetectorSink {
+            out: &mut out,
+            error: None,
+        };
+        for (d, c) in &classes {
+            for f in palisade_fleet::posture::firmware_findings(d, c, inv) {
+                palisade_detectors::Emit::finding(&mut sink, f);
+            }
+        }
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
         if let Some(tx) = &out.store {
-            for d in inv.devices() {
-                let row = crate::pipeline::store::device_row(d);
+            for (d, c) in &classes {
+                let row = crate::pipeline::store::device_row(d, c);
                 if tx
                     .send(palisade_store::StoreOp::Device(Box::new(row)))
                     .is_err()

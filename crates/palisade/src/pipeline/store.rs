@@ -91,17 +91,37 @@ pub fn packet_facts(p: &palisade_detectors::PacketObs) -> palisade_fleet::Packet
     }
 }
 
-/// A device of the inventory as a store row.
-pub fn device_row(d: &palisade_fleet::Device) -> palisade_store::DeviceRow {
+/// A device of the inventory, and what the classifier made of it, as a
+/// store row. The MAC's registrant stays a fingerprint (`oui.vendor`)
+/// when the classifier names another vendor (a Shelly plug's Wi-Fi module
+/// is Espressif's).
+pub fn device_row(
+    d: &palisade_fleet::Device,
+    c: &palisade_fleet::classify::Classification,
+) -> palisade_store::DeviceRow {
+    use palisade_fleet::classify::Field;
     use palisade_fleet::DeviceKey;
     let t = |t: Timestamp| t.to_string();
+    let field = |f: Field| c.get(f).map(str::to_string);
+    let oui = d.vendor.map(|v| {
+        (
+            "oui.vendor".to_string(),
+            v.to_string(),
+            t(d.first_seen),
+            t(d.last_seen),
+            1,
+        )
+    });
     palisade_store::DeviceRow {
         key: d.key.to_string(),
         mac: match d.key {
             DeviceKey::Mac(m) => Some(palisade_fleet::inventory::mac_string(m)),
             DeviceKey::Ip(_) => None,
         },
-        vendor: d.vendor.map(str::to_string),
+        vendor: field(Field::Vendor).or_else(|| d.vendor.map(str::to_string)),
+        product: field(Field::Product),
+        device_type: field(Field::DeviceType),
+        firmware: field(Field::Firmware),
         hostname: d.hostnames.first().cloned(),
         first_seen: t(d.first_seen),
         last_seen: t(d.last_seen),
@@ -124,6 +144,7 @@ pub fn device_row(d: &palisade_fleet::Device) -> palisade_store::DeviceRow {
                     f.seen,
                 )
             })
+            .chain(oui)
             .collect(),
         services: d
             .services
