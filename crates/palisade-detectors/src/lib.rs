@@ -33,9 +33,11 @@ pub mod kalay;
 pub mod mirai;
 pub mod mud;
 pub mod obs;
+pub mod posture;
 pub mod profile;
 pub mod recent;
 pub mod scan;
+pub mod shared_cred;
 pub mod sketch;
 #[cfg(test)]
 mod testutil;
@@ -199,6 +201,7 @@ impl DetectorSet {
     /// Feeds one observation to every detector, ticking them first when a
     /// new second of packet time began.
     pub fn observe(&mut self, now: Timestamp, obs: Observation<'_>, out: &mut dyn Emit) {
+        let out = &mut posture::PostureEmit { inner: out };
         if now.secs() > self.last_tick {
             self.last_tick = now.secs();
             for d in &mut self.detectors {
@@ -212,6 +215,7 @@ impl DetectorSet {
 
     /// End of input.
     pub fn finish(&mut self, now: Timestamp, out: &mut dyn Emit) {
+        let out = &mut posture::PostureEmit { inner: out };
         for d in &mut self.detectors {
             d.finish(now, out);
         }

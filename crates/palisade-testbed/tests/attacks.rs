@@ -548,6 +548,7 @@ fn every_scenario_is_listed_and_seeds_differ() {
             "exposed-telnet",
             "weak-tls",
             "vulnerable-firmware",
+            "shared-credential",
             "amplification",
             "hikvision-exploit",
             "kalay-impersonation",
@@ -575,7 +576,8 @@ fn every_scenario_is_listed_and_seeds_differ() {
         assert_eq!(la.attacks.len(), lb.attacks.len(), "{name}");
         // weak-tls and vulnerable-firmware are posture only: no attack
         assert!(
-            !la.attacks.is_empty() || ["weak-tls", "vulnerable-firmware"].contains(name),
+            !la.attacks.is_empty()
+                || ["weak-tls", "vulnerable-firmware", "shared-credential"].contains(name),
             "{name}"
         );
     }

@@ -79,6 +79,9 @@ pub struct DetectorsSection {
     pub axeda: palisade_detectors::axeda::AxedaConfig,
     /// `[detectors.profile]`: per-device profiles (MUD files, learned).
     pub profile: palisade_detectors::profile::ProfileConfig,
+    /// `[detectors.shared_credential]`: one credential accepted by
+    /// several devices.
+    pub shared_credential: palisade_detectors::shared_cred::SharedCredConfig,
 }
 
 impl Default for DetectorsSection {
@@ -98,6 +101,7 @@ impl Default for DetectorsSection {
             kalay: Default::default(),
             axeda: Default::default(),
             profile: Default::default(),
+            shared_credential: Default::default(),
         }
     }
 }

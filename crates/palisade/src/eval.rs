@@ -14,7 +14,9 @@
 //! Posture findings (EVE `finding`) are matched to the labels' `posture`
 //! facts the same way, per finding class: a fact is detected when a finding
 //! of its class names its device and service; a finding matching no fact
-//! is a false one. Posture has no time to detect.
+//! is a false one, unless it names a device under attack during the
+//! attack (then it is what the attack proved, counted as another class's
+//! view). Posture has no time to detect.
 
 use palisade_testbed::Labels;
 use serde::Serialize;
@@ -213,6 +215,14 @@ pub fn evaluate(labels: &Labels, records: &[Value]) -> EvalReport {
             let attacker = !spoofed && s.ips.iter().any(|ip| net_contains(&a.src, *ip));
             let has_src = spoofed || attacker;
             if s.finding {
+                // A finding on the attacked device, or naming the
+                // attacker, during the attack is what the attack proved
+                // (the default password it got in with, the service it
+                // found exposed): counted with the other classes' views,
+                // not as false.
+                if has_dst || attacker {
+                    on_other[i] = true;
+                }
                 continue;
             }
             if s.class != a.class {

@@ -111,6 +111,7 @@ fn eval_detects_the_testbed_attacks() {
         ("exposed-telnet", "12", "5m"),
         ("weak-tls", "12", "5m"),
         ("vulnerable-firmware", "12", "4m"),
+        ("shared-credential", "12", "4m"),
         ("slow-scan", "20", "10m"),
         ("udp-flood", "8", "3m"),
         ("icmp-flood", "8", "3m"),

@@ -174,6 +174,13 @@ pub(crate) const SCENARIOS: &[ScenarioDef] = &[
         setup: firmware::setup,
     },
     ScenarioDef {
+        name: "shared-credential",
+        description: "Fleet traffic plus the installer's script on the gateway logging into \
+                      three cameras over Telnet with one non-default password (posture, no \
+                      attack)",
+        setup: telnet::setup_shared,
+    },
+    ScenarioDef {
         name: "amplification",
         description: "Fleet traffic plus a 20 s DNS reflection flood: large responses from port 53 \
                       of many resolvers into one device, about 3,000 a second",

@@ -112,6 +112,9 @@ const DICTIONARY: [&str; 60] = [
     "qwerty123",
 ];
 
+/// What an installer's maintenance script types once logged in.
+pub(crate) const ADMIN_COMMANDS: [&str; 3] = ["uptime", "cat /proc/version", "exit"];
+
 /// One Telnet session, from the server's greeting to the client's close.
 #[derive(Debug)]
 pub(crate) struct TelnetLogin {
@@ -120,9 +123,11 @@ pub(crate) struct TelnetLogin {
     ok: bool,
     step: u8,
     cmd: usize,
+    commands: &'static [&'static str],
 }
 
 impl TelnetLogin {
+    /// A login; once in, the client types Mirai's loader commands.
     pub(crate) fn new(user: &'static str, pass: &'static str, ok: bool) -> Self {
         TelnetLogin {
             user,
@@ -130,6 +135,19 @@ impl TelnetLogin {
             ok,
             step: 0,
             cmd: 0,
+            commands: &MIRAI_COMMANDS,
+        }
+    }
+
+    /// A successful login typing `commands` (an administrator's).
+    pub(crate) fn admin(
+        user: &'static str,
+        pass: &'static str,
+        commands: &'static [&'static str],
+    ) -> Self {
+        TelnetLogin {
+            commands,
+            ..TelnetLogin::new(user, pass, true)
         }
     }
 }
@@ -183,19 +201,27 @@ impl App for TelnetLogin {
                 buf.extend_from_slice(LOGIN);
                 server(cx.rng.range(500 * MS, 2 * SEC))
             }
-            s if self.ok && s % 2 == 0 && self.cmd < MIRAI_COMMANDS.len() => {
-                buf.extend_from_slice(MIRAI_COMMANDS[self.cmd].as_bytes());
+            s if self.ok && s % 2 == 0 && self.cmd < self.commands.len() => {
+                let c = self.commands.get(self.cmd).copied().unwrap_or("exit");
+                buf.extend_from_slice(c.as_bytes());
                 buf.extend_from_slice(b"\r\n");
                 client(cx.rng.range(100 * MS, 800 * MS))
             }
-            s if self.ok && s % 2 == 1 => {
-                let c = MIRAI_COMMANDS[self.cmd];
+            s if self.ok && s % 2 == 1 && self.cmd < self.commands.len() => {
+                let c = self.commands.get(self.cmd).copied().unwrap_or("exit");
                 self.cmd += 1;
                 buf.extend_from_slice(c.as_bytes());
                 buf.extend_from_slice(b"\r\n");
                 match c {
                     "sh" => buf.extend_from_slice(&SHELL[2..]),
                     "/bin/busybox MIRAI" => buf.extend_from_slice(b"MIRAI: applet not found\r\n# "),
+                    "uptime" => buf.extend_from_slice(
+                        b" 08:12:01 up 41 days,  3:07,  load average: 0.31, 0.28, 0.22\r\n# ",
+                    ),
+                    "cat /proc/version" => buf.extend_from_slice(
+                        b"Linux version 3.10.0 (root@build) (gcc version 4.9.4) #1 SMP\r\n# ",
+                    ),
+                    "exit" => {}
                     _ => {
                         buf.extend_from_slice(b"-sh: ");
                         buf.extend_from_slice(c.as_bytes());
@@ -451,5 +477,52 @@ pub(crate) fn setup_exposed(s: &mut Setup<'_>) -> Result<(), TestbedError> {
         TelnetLogin::new("support", "Autumn#78", false),
         Some(a),
     );
+    Ok(())
+}
+
+/// The password an installer set on several cameras (not a default).
+const INSTALLER_PASSWORD: &str = "Inst4ll-Site7!";
+
+/// "shared-credential": a posture fact, not an attack. The installer's
+/// maintenance script on the gateway logs into three cameras (or all
+/// cameras when fewer) over Telnet as `admin` with the same non-default
+/// password, types `uptime`, `cat /proc/version` and `exit`, at 60-120 s
+/// and again later. Labelled: `shared-credential` and
+/// `cleartext-credentials` (Telnet) posture on each camera.
+pub(crate) fn setup_shared(s: &mut Setup<'_>) -> Result<(), TestbedError> {
+    fleet::setup(s)?;
+    let devs = telnet_devices(s);
+    let n = devs.len().min(3);
+    if n < 2 {
+        return Ok(());
+    }
+    let first = s.rng.below(devs.len() as u64) as usize;
+    let chosen: Vec<DevId> = (0..n).map(|k| devs[(first + k) % devs.len()]).collect();
+    let mut at = s.world.start + s.rng.range(60 * SEC, 120 * SEC);
+    for &dev in &chosen {
+        connect(
+            s,
+            at,
+            crate::world::GATEWAY,
+            dev,
+            TelnetLogin::admin("admin", INSTALLER_PASSWORD, &ADMIN_COMMANDS),
+            None,
+        );
+        at += s.rng.range(5 * SEC, 20 * SEC);
+    }
+    for &dev in &chosen {
+        let device = dev_ip(s, dev);
+        let id = s.world.devices[dev as usize].id.clone();
+        s.world.posture.push(crate::labels::PostureLabel {
+            class: "shared-credential".into(),
+            description: format!(
+                "{id} accepts the Telnet login admin/<installer password> that {} other \
+                 camera(s) accept too",
+                n - 1
+            ),
+            device,
+            service: "telnet".into(),
+        });
+    }
     Ok(())
 }

@@ -56,7 +56,7 @@ pub fn credential_db(cfg: &DetectorsSection) -> anyhow::Result<Arc<CredDb>> {
 pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> anyhow::Result<DetectorSet> {
     use palisade_detectors::{
         axeda, brute_force, cleartext, ddos, default_creds, exposure, kalay, mirai, profile, scan,
-        weak_tls,
+        shared_cred, weak_tls,
     };
     let mut set: Vec<Box<dyn palisade_detectors::Detector>> = vec![
         Box::new(scan::Scan::new(cfg.scan.clone())),
@@ -72,6 +72,7 @@ pub fn build(cfg: &DetectorsSection, db: Arc<CredDb>) -> anyhow::Result<Detector
         Box::new(exposure::Exposure::new(cfg.exposure.clone())),
         Box::new(kalay::Kalay::new(cfg.kalay.clone())),
         Box::new(axeda::Axeda::new(cfg.axeda.clone())),
+        Box::new(shared_cred::SharedCred::new(cfg.shared_credential.clone())),
     ];
     if cfg.profile.enabled {
         set.push(Box::new(
