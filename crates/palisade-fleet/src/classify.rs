@@ -461,6 +461,27 @@ mod tests {
     }
 
     #[test]
+    fn realms_name_models_that_advisories_know() {
+        let c = Classifier::builtin();
+        let got = c.classify([
+            ("oui.vendor", "D-Link International"),
+            ("http.realm", "DCS-930L"),
+        ]);
+        assert_eq!(got.get(Field::Vendor), Some("D-Link"));
+        assert_eq!(got.get(Field::Product), Some("DCS-930L"));
+        let db = crate::advisory::AdvisoryDb::builtin();
+        let m = db.matches(&crate::advisory::DeviceIdentity {
+            vendor: got.get(Field::Vendor),
+            product: got.get(Field::Product),
+            device_type: got.get(Field::DeviceType),
+            firmware: None,
+        });
+        assert!(m.iter().any(|m| m.advisory.id == "CVE-2016-11021"), "{m:?}");
+        let got = c.classify([("http.realm", "NETGEAR DGN2200")]);
+        assert_eq!(got.get(Field::Product), Some("DGN2200"));
+    }
+
+    #[test]
     fn oui_alone_names_the_vendor() {
         let c = Classifier::builtin();
         let got = c.classify([("oui.vendor", "Zhejiang Dahua Technology Co., Ltd.")]);

@@ -111,6 +111,15 @@ fn observe(
                 s(body, &["http_user_agent"]),
             );
             fp(inv, ts, &server, "http.server", s(body, &["server"]));
+            // The realm of a login challenge names the product on many
+            // devices ("Hikvision", "DCS-930L", "NETGEAR DGN2200").
+            fp(
+                inv,
+                ts,
+                &server,
+                "http.realm",
+                s(body, &["www_authenticate", "realm"]),
+            );
             // A URL is kept only when a classifier rule reads it (a
             // firmware-update check naming model and version): URLs are
             // many and mostly say nothing of the client.
