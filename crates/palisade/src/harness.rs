@@ -186,3 +186,77 @@ pub fn rules(data: &[u8]) {
 pub fn proto(data: &[u8]) {
     palisade_proto::testing::fuzz_drive(data);
 }
+
+/// Any bytes as fleet knowledge: the first byte picks what reads the
+/// rest — a firmware version (ordered consistently against itself and a
+/// split of itself), a classifier rule file, an advisory file, facts for
+/// the built-in classifier (NUL-separated kind/value pairs) matched on to
+/// the built-in advisories, or a MUD file. Errors are fine; panics and
+/// unbounded values are not.
+pub fn fleet(data: &[u8]) {
+    use palisade_fleet::advisory::{AdvisoryDb, DeviceIdentity};
+    use palisade_fleet::classify::{Classifier, Field, MAX_VALUE};
+    use palisade_fleet::version::{Version, MAX_PARTS};
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match sel % 5 {
+        0 => {
+            let mid = text.len() / 2;
+            let cut = (0..=mid)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(0);
+            let (a, b) = text.split_at(cut);
+            let (va, vb) = (Version::parse(a), Version::parse(b));
+            if let Some(v) = &va {
+                assert!(v.release.len() <= MAX_PARTS);
+                assert_eq!(v.cmp(v), std::cmp::Ordering::Equal);
+            }
+            if let (Some(x), Some(y)) = (va, vb) {
+                assert_eq!(x.cmp(&y), y.cmp(&x).reverse(), "antisymmetric");
+            }
+        }
+        1 => {
+            if let Ok(c) = Classifier::from_toml(&text, "fuzz") {
+                let _ = c.classify([("http.user_agent", "x"), ("oui.vendor", "y")]);
+            }
+        }
+        2 => {
+            if let Ok(db) = AdvisoryDb::from_json(&text, "fuzz") {
+                let _ = db.matches(&DeviceIdentity {
+                    vendor: Some("Hikvision"),
+                    product: Some("DS-2CD2043G2-I"),
+                    device_type: Some("camera"),
+                    firmware: Some("V5.5.52 build 180620"),
+                });
+            }
+        }
+        3 => {
+            let parts: Vec<&str> = text.split('\0').collect();
+            let facts = parts.chunks(2).filter_map(|c| match c {
+                [k, v] => Some((*k, *v)),
+                _ => None,
+            });
+            let c = Classifier::builtin().classify(facts);
+            for f in [
+                Field::Vendor,
+                Field::Product,
+                Field::DeviceType,
+                Field::Firmware,
+            ] {
+                assert!(c.get(f).is_none_or(|v| v.len() <= MAX_VALUE));
+            }
+            let _ = AdvisoryDb::builtin().matches(&DeviceIdentity {
+                vendor: c.get(Field::Vendor),
+                product: c.get(Field::Product),
+                device_type: c.get(Field::DeviceType),
+                firmware: c.get(Field::Firmware),
+            });
+        }
+        _ => {
+            let _ = palisade_detectors::mud::MudFile::parse(&text);
+        }
+    }
+}

@@ -64,3 +64,19 @@ fn proto_regressions() {
         palisade::harness::proto(&d);
     }
 }
+
+#[test]
+fn fleet_regressions() {
+    replay("fleet", palisade::harness::fleet);
+    for seed in [
+        &b"\x00V5.5.800 build 210628V5.5.52 build 180620"[..],
+        b"\x01[[rule]]\nid='a'\nkind='k'\npattern='(?P<vendor>.*)'\n",
+        b"\x02{\"advisories\":[{\"id\":\"X\",\"title\":\"t\",\"remediation\":\"r\",\"affected\":[{\"vendor\":\"Hikvision\",\"ranges\":[{\"build_before\":999999}]}]}]}",
+        b"\x03http.url\x00/firmware/check?model=%ff%&version=%%\x00oui.vendor\x00Hikvision",
+        b"\x04{\"ietf-mud:mud\": {}}",
+        b"\x00",
+        b"",
+    ] {
+        palisade::harness::fleet(seed);
+    }
+}
