@@ -20,7 +20,7 @@ mkdir -p "$WORK"
 trap 'if [ -z "${EVAL_DIR:-}" ]; then rm -rf "$WORK"; fi' EXIT
 cargo build --release -q -p palisade --bin palisade
 BIN=target/release/palisade
-SCENARIOS=${SCENARIOS:-"scan slow-scan mirai telnet-default-creds telnet-bruteforce credential-spraying exposed-telnet weak-tls syn-flood udp-flood icmp-flood amplification outbound-flood hikvision-exploit kalay-impersonation axeda-access profile-violation exfiltration"}
+SCENARIOS=${SCENARIOS:-"scan slow-scan mirai telnet-default-creds telnet-bruteforce credential-spraying exposed-telnet weak-tls vulnerable-firmware shared-credential syn-flood udp-flood icmp-flood amplification outbound-flood hikvision-exploit kalay-impersonation axeda-access profile-violation exfiltration"}
 PROFILE_DURATION=${PROFILE_DURATION:-75m}
 run() { # scenario seed duration
   local s=$1 seed=$2 dur=$3
