@@ -364,14 +364,7 @@ fn compile(spec: RuleSpec, origin: &str) -> Result<Rule, ClassifierError> {
 
 /// At most [`MAX_VALUE`] bytes, on a character boundary.
 fn cut(s: &str) -> String {
-    if s.len() <= MAX_VALUE {
-        return s.to_string();
-    }
-    let mut end = MAX_VALUE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("").to_string()
+    crate::text::prefix(s, MAX_VALUE).to_string()
 }
 
 /// `%41` → `A`, `+` → space; invalid escapes and non-UTF-8 results are

@@ -539,12 +539,5 @@ impl Inventory {
 pub const MAX_VALUE: usize = 256;
 
 fn bounded(s: &str) -> String {
-    if s.len() <= MAX_VALUE {
-        return s.to_string();
-    }
-    let mut end = MAX_VALUE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    crate::text::prefix(s, MAX_VALUE).to_string()
 }

@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod net;
 pub mod oui;
 pub mod posture;
+pub mod text;
 pub mod version;
 
 pub use inventory::{Device, DeviceKey, Inventory, InventoryConfig, PacketFacts};

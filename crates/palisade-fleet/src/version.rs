@@ -50,7 +50,7 @@ pub struct Version {
 impl Version {
     /// Reads a version; None when it has no component at all.
     pub fn parse(s: &str) -> Option<Version> {
-        let s = truncate(s.trim(), MAX_LEN);
+        let s = crate::text::prefix(s.trim(), MAX_LEN);
         let lower = s.to_ascii_lowercase();
         // `... build N`: the release is what comes before the word.
         let (rel, build) = match lower.find("build") {
@@ -90,17 +90,6 @@ impl Version {
             _ => None,
         })
     }
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("")
 }
 
 /// Splits into runs of digits and runs of letters; anything else

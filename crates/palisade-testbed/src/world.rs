@@ -298,14 +298,7 @@ impl World {
                 .cloud
                 .map(|c| world.service(rng, c, Role::Cloud, 443));
             let update = world.service(rng, product.update_host, Role::Update, 80);
-            let mac_hex: String = mac[3..].iter().map(|b| format!("{b:02x}")).collect();
-            let slug: String = product
-                .vendor
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            let mqtt_client_id = format!("{slug}-{}-{mac_hex}", product.kind.as_str());
+            let mqtt_client_id = mqtt_client_id(product, mac);
             let mqtt_user = if rng.chance(700) {
                 let mut pw = Vec::new();
                 for _ in 0..20 {
@@ -459,14 +452,7 @@ impl World {
         if let Some(oui) = product.ouis.first() {
             h.mac[..3].copy_from_slice(oui);
         }
-        let mac_hex: String = h.mac[3..].iter().map(|b| format!("{b:02x}")).collect();
-        let slug: String = product
-            .vendor
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        d.mqtt_client_id = format!("{slug}-{}-{mac_hex}", product.kind.as_str());
+        d.mqtt_client_id = mqtt_client_id(product, h.mac);
         d.product = product;
         d.firmware = firmware;
         d.cloud = cloud;
@@ -588,6 +574,19 @@ impl World {
         }
         out
     }
+}
+
+/// A device's MQTT client id: `<vendor>-<kind>-<last three MAC bytes>`,
+/// as ESP-IDF and Tuya firmware name themselves.
+fn mqtt_client_id(product: &Product, mac: [u8; 6]) -> String {
+    let mac_hex: String = mac[3..].iter().map(|b| format!("{b:02x}")).collect();
+    let slug: String = product
+        .vendor
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    format!("{slug}-{}-{mac_hex}", product.kind.as_str())
 }
 
 #[cfg(test)]
