@@ -137,5 +137,10 @@ pub fn device_row(d: &palisade_fleet::Device) -> palisade_store::DeviceRow {
                 last_seen: t(s.last_seen),
             })
             .collect(),
+        traffic: d
+            .traffic
+            .iter()
+            .map(|&(h, pkts, bytes)| (t(palisade_fleet::Device::hour_start(h)), pkts, bytes))
+            .collect(),
     }
 }
