@@ -429,6 +429,16 @@ fn hostile_strings_are_escaped_in_html_and_markdown() {
         }
     }
     assert!(md.contains("Evil \\| Vendor &lt;i&gt;x&lt;/i&gt;"));
+    // The hourly tables share one axis: the alert at 08, the traffic at 08
+    // and 10, the empty hour between filled with zeros.
+    assert!(md.contains("| 01-05 08:00 | 1 | 1 |"), "{md}");
+    assert!(md.contains("| 01-05 09:00 | 0 | 0 |"));
+    assert!(md.contains("| 01-05 10:00 | 0 | 0 |"));
+    assert!(md.contains("| 01-05 10:00 | 20 | 2.5 MB |"));
+    let (labels, series, cut) = r.timeline_series();
+    assert_eq!(labels, ["01-05 08:00", "01-05 09:00", "01-05 10:00"]);
+    assert_eq!(series[0].values, [1.0, 0.0, 0.0]);
+    assert!(!cut);
 }
 
 /// Chromium's `--dump-dom` of a file (None: no Chromium here).

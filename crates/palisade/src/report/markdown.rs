@@ -177,10 +177,11 @@ pub fn render(r: &Report) -> String {
                 .map(|s| s.values.get(i).copied().unwrap_or(0.0))
                 .collect();
             let _ = write!(m, "| {} |", cell(l));
+            // Counts: whole numbers (and no IEEE -0 from empty sums).
             for v in &vals {
-                let _ = write!(m, " {v} |");
+                let _ = write!(m, " {} |", *v as u64);
             }
-            let _ = writeln!(m, " {} |", vals.iter().sum::<f64>());
+            let _ = writeln!(m, " {} |", vals.iter().map(|v| *v as u64).sum::<u64>());
         }
         if from > 0 {
             let _ = writeln!(

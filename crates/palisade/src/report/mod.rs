@@ -384,7 +384,7 @@ impl Report {
                             .iter()
                             .filter(|p| p.class == *c && &p.hour == h)
                             .map(|p| p.alerts as f64)
-                            .sum()
+                            .fold(0.0, |a, b| a + b)
                     })
                     .collect(),
             })
