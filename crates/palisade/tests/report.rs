@@ -77,6 +77,10 @@ fn the_sample_capture_reports_its_devices_findings_and_traffic() {
     let json: serde_json::Value =
         serde_json::from_str(&run_ok(&["report", "--db", db_s, "--format", "json"])).unwrap();
     assert_eq!(json["summary"]["devices"], 41);
+    assert_eq!(
+        json["period"]["first_packet"],
+        "2026-01-05T08:00:00.325050+0000"
+    );
     assert_eq!(json["summary"]["runs"], 2);
     assert_eq!(json["summary"]["packets"], 2 * 3923);
     let classes: Vec<&str> = json["summary"]["findings_by_class"]

@@ -21,6 +21,7 @@ table{border-collapse:collapse;background:#fff;margin:8px 0 16px;font-size:14px;
 th,td{border:1px solid #dde;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eef0f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}
+.grid>div{min-width:0;overflow-x:auto}
 .sev1{color:#fff;background:#c0392b}.sev2{color:#000;background:#f39c12}.sev3{color:#000;background:#f1e05a}
 .badge{border-radius:4px;padding:1px 6px;font-size:12px;white-space:nowrap}
 .finding{background:#fff;border:1px solid #dde;border-radius:8px;padding:10px 14px;margin:10px 0}
@@ -63,7 +64,10 @@ pub fn render(r: &Report) -> String {
 fn header(h: &mut String, r: &Report) {
     h.push_str("<h1>palisade fleet report</h1>\n<p class=\"meta\" id=\"period\">");
     match &r.period {
-        Some((a, b)) => {
+        Some(super::Period {
+            first_packet: a,
+            last_packet: b,
+        }) => {
             let _ = write!(h, "Packet time {} to {}", esc(a), esc(b));
         }
         None => h.push_str("No packets recorded"),

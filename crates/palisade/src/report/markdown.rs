@@ -44,7 +44,10 @@ pub fn render(r: &Report) -> String {
     let s = &r.summary;
     m.push_str("# palisade fleet report\n\n");
     match &r.period {
-        Some((a, b)) => {
+        Some(super::Period {
+            first_packet: a,
+            last_packet: b,
+        }) => {
             let _ = writeln!(m, "Packet time {} to {} (UTC).", cell(a), cell(b));
         }
         None => m.push_str("No packets recorded.\n"),

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 pub struct Report {
     /// `palisade <version>`.
     pub generator: String,
-    /// Packet time covered by the runs: first and last packet.
-    pub period: Option<(String, String)>,
+    /// Packet time covered by the runs.
+    pub period: Option<Period>,
     /// The runs the store holds.
     pub runs: Vec<Run>,
     /// Counts.
@@ -44,6 +44,15 @@ pub struct Report {
     pub traffic: Vec<TrafficPoint>,
     /// What the classes present mean and how to fix them.
     pub classes: Vec<classes::ClassText>,
+}
+
+/// Packet time covered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// First packet of any run.
+    pub first_packet: String,
+    /// Last packet of any run.
+    pub last_packet: String,
 }
 
 /// One run.
@@ -338,7 +347,10 @@ impl Report {
             .collect();
         Ok(Report {
             generator: format!("palisade {}", env!("CARGO_PKG_VERSION")),
-            period: first.zip(last),
+            period: first.zip(last).map(|(first_packet, last_packet)| Period {
+                first_packet,
+                last_packet,
+            }),
             runs,
             summary,
             risk_method: risk_method(),
