@@ -52,6 +52,8 @@ fn svgs(page: &str) -> Vec<&str> {
 fn assert_svgs_parse(page: &str, want: usize) {
     let list = svgs(page);
     assert_eq!(list.len(), want, "charts in the page");
+    assert!(list[0].contains("id=\"alert-timeline\""));
+    assert!(list[1].contains("id=\"traffic\""));
     for s in list {
         let doc = roxmltree::Document::parse(s).unwrap_or_else(|e| panic!("{e}: {s}"));
         let root = doc.root_element();
@@ -145,7 +147,17 @@ fn the_sample_capture_reports_its_devices_findings_and_traffic() {
         assert!(!h.contains(fetch), "{fetch}");
     }
     assert!(h.contains("Espressif"));
-    assert_svgs_parse(&h, 2);
+    // The fleet's charts, and one per device with findings (all have
+    // traffic here).
+    let with_traffic = json["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["traffic"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(with_traffic, with_findings.len().min(20));
+    assert_svgs_parse(&h, 2 + with_traffic);
+    assert!(md.contains("Traffic: "));
     // HTML needs a file.
     let o = common::palisade()
         .args(["report", "--db", db_s, "--format", "html"])
@@ -410,7 +422,8 @@ fn hostile_strings_are_escaped_in_html_and_markdown() {
     ] {
         assert!(h.contains(s), "{s}");
     }
-    assert_svgs_parse(&h, 2);
+    assert_svgs_parse(&h, 3);
+    assert!(h.contains("id=\"device-traffic-0\""));
 
     let md = markdown::render(&r);
     assert!(!md.contains("<script"));

@@ -289,7 +289,7 @@ fn findings(h: &mut String, r: &Report) {
         h.push_str("<p>No findings.</p>\n");
         return;
     }
-    for d in &r.devices {
+    for (n, d) in r.devices.iter().enumerate() {
         let _ = write!(h, "<section class=\"device\"><h3>{}", esc(&d.device_ip));
         if let Some(n) = &d.hostname {
             let _ = write!(h, " — {}", esc(n));
@@ -305,6 +305,17 @@ fn findings(h: &mut String, r: &Report) {
                 .map_or_else(|| "not in the inventory".to_string(), esc),
             d.score
         );
+        if !d.traffic.is_empty() {
+            let (labels, series, _) = r.bytes_series(&d.traffic);
+            h.push_str(&svg::stacked_bars_sized(
+                &format!("device-traffic-{n}"),
+                "Its traffic per hour (bytes)",
+                &labels,
+                &series,
+                Unit::Bytes,
+                svg::SMALL,
+            ));
+        }
         for f in &d.findings {
             let sev = f.severity.clamp(1, 3);
             let kev = f.class == "vulnerable-firmware" && f.evidence["known_exploited"] == true;

@@ -231,6 +231,17 @@ pub fn render(r: &Report) -> String {
                 .map_or_else(|| "Not in the inventory".to_string(), cell),
             d.score
         );
+        if let Some(peak) = d.traffic.iter().max_by_key(|t| t.bytes) {
+            let total: u64 = d.traffic.iter().map(|t| t.bytes).sum();
+            let _ = writeln!(
+                m,
+                "Traffic: {} in {} hour(s), the busiest {} ({}).\n",
+                human(total as f64, Unit::Bytes),
+                d.traffic.len(),
+                cell(&super::hour_label(&peak.hour)),
+                human(peak.bytes as f64, Unit::Bytes)
+            );
+        }
         m.push_str("| severity | class | what | seen | first seen | last seen | evidence | fix |\n|---|---|---|---:|---|---|---|---|\n");
         for f in &d.findings {
             let ev: Vec<String> = evidence_lines(&f.class, &f.evidence)

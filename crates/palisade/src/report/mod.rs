@@ -167,7 +167,14 @@ pub struct DeviceFindings {
     pub score: u64,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
+    /// The device's traffic per hour; only for the first
+    /// [`DEVICE_TRAFFIC_MAX`] devices of the list (the riskiest), which
+    /// keeps a report of a large fleet small.
+    pub traffic: Vec<TrafficPoint>,
 }
+
+/// Devices of [`Report::devices`] that carry their traffic per hour.
+pub const DEVICE_TRAFFIC_MAX: usize = 20;
 
 /// One finding.
 #[derive(Clone, Debug, Serialize)]
@@ -313,7 +320,20 @@ impl Report {
                 incidents: d.incidents,
             })
             .collect();
-        let devices = group_findings(findings, &ranking);
+        let mut devices = group_findings(findings, &ranking);
+        for d in devices.iter_mut().take(DEVICE_TRAFFIC_MAX) {
+            if let Some(key) = &d.key {
+                d.traffic = store
+                    .device_traffic(key)?
+                    .into_iter()
+                    .map(|r| TrafficPoint {
+                        hour: r.hour,
+                        pkts: r.pkts,
+                        bytes: r.bytes,
+                    })
+                    .collect();
+            }
+        }
         let alert_timeline = store
             .alert_timeline(&AlertFilter::default())?
             .into_iter()
@@ -406,15 +426,17 @@ impl Report {
 
     /// Traffic as chart input: hour labels and bytes.
     pub fn traffic_series(&self) -> (Vec<String>, Vec<svg::Series>, bool) {
+        self.bytes_series(&self.traffic)
+    }
+
+    /// A device's traffic (`points`) on the report's hours.
+    pub fn bytes_series(&self, points: &[TrafficPoint]) -> (Vec<String>, Vec<svg::Series>, bool) {
         let (hours, cut) = self.hours();
+        let by_hour: std::collections::HashMap<&str, u64> =
+            points.iter().map(|p| (p.hour.as_str(), p.bytes)).collect();
         let values = hours
             .iter()
-            .map(|h| {
-                self.traffic
-                    .iter()
-                    .find(|p| &p.hour == h)
-                    .map_or(0.0, |p| p.bytes as f64)
-            })
+            .map(|h| by_hour.get(h.as_str()).map_or(0.0, |b| *b as f64))
             .collect();
         (
             hours.iter().map(|h| hour_label(h)).collect(),
@@ -445,6 +467,7 @@ fn group_findings(
                 vendor: r.and_then(|r| r.vendor.clone()),
                 score: r.map_or(0, |r| r.score),
                 findings: Vec::new(),
+                traffic: Vec::new(),
             }
         });
         d.findings.push(Finding {

@@ -32,8 +32,10 @@ const COLOURS: [&str; 10] = [
     "#8c564b", "#7f7f7f",
 ];
 
-const W: f64 = 900.0;
-const H: f64 = 300.0;
+/// Full-width chart size.
+pub const FULL: (f64, f64) = (900.0, 300.0);
+/// A device's small chart.
+pub const SMALL: (f64, f64) = (900.0, 150.0);
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
@@ -110,10 +112,22 @@ pub fn stacked_bars(
     series: &[Series],
     unit: Unit,
 ) -> String {
+    stacked_bars_sized(id, title, labels, series, unit, FULL)
+}
+
+/// [`stacked_bars`] of a given (width, height).
+pub fn stacked_bars_sized(
+    id: &str,
+    title: &str,
+    labels: &[String],
+    series: &[Series],
+    unit: Unit,
+    (w, h): (f64, f64),
+) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-labelledby="{id}-title"><title id="{id}-title">{}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{id}-title"><title id="{id}-title">{}</title>"#,
         esc(title)
     );
     let n = labels.len();
@@ -135,17 +149,19 @@ pub fn stacked_bars(
         let _ = write!(
             s,
             r##"<text x="{}" y="{}" text-anchor="middle" fill="#666" font-size="13">no data</text></svg>"##,
-            W / 2.0,
-            H / 2.0
+            w / 2.0,
+            h / 2.0
         );
         return s;
     }
-    let pw = W - LEFT - RIGHT;
-    let ph = H - TOP - BOTTOM;
+    let pw = w - LEFT - RIGHT;
+    let ph = h - TOP - BOTTOM;
+    // Small charts: fewer ticks, so that labels do not collide.
+    let ticks = if ph < 120.0 { 2.0 } else { 5.0 };
     let step = if unit == Unit::Count {
-        nice_step(max, 5.0).max(1.0)
+        nice_step(max, ticks).max(1.0)
     } else {
-        nice_step(max, 5.0)
+        nice_step(max, ticks)
     };
     let top = (max / step).ceil() * step;
     let y = |v: f64| TOP + ph - v / top * ph;
@@ -214,7 +230,7 @@ pub fn stacked_bars(
         );
     }
     // Legend, right-aligned along the top.
-    let mut lx = W - RIGHT;
+    let mut lx = w - RIGHT;
     for (k, se) in series.iter().enumerate().rev() {
         let label = esc(&se.name);
         let tw = se.name.chars().count() as f64 * 6.5 + 22.0;
