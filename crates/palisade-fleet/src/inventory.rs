@@ -55,7 +55,7 @@ pub struct InventoryConfig {
     pub router_ips: usize,
     /// Hours of traffic (packets, bytes per hour) kept per device; beyond,
     /// the oldest hour is dropped and counted (`traffic_hours_dropped`).
-    /// Default 45 days.
+    /// Default 45 days; 0 keeps none.
     pub max_traffic_hours: usize,
 }
 
@@ -221,6 +221,9 @@ impl Device {
     /// bucket almost always (packets come in time order), so that is
     /// checked first: one division and one comparison per packet.
     fn add_traffic(&mut self, ts: Timestamp, len: u32, max: usize) -> bool {
+        if max == 0 {
+            return true; // per-hour traffic off
+        }
         let hour = ts.as_nanos() / NANOS_PER_HOUR;
         let len = u64::from(len);
         if let Some(last) = self.traffic.last_mut().filter(|b| b.0 == hour) {
@@ -239,6 +242,9 @@ impl Device {
                 return true;
             }
             Some(i) => self.traffic.insert(i + 1, (hour, 1, len)),
+            // Older than every hour kept, and no room: not bucketed (it
+            // would be the one dropped).
+            None if self.traffic.len() >= max => return true,
             None => self.traffic.insert(0, (hour, 1, len)),
         }
         if self.traffic.len() > max {

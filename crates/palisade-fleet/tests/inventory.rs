@@ -311,4 +311,18 @@ fn traffic_per_hour_in_order_and_bounded() {
     assert_eq!(cam.traffic.first().map(|b| b.0), Some(h8 + 1));
     assert_eq!(cam.traffic.len(), 3);
     assert_eq!(inv.traffic_hours_dropped, 2);
+    // Full, a packet older than every kept hour is not bucketed (nor
+    // counted as a dropped hour).
+    inv.packet(&at(0));
+    let cam = inv.device_of(&ip("10.0.0.5")).unwrap();
+    assert_eq!(cam.traffic.first().map(|b| b.0), Some(h8 + 1));
+    assert_eq!(inv.traffic_hours_dropped, 2);
+    // 0 hours: no buckets, nothing counted.
+    let mut off = Inventory::new(InventoryConfig {
+        max_traffic_hours: 0,
+        ..InventoryConfig::default()
+    });
+    off.packet(&at(0));
+    assert!(off.device_of(&ip("10.0.0.5")).unwrap().traffic.is_empty());
+    assert_eq!(off.traffic_hours_dropped, 0);
 }
