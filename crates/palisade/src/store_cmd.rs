@@ -78,13 +78,11 @@ pub fn devices(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
 /// `palisade findings`
 pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args)?;
-    let list: Vec<_> = store
-        .findings()?
-        .into_iter()
-        .filter(|f| args.device.as_ref().is_none_or(|ip| &f.device_ip == ip))
-        .filter(|f| args.class.as_ref().is_none_or(|c| &f.class == c))
-        .filter(|f| args.severity.is_none_or(|s| f.severity <= s))
-        .collect();
+    let list = store.findings_where(&palisade_store::query::FindingFilter {
+        device: args.device.clone(),
+        class: args.class.clone(),
+        severity: args.severity,
+    })?;
     match args.format {
         Format::Json => {
             let v: Vec<_> = list
@@ -94,6 +92,7 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
                         "class": f.class, "device": f.device_ip, "key": f.key,
                         "severity": f.severity, "seen": f.seen,
                         "first_seen": f.first_seen, "last_seen": f.last_seen,
+                        "evidence": f.evidence, "remediation": f.remediation,
                     })
                 })
                 .collect();
