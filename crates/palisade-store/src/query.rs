@@ -652,6 +652,9 @@ pub struct DeviceRisk {
     pub known_exploited: u64,
     /// Recent alert incidents.
     pub incidents: u64,
+    /// The addresses whose findings counted here (an address that moved
+    /// between devices counts for the device that had it last).
+    pub finding_addresses: Vec<String>,
 }
 
 fn sev_index(sev: i64) -> usize {
@@ -671,7 +674,7 @@ impl Store {
                 .prepare(
                     "SELECT d.key, d.vendor, d.hostname, d.device_type, a.ip
                      FROM devices d LEFT JOIN device_addresses a ON a.device_id = d.id
-                     ORDER BY d.key, a.last_seen, a.ip",
+                     ORDER BY a.last_seen, d.key, a.ip",
                 )
                 .map_err(e)?;
             type Row = (
@@ -721,6 +724,9 @@ impl Store {
             }
             d.findings[i] += 1;
             d.finding_score += w;
+            if !d.finding_addresses.contains(&f.device_ip) {
+                d.finding_addresses.push(f.device_ip.clone());
+            }
         }
         let newest: Option<String> = self
             .conn()

@@ -509,3 +509,37 @@ fn incidents_count_once_and_the_alert_part_is_capped() {
     let r = s.risk_ranking().unwrap();
     assert_eq!((r[0].incidents, r[0].alert_score), (40, risk::ALERT_CAP));
 }
+
+#[test]
+fn an_address_that_moved_belongs_to_the_device_that_had_it_last() {
+    let at = |key: &str, ip: &str, t: &str| {
+        let t = format!("2026-01-05T{t}:00:00.000000+0000");
+        StoreOp::Device(Box::new(DeviceRow {
+            key: key.into(),
+            first_seen: t.clone(),
+            last_seen: t.clone(),
+            addresses: vec![(ip.into(), t.clone(), t)],
+            ..Default::default()
+        }))
+    };
+    // "mac:...:0b" had 10.0.0.5 first, "mac:...:0a" (sorting first) later.
+    let s = write(
+        Store::in_memory().unwrap(),
+        vec![
+            at("mac:04:03:12:aa:bb:0b", "10.0.0.5", "08"),
+            at("mac:04:03:12:aa:bb:0a", "10.0.0.5", "09"),
+            finding(
+                "weak-tls",
+                3,
+                "10.0.0.5",
+                serde_json::json!({"weakness": "tls1.0"}),
+            ),
+        ],
+    );
+    let r = s.risk_ranking().unwrap();
+    assert_eq!(r[0].key, "mac:04:03:12:aa:bb:0a", "{r:?}");
+    assert_eq!(r[0].finding_addresses, vec!["10.0.0.5"]);
+    assert!(r[1].finding_addresses.is_empty());
+    assert_eq!(r[0].score, 1);
+    assert_eq!(r[1].score, 0);
+}

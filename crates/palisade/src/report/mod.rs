@@ -459,7 +459,7 @@ fn group_findings(
         let d = by_ip.entry(f.device_ip.clone()).or_insert_with(|| {
             let r = ranking
                 .iter()
-                .find(|r| r.addresses.iter().any(|a| a == &f.device_ip));
+                .find(|r| r.finding_addresses.contains(&f.device_ip));
             DeviceFindings {
                 device_ip: f.device_ip.clone(),
                 key: r.map(|r| r.key.clone()),
