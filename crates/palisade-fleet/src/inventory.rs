@@ -17,7 +17,8 @@
 //! added and counted in `devices_dropped`), and per device at most
 //! `max_addresses`, `max_services`, `max_fingerprints`, `max_hostnames`
 //! entries and `max_peers` distinct peers counted exactly (then "at
-//! least").
+//! least"), and `max_traffic_hours` hourly traffic buckets (packets and
+//! bytes per hour, for the report's charts; beyond, the oldest hour goes).
 
 use crate::net::{any_contains, Net};
 use crate::oui::OuiTable;
@@ -60,6 +61,10 @@ pub struct InventoryConfig {
     /// `data/advisories/advisories.json`) added to the built-in ones;
     /// empty: none.
     pub advisories: String,
+    /// Hours of traffic (packets, bytes per hour) kept per device; beyond,
+    /// the oldest hour is dropped and counted (`traffic_hours_dropped`).
+    /// Default 45 days; 0 keeps none.
+    pub max_traffic_hours: usize,
 }
 
 impl Default for InventoryConfig {
@@ -79,6 +84,7 @@ impl Default for InventoryConfig {
             router_ips: 8,
             classifier_rules: String::new(),
             advisories: String::new(),
+            max_traffic_hours: 24 * 45,
         }
     }
 }
@@ -204,9 +210,60 @@ pub struct Device {
     pub peers_capped: bool,
     /// A router (forwards for other addresses of the fleet).
     pub router: bool,
+    /// Traffic per hour: (hours since the epoch, packets, bytes), oldest
+    /// first, at most `max_traffic_hours` (see [`Device::hour_start`]).
+    pub traffic: Vec<(u64, u64, u64)>,
     /// Peers counted so far (up to `max_peers`); a hash set, since a busy
     /// device looks it up on every packet.
     peer_set: HashSet<IpAddr>,
+}
+
+const NANOS_PER_HOUR: u64 = 3_600_000_000_000;
+
+impl Device {
+    /// The start of hour `h` of [`Device::traffic`].
+    pub fn hour_start(h: u64) -> Timestamp {
+        Timestamp::from_secs_nanos(h.saturating_mul(3600), 0)
+    }
+
+    /// Counts a packet into its hour's bucket; false when a bucket was
+    /// dropped (the oldest, `max` reached). The packet's hour is the last
+    /// bucket almost always (packets come in time order), so that is
+    /// checked first: one division and one comparison per packet.
+    fn add_traffic(&mut self, ts: Timestamp, len: u32, max: usize) -> bool {
+        if max == 0 {
+            return true; // per-hour traffic off
+        }
+        let hour = ts.as_nanos() / NANOS_PER_HOUR;
+        let len = u64::from(len);
+        if let Some(last) = self.traffic.last_mut().filter(|b| b.0 == hour) {
+            last.1 += 1;
+            last.2 += len;
+            return true;
+        }
+        // A new hour, or a late packet (merged inputs): keep the order.
+        let at = self.traffic.iter().rposition(|b| b.0 <= hour);
+        match at {
+            Some(i) if self.traffic.get(i).is_some_and(|b| b.0 == hour) => {
+                if let Some(b) = self.traffic.get_mut(i) {
+                    b.1 += 1;
+                    b.2 += len;
+                }
+                return true;
+            }
+            Some(i) => self.traffic.insert(i + 1, (hour, 1, len)),
+            // Older than every hour kept, and no room: not bucketed (it
+            // would be the one dropped).
+            None if self.traffic.len() >= max => return true,
+            None => self.traffic.insert(0, (hour, 1, len)),
+        }
+        if self.traffic.len() > max {
+            // Once per new hour at most: the shift is cheap enough.
+            self.traffic.remove(0);
+            return false;
+        }
+        true
+    }
 }
 
 /// UDP ports whose answers mark a service (a device answering from them
@@ -231,6 +288,8 @@ pub struct Inventory {
     classifier: std::sync::Arc<crate::classify::Classifier>,
     /// Known vulnerabilities of what it is.
     advisories: std::sync::Arc<crate::advisory::AdvisoryDb>,
+    /// Hours of device traffic dropped (`max_traffic_hours` reached).
+    pub traffic_hours_dropped: u64,
 }
 
 fn unicast(mac: [u8; 6]) -> bool {
@@ -266,6 +325,7 @@ impl Inventory {
             by_ip: HashMap::new(),
             mac_ips: HashMap::new(),
             devices_dropped: 0,
+            traffic_hours_dropped: 0,
         }
     }
 
@@ -384,6 +444,7 @@ impl Inventory {
                     peers: 0,
                     peers_capped: false,
                     router: false,
+                    traffic: Vec::new(),
                     peer_set: HashSet::new(),
                 },
             );
@@ -397,6 +458,7 @@ impl Inventory {
             Some((s, d)) => (Some(s), Some(d)),
             None => (None, None),
         };
+        let mut hours_dropped = 0;
         for (ip, mac, peer, sender) in [(p.src, smac, p.dst, true), (p.dst, dmac, p.src, false)] {
             let Some(key) = self.key_for(ip, mac) else {
                 continue;
@@ -404,6 +466,7 @@ impl Inventory {
             let cfg_addr = self.cfg.max_addresses;
             let cfg_peers = self.cfg.max_peers;
             let cfg_services = self.cfg.max_services;
+            let cfg_hours = self.cfg.max_traffic_hours;
             let Some(d) = self.device(key, p.ts) else {
                 continue;
             };
@@ -411,6 +474,9 @@ impl Inventory {
             d.last_seen = d.last_seen.max(p.ts);
             d.pkts += 1;
             d.bytes += u64::from(p.len);
+            if !d.add_traffic(p.ts, p.len, cfg_hours) {
+                hours_dropped += 1;
+            }
             match d.addresses.iter().position(|a| a.0 == ip) {
                 Some(i) => {
                     if let Some(a) = d.addresses.get_mut(i) {
@@ -462,6 +528,7 @@ impl Inventory {
                 self.by_ip.insert(ip, key);
             }
         }
+        self.traffic_hours_dropped += hours_dropped;
     }
 
     /// Adds a fingerprint to the device at `ip` (if it is a known device).

@@ -335,3 +335,60 @@ fn hostnames_from_dns_mdns_and_ptr_answers_and_urls_only_when_a_rule_reads_them(
     assert_eq!(c.get(Field::Product), Some("RLC-510A"));
     assert_eq!(c.get(Field::Firmware), Some("v3.1.0.956_22041503"));
 }
+
+#[test]
+fn traffic_per_hour_in_order_and_bounded() {
+    let mut inv = Inventory::new(InventoryConfig {
+        max_traffic_hours: 3,
+        ..InventoryConfig::default()
+    });
+    let nvr = [0x00, 0x0c, 0x29, 1, 2, 3];
+    let at = |s| {
+        pkt(
+            s,
+            "10.0.0.5",
+            "10.0.0.9",
+            Some((CAM, nvr)),
+            17,
+            5000,
+            5000,
+            0,
+        )
+    };
+    // t(0) is 08:00:00. Two packets in 08, one in 09, a late one in 08,
+    // one in 11 (10 silent).
+    for s in [0, 3599, 3600, 100, 3 * 3600 + 5] {
+        inv.packet(&at(s));
+    }
+    let cam = inv.device_of(&ip("10.0.0.5")).unwrap();
+    let h8 = 1_767_600_000 / 3600;
+    assert_eq!(
+        cam.traffic,
+        vec![(h8, 3, 300), (h8 + 1, 1, 100), (h8 + 3, 1, 100)]
+    );
+    assert_eq!(
+        palisade_fleet::Device::hour_start(h8).to_string(),
+        "2026-01-05T08:00:00.000000+0000"
+    );
+    assert_eq!(cam.traffic.iter().map(|b| b.1).sum::<u64>(), cam.pkts);
+    // A fourth hour drops the oldest (for both devices of the packet).
+    inv.packet(&at(4 * 3600));
+    let cam = inv.device_of(&ip("10.0.0.5")).unwrap();
+    assert_eq!(cam.traffic.first().map(|b| b.0), Some(h8 + 1));
+    assert_eq!(cam.traffic.len(), 3);
+    assert_eq!(inv.traffic_hours_dropped, 2);
+    // Full, a packet older than every kept hour is not bucketed (nor
+    // counted as a dropped hour).
+    inv.packet(&at(0));
+    let cam = inv.device_of(&ip("10.0.0.5")).unwrap();
+    assert_eq!(cam.traffic.first().map(|b| b.0), Some(h8 + 1));
+    assert_eq!(inv.traffic_hours_dropped, 2);
+    // 0 hours: no buckets, nothing counted.
+    let mut off = Inventory::new(InventoryConfig {
+        max_traffic_hours: 0,
+        ..InventoryConfig::default()
+    });
+    off.packet(&at(0));
+    assert!(off.device_of(&ip("10.0.0.5")).unwrap().traffic.is_empty());
+    assert_eq!(off.traffic_hours_dropped, 0);
+}

@@ -146,4 +146,26 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_device ON findings(device_ip);
 "#,
+    // 2: traffic per device and hour, for the report's charts.
+    //
+    // One row per (device, hour, run): a run adds into its own rows, and a
+    // reader takes, for each (device, hour), the largest row over runs
+    // (`query`'s traffic reads). So a re-scan of the same capture into the
+    // same store does not double the hour (the two runs saw the same
+    // traffic), while the device's other hours, seen by other runs, still
+    // add up. The price: two runs that each saw a different part of the
+    // same hour of one device (a capture rotated at 10:30 and its halves
+    // scanned separately) count the larger part only; scan rotated files
+    // in one run (`palisade scan dir/`) to have them summed.
+    r#"
+CREATE TABLE device_traffic (
+    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    hour      TEXT NOT NULL,                 -- EVE time truncated to the hour
+    run_id    INTEGER NOT NULL REFERENCES runs(id),
+    pkts      INTEGER NOT NULL DEFAULT 0,
+    bytes     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device_id, hour, run_id)
+) WITHOUT ROWID;
+CREATE INDEX device_traffic_hour ON device_traffic(hour);
+"#,
 ];

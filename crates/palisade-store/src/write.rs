@@ -65,6 +65,11 @@ pub struct DeviceRow {
     pub fingerprints: Vec<(String, String, String, String, u64)>,
     /// Services it answers on.
     pub services: Vec<ServiceRow>,
+    /// Traffic per hour: (hour as EVE time `2026-01-05T08:00:00.000000+0000`,
+    /// packets, bytes). Within a run, rows of the same hour add up; across
+    /// runs the store keeps each run's rows and readers take the largest per
+    /// hour, so re-scanning a capture does not double it (schema migration 2).
+    pub traffic: Vec<(String, u64, u64)>,
 }
 
 /// A service of a device as one run saw it.
@@ -171,7 +176,7 @@ impl Store {
             let r = match op {
                 crate::StoreOp::Alert(a) => alert(&tx, run_id, a),
                 crate::StoreOp::Finding(f) => finding(&tx, run_id, f),
-                crate::StoreOp::Device(d) => device(&tx, d),
+                crate::StoreOp::Device(d) => device(&tx, run_id, d),
             };
             r.map_err(|e| err(&path, e))?;
         }
@@ -301,8 +306,9 @@ fn finding(tx: &Transaction<'_>, run_id: i64, f: &FindingRecord) -> rusqlite::Re
 }
 
 /// A device row (merged by key) and its addresses, fingerprints and
-/// services (merged by their keys).
-fn device(tx: &Transaction<'_>, d: &DeviceRow) -> rusqlite::Result<()> {
+/// services (merged by their keys), and its traffic per hour (this run's
+/// rows, added to).
+fn device(tx: &Transaction<'_>, run_id: i64, d: &DeviceRow) -> rusqlite::Result<()> {
     tx.execute(
         // What a device is (vendor, product, type, firmware, name) is
         // taken from the run that saw it last: a later scan of an older
@@ -384,6 +390,16 @@ fn device(tx: &Transaction<'_>, d: &DeviceRow) -> rusqlite::Result<()> {
                 s.first_seen,
                 s.last_seen
             ],
+        )?;
+    }
+    for (hour, pkts, bytes) in &d.traffic {
+        tx.execute(
+            "INSERT INTO device_traffic (device_id, hour, run_id, pkts, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (device_id, hour, run_id) DO UPDATE SET
+                 pkts = pkts + excluded.pkts,
+                 bytes = bytes + excluded.bytes",
+            params![id, hour, run_id, *pkts as i64, *bytes as i64],
         )?;
     }
     Ok(())

@@ -220,6 +220,7 @@ fn device(run: u32, ip: &str, vendor: Option<&str>) -> StoreOp {
             first_seen: t(run),
             last_seen: t(run + 1),
         }],
+        traffic: vec![("2026-01-05T08:00:00.000000+0000".into(), 100, 10_000)],
     }))
 }
 

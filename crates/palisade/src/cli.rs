@@ -57,6 +57,85 @@ pub enum Command {
   palisade findings --class cleartext-credentials
   palisade findings --device 10.10.0.5 --format json")]
     Findings(StoreQueryArgs),
+    /// List the alerts in a store (the latest --limit, oldest first).
+    ///
+    /// Time filters take a date (2026-01-05: --since from its midnight UTC,
+    /// --until through its end), RFC 3339 (2026-01-05T08:00:00Z,
+    /// 2026-01-05T09:00:00+01:00) or EVE times; --since is inclusive,
+    /// --until exclusive. `--format json` writes JSON lines, one alert
+    /// object per line (like EVE), for jq and log shippers.
+    #[command(after_help = "Examples:
+  palisade alerts                                   # the latest 100, palisade-out/palisade.db
+  palisade alerts --device 10.10.0.5 --severity 1
+  palisade alerts --class brute-force --since 2026-01-05 --until 2026-01-06
+  palisade alerts --since 2026-01-05T08:00:00Z --limit 0 --format json | jq .signature")]
+    Alerts(AlertsArgs),
+    /// Write a fleet report from a store: summary, devices ranked by risk,
+    /// findings by device with evidence and fixes, alert and traffic
+    /// charts.
+    ///
+    /// html is one self-contained file (inline CSS and SVG, no script, no
+    /// external fetch) and needs --out; md and json go to stdout unless
+    /// --out names a file (`-` is stdout).
+    #[command(after_help = "Examples:
+  palisade report --format html --out report.html
+  palisade report --db fleet.db --format md > report.md
+  palisade report --format json --out report.json")]
+    Report(ReportArgs),
+}
+
+/// `palisade alerts`
+#[derive(Args, Debug)]
+pub struct AlertsArgs {
+    /// The store.
+    #[arg(long, default_value = "palisade-out/palisade.db", value_name = "FILE")]
+    pub db: PathBuf,
+    /// Only alerts with this address as source or destination.
+    #[arg(long, value_name = "IP")]
+    pub device: Option<String>,
+    /// Only this class (`rule`: rule alerts without a palisade class).
+    #[arg(long, value_name = "CLASS")]
+    pub class: Option<String>,
+    /// Only this severity or higher (1 = high).
+    #[arg(long, value_name = "1-3")]
+    pub severity: Option<u8>,
+    /// Only alerts at or after this time (date, RFC 3339 or EVE time).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only alerts before this time (a date: through that day).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// At most this many, the latest (0: all).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub limit: usize,
+    /// table (text) or json (JSON lines).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `palisade report`
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The store.
+    #[arg(long, default_value = "palisade-out/palisade.db", value_name = "FILE")]
+    pub db: PathBuf,
+    /// Report format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Output file (`-`: stdout; required for html).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `palisade report --format`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown tables.
+    Md,
+    /// One JSON object.
+    Json,
 }
 
 /// `palisade devices` / `palisade findings`
@@ -242,7 +321,8 @@ pub struct ScanArgs {
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people.
+    /// For people (alias: table).
+    #[value(alias = "table")]
     Text,
     /// For programs.
     Json,

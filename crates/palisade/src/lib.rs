@@ -11,5 +11,6 @@ pub mod config;
 pub mod eval;
 pub mod harness;
 pub mod pipeline;
+pub mod report;
 pub mod rules;
 pub mod stats;

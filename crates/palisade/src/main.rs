@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         cli::Command::Profile(cmd) => profile_cmd::run(cmd),
         cli::Command::Devices(args) => store_cmd::devices(args),
         cli::Command::Findings(args) => store_cmd::findings(args),
+        cli::Command::Alerts(args) => store_cmd::alerts(args),
+        cli::Command::Report(args) => store_cmd::report(args),
         cli::Command::Config(cmd) => match cmd {
             cli::ConfigCommand::Defaults => {
                 print!("{}", config::Config::defaults_toml());

@@ -217,6 +217,13 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, load: &palisade_detect::Loa
                 String::new()
             }
         );
+        if r.written.traffic_hours_dropped > 0 {
+            println!(
+                "                {} device-hours of traffic not kept (oldest first: \
+                 inventory.max_traffic_hours)",
+                r.written.traffic_hours_dropped
+            );
+        }
     }
     if let Some(s) = &r.store {
         println!(

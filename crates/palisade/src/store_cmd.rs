@@ -1,18 +1,23 @@
-//! `palisade devices` and `palisade findings`: the store, read back.
+//! `palisade devices`, `palisade findings`, `palisade alerts` and
+//! `palisade report`: the store, read back.
 
-use crate::cli::{Format, StoreQueryArgs};
+use crate::cli::{AlertsArgs, Format, ReportArgs, ReportFormat, StoreQueryArgs};
 use anyhow::Context;
 use palisade_store::Store;
 use std::process::ExitCode;
 
 fn open(args: &StoreQueryArgs) -> anyhow::Result<Store> {
-    if !args.db.exists() {
+    open_db(&args.db)
+}
+
+fn open_db(db: &std::path::Path) -> anyhow::Result<Store> {
+    if !db.exists() {
         anyhow::bail!(
             "no store at {} (run `palisade scan` first, or name one with --db)",
-            args.db.display()
+            db.display()
         );
     }
-    Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))
+    Store::open(db).with_context(|| format!("opening {}", db.display()))
 }
 
 /// `palisade devices`
@@ -79,13 +84,11 @@ pub fn devices(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
 /// `palisade findings`
 pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args)?;
-    let list: Vec<_> = store
-        .findings()?
-        .into_iter()
-        .filter(|f| args.device.as_ref().is_none_or(|ip| &f.device_ip == ip))
-        .filter(|f| args.class.as_ref().is_none_or(|c| &f.class == c))
-        .filter(|f| args.severity.is_none_or(|s| f.severity <= s))
-        .collect();
+    let list = store.findings_where(&palisade_store::query::FindingFilter {
+        device: args.device.clone(),
+        class: args.class.clone(),
+        severity: args.severity,
+    })?;
     match args.format {
         Format::Json => {
             let v: Vec<_> = list
@@ -95,9 +98,7 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
                         "class": f.class, "device": f.device_ip, "key": f.key,
                         "severity": f.severity, "seen": f.seen,
                         "first_seen": f.first_seen, "last_seen": f.last_seen,
-                        "evidence": serde_json::from_str::<serde_json::Value>(&f.evidence)
-                            .unwrap_or(serde_json::Value::Null),
-                        "remediation": f.remediation,
+                        "evidence": f.evidence, "remediation": f.remediation,
                     })
                 })
                 .collect();
@@ -118,6 +119,137 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `--since` / `--until` value; a date alone as `--until` means through
+/// that day.
+fn time_arg(flag: &str, s: &str, until: bool) -> anyhow::Result<palisade_event::Timestamp> {
+    let (t, date_only) = palisade_store::query::parse_time(s).with_context(|| {
+        format!(
+            "{flag} {s:?}: not a time (2026-01-05, 2026-01-05T08:00:00Z, \
+             2026-01-05T09:00:00+01:00 or an EVE time)"
+        )
+    })?;
+    Ok(if until && date_only {
+        t.add_secs(86_400)
+    } else {
+        t
+    })
+}
+
+/// `palisade alerts`
+pub fn alerts(args: AlertsArgs) -> anyhow::Result<ExitCode> {
+    let store = open_db(&args.db)?;
+    let filter = palisade_store::query::AlertFilter {
+        device: args.device.clone(),
+        class: args.class.as_ref().map(|c| {
+            if c == "rule" {
+                String::new()
+            } else {
+                c.clone()
+            }
+        }),
+        severity: args.severity,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| time_arg("--since", s, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| time_arg("--until", s, true))
+            .transpose()?,
+        limit: (args.limit > 0).then_some(args.limit),
+    };
+    let list = store.alerts(&filter)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    use std::io::Write;
+    match args.format {
+        Format::Json => {
+            for a in &list {
+                let v = serde_json::json!({
+                    "timestamp": a.ts, "run": a.run_id,
+                    "src_ip": a.src_ip, "src_port": a.src_port,
+                    "dest_ip": a.dest_ip, "dest_port": a.dest_port, "proto": a.proto,
+                    "app_proto": a.app_proto, "flow_id": a.flow_id,
+                    "class": a.class, "detector": a.detector, "phase": a.phase,
+                    "incident": a.incident,
+                    "alert": {
+                        "gid": a.gid, "signature_id": a.sid, "rev": a.rev,
+                        "signature": a.signature, "category": a.category,
+                        "severity": a.severity, "metadata": a.metadata,
+                    },
+                });
+                writeln!(out, "{v}")?;
+            }
+        }
+        Format::Text => {
+            writeln!(
+                out,
+                "{:<26} {:>3} {:<20} {:<22} {:<22} signature",
+                "time", "sev", "class", "source", "destination"
+            )?;
+            for a in &list {
+                let end = |ip: &str, port: Option<u16>| match port {
+                    Some(p) => format!("{ip}:{p}"),
+                    None => ip.to_string(),
+                };
+                writeln!(
+                    out,
+                    "{:<26} {:>3} {:<20} {:<22} {:<22} {}",
+                    a.ts.get(..26).unwrap_or(&a.ts),
+                    a.severity,
+                    clip(
+                        palisade::report::classes::label(a.class.as_deref().unwrap_or("")),
+                        20
+                    ),
+                    end(&a.src_ip, a.src_port),
+                    end(&a.dest_ip, a.dest_port),
+                    // Signatures may quote traffic: no control characters
+                    // reach the terminal.
+                    printable(&clip(&a.signature, 100))
+                )?;
+            }
+            writeln!(out, "{} alerts", list.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `palisade report`
+pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let out = match (&args.out, args.format) {
+        (Some(p), _) if p.as_os_str() == "-" => None,
+        (Some(p), _) => Some(p.clone()),
+        (None, ReportFormat::Html) => {
+            anyhow::bail!("an HTML report needs --out FILE (or --out - for stdout)")
+        }
+        (None, _) => None,
+    };
+    let store = open_db(&args.db)?;
+    let r = palisade::report::Report::build(&store)?;
+    let text = match args.format {
+        ReportFormat::Html => palisade::report::html::render(&r),
+        ReportFormat::Md => palisade::report::markdown::render(&r),
+        ReportFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
+    };
+    match out {
+        Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s` with control characters replaced (terminal escapes from traffic).
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// `s` cut to `n` characters.

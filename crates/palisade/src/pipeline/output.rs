@@ -268,6 +268,8 @@ pub struct OutputTotals {
     pub devices: Option<usize>,
     /// Devices not kept (inventory table full).
     pub devices_dropped: u64,
+    /// Hours of device traffic dropped (`inventory.max_traffic_hours`).
+    pub traffic_hours_dropped: u64,
 }
 
 /// The EVE file and its counters.
@@ -474,6 +476,7 @@ pub fn run_eve_writer(
         if let Some(e) = sink.error {
             return Err(e);
         }
+        out.totals.traffic_hours_dropped = inv.traffic_hours_dropped;
         if let Some(tx) = &out.store {
             for (d, c) in &classes {
                 let row = crate::pipeline::store::device_row(d, c);

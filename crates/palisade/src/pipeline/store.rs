@@ -158,5 +158,10 @@ pub fn device_row(
                 last_seen: t(s.last_seen),
             })
             .collect(),
+        traffic: d
+            .traffic
+            .iter()
+            .map(|&(h, pkts, bytes)| (t(palisade_fleet::Device::hour_start(h)), pkts, bytes))
+            .collect(),
     }
 }
