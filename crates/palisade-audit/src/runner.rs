@@ -269,12 +269,12 @@ async fn run_job(job: &Job) -> ServiceResult {
 async fn snmp_job(job: &Job, mut r: ServiceResult) -> ServiceResult {
     let addr = SocketAddr::new(job.target, job.port);
     let list: Vec<&str> = job.cands.iter().map(|c| c.secret.as_str()).collect();
-    for _ in &list {
+    job.pace.wait().await;
+    let (sweep, sent) = client::snmp::sweep(addr, &list, job.pace.gap, &job.cfg.client).await;
+    for _ in 0..sent {
         job.progress.attempt(job.target, job.service);
     }
-    r.attempts = list.len() as u32;
-    job.pace.wait().await;
-    let sweep = client::snmp::sweep(addr, &list, job.pace.gap, &job.cfg.client).await;
+    r.attempts = u32::try_from(sent).unwrap_or(u32::MAX);
     // the sweep paced itself; move this target's pace past it
     {
         let mut next = job.pace.next.lock().await;

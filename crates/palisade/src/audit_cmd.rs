@@ -44,8 +44,7 @@ pub fn scope(cfg: &Config, allow: &[String]) -> anyhow::Result<Scope> {
         )
     } else {
         (
-            parse_list(&cfg.audit.scope.join(","))
-                .context("audit.scope")?,
+            parse_list(&cfg.audit.scope.join(",")).context("audit.scope")?,
             "[audit] scope".to_string(),
         )
     };
@@ -61,7 +60,7 @@ pub fn scope(cfg: &Config, allow: &[String]) -> anyhow::Result<Scope> {
 }
 
 /// Progress: a bar on a terminal, log lines otherwise.
-struct Bar(Option<indicatif::ProgressBar>);
+struct Bar(Option<indicatif::ProgressBar>, std::sync::atomic::AtomicU64);
 
 impl Progress for Bar {
     fn start(&self, jobs: u64) {
@@ -71,9 +70,8 @@ impl Progress for Bar {
         tracing::info!(jobs, "audit: starting");
     }
     fn attempt(&self, _t: IpAddr, _s: Service) {
+        let n = self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if let Some(b) = &self.0 {
-            b.inc_length(0);
-            let n = b.message().parse::<u64>().unwrap_or(0) + 1;
             b.set_message(n.to_string());
         }
     }
@@ -93,7 +91,9 @@ fn run_config(a: &AuditSection, args: &AuditArgs) -> RunConfig {
         lockout_after: a.lockout_after.max(1),
         errors_after: 3,
         client: ClientConfig {
-            timeout: Duration::from_secs_f64(args.timeout.unwrap_or(a.timeout_secs).clamp(0.1, 600.0)),
+            timeout: Duration::from_secs_f64(
+                args.timeout.unwrap_or(a.timeout_secs).clamp(0.1, 600.0),
+            ),
             http_path: a.http_path.clone(),
             rtsp_path: a.rtsp_path.clone(),
         },
@@ -125,7 +125,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             scope.describe()
         );
     }
-    let services = args.services.clone().unwrap_or_else(|| a.services.join(","));
+    let services = args
+        .services
+        .clone()
+        .unwrap_or_else(|| a.services.join(","));
     let mut ports: Vec<String> = a.ports.iter().map(|(k, v)| format!("{k}={v}")).collect();
     if let Some(p) = &args.ports {
         ports.push(p.clone());
@@ -139,7 +142,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let mut store =
+        Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let run_id = store.begin_run(&RunInfo {
         sensor: crate::sensor_name(),
         kind: "audit".into(),
@@ -168,7 +172,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         b.set_message("0");
         b
     });
-    let progress = Arc::new(Bar(bar.clone()));
+    let progress = Arc::new(Bar(bar.clone(), Default::default()));
     let mut report = run_blocking(&targets, &plan, &cands, &rc, progress)
         .context("starting the audit runtime")?;
     if let Some(b) = bar {
@@ -220,7 +224,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_table(report: &palisade_audit::AuditReport, args: &AuditArgs, run_id: i64) {
-    let closed = report.results.iter().filter(|r| r.status == Status::Closed).count();
+    let closed = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Closed)
+        .count();
     let found = report.found().count();
     println!(
         "palisade audit: {} target(s), {} attempt(s) in {:.1} s ({:.1}/s); {} finding(s), {} closed port(s) not shown",
@@ -232,8 +240,8 @@ fn print_table(report: &palisade_audit::AuditReport, args: &AuditArgs, run_id: i
         closed
     );
     println!(
-        "  {:<16} {:<7} {:>5}  {:<22} {:>8}  {:<10} {:>6}  {}",
-        "target", "service", "port", "status", "attempts", "user", "entry", "vendor / note"
+        "  {:<16} {:<7} {:>5}  {:<22} {:>8}  {:<10} {:>6}  vendor / note",
+        "target", "service", "port", "status", "attempts", "user", "entry"
     );
     for r in report.results.iter().filter(|r| r.status != Status::Closed) {
         let (user, entry, vendor) = match &r.found {
@@ -244,7 +252,12 @@ fn print_table(report: &palisade_audit::AuditReport, args: &AuditArgs, run_id: i
                     f.username.clone()
                 },
                 f.entry_id.to_string(),
-                f.vendor_of_entry.clone().unwrap_or_default(),
+                f.vendor_of_entry
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .take(48)
+                    .collect(),
             ),
             None => ("-".into(), "-".into(), r.note.clone().unwrap_or_default()),
         };

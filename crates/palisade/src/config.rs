@@ -390,9 +390,13 @@ impl Config {
         self.rule_vars()?;
         let a = &self.audit;
         if a.max_attempts == 0 || a.concurrency == 0 || a.lockout_after == 0 {
-            bail!("audit.max_attempts, audit.concurrency and audit.lockout_after must be at least 1");
+            bail!(
+                "audit.max_attempts, audit.concurrency and audit.lockout_after must be at least 1"
+            );
         }
-        if !(a.rate > 0.0 && a.rate.is_finite()) || !(a.timeout_secs > 0.0 && a.timeout_secs <= 600.0) {
+        let rate_ok = a.rate > 0.0 && a.rate.is_finite();
+        let timeout_ok = a.timeout_secs > 0.0 && a.timeout_secs <= 600.0;
+        if !rate_ok || !timeout_ok {
             bail!("audit.rate must be above 0 and audit.timeout_secs in (0, 600]");
         }
         if self.runtime.batch_packets == 0 {

@@ -135,7 +135,11 @@ impl Lab {
         let mut shadow: String = std::fs::read_to_string("/etc/shadow")
             .unwrap()
             .lines()
-            .filter(|l| !users.iter().any(|(u, _, _)| l.starts_with(&format!("{u}:"))))
+            .filter(|l| {
+                !users
+                    .iter()
+                    .any(|(u, _, _)| l.starts_with(&format!("{u}:")))
+            })
             .map(|l| format!("{l}\n"))
             .collect();
         for (user, uid, pass) in users {
@@ -406,7 +410,10 @@ fn audit_e2e() {
             "listener 1883 {anon}\nlistener 1883 {outside}\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
         ),
     );
-    sh(&format!("chmod 644 {}", lab.path("anon-mosquitto.conf").display()));
+    sh(&format!(
+        "chmod 644 {}",
+        lab.path("anon-mosquitto.conf").display()
+    ));
     let conf = lab.path("anon-mosquitto.conf");
     lab.server(
         "anon-mosquitto",
@@ -448,15 +455,33 @@ fn audit_e2e() {
     while err.read_line(&mut line).unwrap_or(0) > 0 && !line.contains("listening on") {
         line.clear();
     }
-    assert!(line.contains("listening on"), "tcpdump did not start: {line}");
+    assert!(
+        line.contains("listening on"),
+        "tcpdump did not start: {line}"
+    );
 
     let bin = env!("CARGO_BIN_EXE_palisade");
     let db = lab.path("audit.db");
     let scope = format!("audit.scope=[\"{n}.0/27\"]");
     let audit = |targets: &str| {
         Command::new("ip")
-            .args(["netns", "exec", &lab.cli, bin, "audit", "--targets", targets])
-            .args(["--set", &scope, "--db", db.to_str().unwrap(), "--format", "json"])
+            .args([
+                "netns",
+                "exec",
+                &lab.cli,
+                bin,
+                "audit",
+                "--targets",
+                targets,
+            ])
+            .args([
+                "--set",
+                &scope,
+                "--db",
+                db.to_str().unwrap(),
+                "--format",
+                "json",
+            ])
             .args(["--timeout", "5", "--rate", "20", "--max-attempts", "10"])
             .output()
             .unwrap()
@@ -516,7 +541,10 @@ fn audit_e2e() {
     // nothing on the strong one, and it was really tried
     for svc in ["telnet", "ssh", "http", "ftp", "mqtt", "snmp"] {
         let r = find(&strong, svc);
-        assert_eq!(r["status"], "not-found", "{svc} on the strong device: {r:#}");
+        assert_eq!(
+            r["status"], "not-found",
+            "{svc} on the strong device: {r:#}"
+        );
         assert!(r["attempts"].as_u64().unwrap() >= 10, "{r:#}");
     }
     assert_eq!(find(&anon, "mqtt")["status"], "anonymous");
@@ -539,7 +567,11 @@ fn audit_e2e() {
         .collect();
     assert_eq!(rows.iter().filter(|r| r.0 == weak).count(), 6, "{rows:?}");
     assert_eq!(rows.iter().filter(|r| r.0 == anon).count(), 1, "{rows:?}");
-    assert_eq!(rows.len(), 7, "nothing for the strong or the refused device: {rows:?}");
+    assert_eq!(
+        rows.len(),
+        7,
+        "nothing for the strong or the refused device: {rows:?}"
+    );
     for (ip, ev, rem) in &rows {
         let e: serde_json::Value = serde_json::from_str(ev).unwrap();
         assert_eq!(e["source"], "audit");
@@ -562,7 +594,10 @@ fn audit_e2e() {
     };
     let to_weak = count(&format!("host {weak}"));
     let to_outside = count(&format!("host {outside}"));
-    assert!(to_weak > 50, "the capture saw the audit ({to_weak} packets)");
+    assert!(
+        to_weak > 50,
+        "the capture saw the audit ({to_weak} packets)"
+    );
     assert_eq!(to_outside, 0, "packets to the out-of-scope {outside}");
 
     eprintln!(

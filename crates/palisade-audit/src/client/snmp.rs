@@ -175,12 +175,25 @@ pub enum Sweep {
 
 /// Sends one GetRequest per community (waiting `gap` between sends: the
 /// per-target rate), then collects answers until `cfg.timeout` after the
-/// last send.
+/// last send. Returns the result and how many requests were sent (a
+/// closed port ends the sweep early).
 pub async fn sweep(
     addr: SocketAddr,
     communities: &[&str],
     gap: Duration,
     cfg: &ClientConfig,
+) -> (Sweep, usize) {
+    let mut sent = 0;
+    let r = sweep_inner(addr, communities, gap, cfg, &mut sent).await;
+    (r, sent)
+}
+
+async fn sweep_inner(
+    addr: SocketAddr,
+    communities: &[&str],
+    gap: Duration,
+    cfg: &ClientConfig,
+    sent: &mut usize,
 ) -> Sweep {
     let bind: SocketAddr = if addr.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
@@ -214,6 +227,7 @@ pub async fn sweep(
             }
             return Sweep::Error(format!("send: {e}"));
         }
+        *sent += 1;
         deadline = Instant::now() + cfg.timeout;
     }
     if let Some(r) = collect(&sock, &mut buf, base, communities, &mut answered, deadline).await {
