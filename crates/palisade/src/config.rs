@@ -52,7 +52,9 @@ pub struct AuditSection {
     /// Networks that may be audited (addresses or CIDRs, e.g.
     /// `["192.168.10.0/24"]`). Empty (the default): the networks of
     /// `vars.HOME_NET`. A target outside is refused, never contacted,
-    /// unless named with `--allow-target`.
+    /// unless named with `--allow-target`. Also read from one string
+    /// (`--set audit.scope=[10.0.0.0/24,10.0.1.0/24]`).
+    #[serde(deserialize_with = "string_or_list")]
     pub scope: Vec<String>,
     /// Services tried (telnet, ssh, http, ftp, mqtt, rtsp, snmp). Empty
     /// (the default): all of them.
@@ -82,6 +84,28 @@ pub struct AuditSection {
     /// database's vendor names, e.g. `hikvision`); unset: the most common
     /// first (Mirai's list order).
     pub vendor_hint: Option<String>,
+}
+
+/// A list given as a TOML array, or as one string of comma-separated
+/// items (optionally in brackets), as `--set` passes it unquoted.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Many(v) => v,
+        Either::One(s) => s
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+    })
 }
 
 impl Default for AuditSection {
@@ -504,6 +528,18 @@ mod tests {
         let text = Config::defaults_toml();
         let back: Config = toml::from_str(&text).unwrap();
         assert_eq!(back, Config::default());
+    }
+
+    #[test]
+    fn audit_section() {
+        let c = Config::load(None, &["audit.scope=[10.0.0.0/24,10.0.1.5]".into()]).unwrap();
+        assert_eq!(c.audit.scope, vec!["10.0.0.0/24", "10.0.1.5"]);
+        let c = Config::load(None, &["audit.scope=[\"10.0.0.0/24\"]".into()]).unwrap();
+        assert_eq!(c.audit.scope, vec!["10.0.0.0/24"]);
+        assert_eq!(Config::default().audit.max_attempts, 10);
+        assert!(Config::load(None, &["audit.max_attempts=0".into()]).is_err());
+        assert!(Config::load(None, &["audit.rate=0".into()]).is_err());
+        assert!(Config::load(None, &["audit.nosuch=1".into()]).is_err());
     }
 
     #[test]

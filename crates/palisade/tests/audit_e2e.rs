@@ -612,3 +612,56 @@ fn audit_e2e() {
         t0.elapsed().as_secs_f64()
     );
 }
+
+/// Without root: the scope check and the help, no packet sent (every
+/// target is refused before the runner starts).
+#[test]
+fn audit_refuses_out_of_scope_targets() {
+    let dir = std::env::temp_dir().join(format!("palisade-audit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("a.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["audit", "--targets", "198.51.100.7,203.0.113.0/30"])
+        .args([
+            "--set",
+            "audit.scope=[10.0.0.0/8]",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for ip in ["198.51.100.7", "203.0.113.1", "203.0.113.2"] {
+        assert!(
+            err.contains(&format!("refused {ip}: outside the audit scope 10.0.0.0/8")),
+            "{err}"
+        );
+    }
+    assert!(err.contains("--allow-target"), "{err}");
+    assert!(err.contains("nothing was contacted"), "{err}");
+    assert!(!db.exists(), "no run is recorded when nothing is audited");
+    // a bad target is an error that names it
+    let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "audit",
+            "--targets",
+            "10.0.0.300",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'10.0.0.300' is not an IP address"));
+    let help = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["audit", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Examples:") && help.contains("--allow-target"),
+        "{help}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
