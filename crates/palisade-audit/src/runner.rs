@@ -81,7 +81,7 @@ struct Job {
     target: IpAddr,
     service: Service,
     port: u16,
-    cands: Vec<Candidate>,
+    cands: Arc<[Candidate]>,
     pace: Arc<Pace>,
     cfg: Arc<RunConfig>,
     progress: Arc<dyn Progress>,
@@ -114,33 +114,39 @@ pub async fn run(
     let cfg = Arc::new(cfg.clone());
     let sem = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     let gap = Duration::from_secs_f64(1.0 / cfg.rate.clamp(0.01, 10_000.0));
-    let mut paces: HashMap<IpAddr, Arc<Pace>> = HashMap::new();
+    let lists: HashMap<Service, Arc<[Candidate]>> = plan
+        .services
+        .iter()
+        .map(|&(s, _)| (s, Arc::from(cands.for_service(s, cfg.max_attempts))))
+        .collect();
     let mut handles = Vec::new();
     progress.start((targets.len() * plan.services.len()) as u64);
     for &target in targets {
-        let pace = paces
-            .entry(target)
-            .or_insert_with(|| {
-                Arc::new(Pace {
-                    next: Mutex::new(tokio::time::Instant::now()),
-                    gap,
-                })
-            })
-            .clone();
+        let pace = Arc::new(Pace {
+            next: Mutex::new(tokio::time::Instant::now()),
+            gap,
+        });
         for &(service, port) in &plan.services {
             let job = Job {
                 target,
                 service,
                 port,
-                cands: cands.for_service(service, cfg.max_attempts).to_vec(),
+                cands: lists
+                    .get(&service)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from([])),
                 pace: pace.clone(),
                 cfg: cfg.clone(),
                 progress: progress.clone(),
             };
-            let sem = sem.clone();
+            // spawn only with a permit: tasks in memory stay at the
+            // concurrency limit, however many targets
+            let Ok(permit) = sem.clone().acquire_owned().await else {
+                break;
+            };
             handles.push(tokio::spawn(async move {
-                let _permit = sem.acquire_owned().await;
                 let r = run_job(&job).await;
+                drop(permit);
                 job.progress.done(&r);
                 r
             }));
@@ -219,7 +225,7 @@ async fn run_job(job: &Job) -> ServiceResult {
         _ => None,
     };
     let (mut lockouts, mut errors) = (0u32, 0u32);
-    for cand in &job.cands {
+    for cand in job.cands.iter() {
         job.pace.wait().await;
         job.progress.attempt(job.target, job.service);
         r.attempts += 1;
