@@ -53,7 +53,7 @@ pub struct Found {
 }
 
 /// The result of one (target, service).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceResult {
     /// The device.
     pub target: IpAddr,
@@ -69,6 +69,8 @@ pub struct ServiceResult {
     pub found: Option<Found>,
     /// Why it stopped, when that says something.
     pub note: Option<String>,
+    /// Wall-clock time spent on it, seconds (pacing waits included).
+    pub secs: f64,
 }
 
 /// A whole audit.
@@ -180,6 +182,7 @@ mod tests {
                         vendor_of_entry: None,
                     }),
                     note: None,
+                    secs: 0.0,
                 },
                 ServiceResult {
                     target: "10.0.0.5".parse().unwrap(),
@@ -189,6 +192,7 @@ mod tests {
                     attempts: 1,
                     found: None,
                     note: None,
+                    secs: 0.0,
                 },
                 ServiceResult {
                     target: "10.0.0.6".parse().unwrap(),
@@ -198,6 +202,7 @@ mod tests {
                     attempts: 10,
                     found: None,
                     note: None,
+                    secs: 0.0,
                 },
             ],
             ..Default::default()

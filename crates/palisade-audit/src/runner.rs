@@ -145,7 +145,9 @@ pub async fn run(
                 break;
             };
             handles.push(tokio::spawn(async move {
-                let r = run_job(&job).await;
+                let t = Instant::now();
+                let mut r = run_job(&job).await;
+                r.secs = t.elapsed().as_secs_f64();
                 drop(permit);
                 job.progress.done(&r);
                 r
@@ -179,6 +181,7 @@ async fn run_job(job: &Job) -> ServiceResult {
         attempts: 0,
         found: None,
         note: None,
+        secs: 0.0,
     };
     let end = |mut r: ServiceResult, status: Status, note: Option<String>| {
         r.status = status;

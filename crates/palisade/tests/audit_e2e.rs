@@ -600,8 +600,18 @@ fn audit_e2e() {
     );
     assert_eq!(to_outside, 0, "packets to the out-of-scope {outside}");
 
+    for r in results.iter().filter(|r| r["status"] != "closed") {
+        eprintln!(
+            "  {:<14} {:<7} {:<10} {:>3} attempts {:>5.1} s",
+            r["target"].as_str().unwrap_or(""),
+            r["service"].as_str().unwrap_or(""),
+            r["status"].as_str().unwrap_or(""),
+            r["attempts"],
+            r["secs"].as_f64().unwrap_or(0.0)
+        );
+    }
     eprintln!(
-        "audit_e2e: setup {:.1} s; audit of 3 devices x 6 services: {} attempts in {:.1} s \
+        "audit_e2e: setup {:.1} s; audit of 3 devices (7 services each, 4th target refused): {} attempts in {:.1} s \
          ({:.1}/s, command {:.1} s); capture: {to_weak} packets to {weak}, 0 to {outside}; \
          total {:.1} s",
         setup.as_secs_f64(),

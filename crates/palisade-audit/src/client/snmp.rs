@@ -219,6 +219,10 @@ async fn sweep_inner(
             {
                 return r;
             }
+            if !answered.is_empty() {
+                // one community is enough: send no more
+                break;
+            }
         }
         let rid = base.wrapping_add(i as i32);
         if let Err(e) = sock.send(&get_request(c.as_bytes(), rid)).await {
@@ -230,15 +234,19 @@ async fn sweep_inner(
         *sent += 1;
         deadline = Instant::now() + cfg.timeout;
     }
-    if let Some(r) = collect(&sock, &mut buf, base, communities, &mut answered, deadline).await {
-        return r;
+    if answered.is_empty() {
+        if let Some(r) = collect(&sock, &mut buf, base, communities, &mut answered, deadline).await
+        {
+            return r;
+        }
     }
     answered.sort_unstable();
     answered.dedup();
     Sweep::Answered(answered)
 }
 
-/// Reads answers until `until`; Some(..) on a definite end (closed port).
+/// Reads answers until `until` or the first accepted answer; Some(..) on
+/// a definite end (closed port).
 async fn collect(
     sock: &UdpSocket,
     buf: &mut [u8],
@@ -265,6 +273,7 @@ async fn collect(
                         .is_some_and(|c| c.as_bytes() == r.community)
                     {
                         answered.push(i);
+                        return None; // an answer ends the wait
                     }
                 }
             }
