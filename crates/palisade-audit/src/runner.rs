@@ -19,7 +19,8 @@ use tokio::sync::{Mutex, Semaphore};
 pub struct RunConfig {
     /// (target, service) pairs audited at once.
     pub concurrency: usize,
-    /// Attempts (and connections) per second per target.
+    /// Attempts per second per target (port checks and probes take a
+    /// slot too).
     pub rate: f64,
     /// Credentials tried per service per target.
     pub max_attempts: usize,

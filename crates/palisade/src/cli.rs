@@ -124,7 +124,8 @@ pub struct AuditArgs {
     /// (device, service) pairs audited at once (default 16).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Connections per second per device (default 5).
+    /// Attempts per second per device (default 5); port checks and
+    /// probes take a slot too.
     #[arg(long, value_name = "N")]
     pub rate: Option<f64>,
     /// Timeout of each connect, read and write, seconds (default 5).

@@ -69,7 +69,8 @@ pub struct AuditSection {
     pub max_attempts: usize,
     /// (device, service) pairs audited at once (default 16).
     pub concurrency: usize,
-    /// Connections per second per device (default 5).
+    /// Attempts per second per device (default 5); port checks and probes
+    /// take a slot too.
     pub rate: f64,
     /// Timeout of each connect, read and write, in seconds (default 5).
     pub timeout_secs: f64,
