@@ -61,7 +61,12 @@ impl Drop for Lab {
         for ns in [&self.srv, &self.cli] {
             if let Ok(o) = Command::new("ip").args(["netns", "pids", ns]).output() {
                 for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-                    let _ = Command::new("kill").args(["-9", pid]).status();
+                    if pid.bytes().all(|b| b.is_ascii_digit()) {
+                        // the shell's kill: /bin/kill (procps) may be absent
+                        let _ = Command::new("sh")
+                            .args(["-c", &format!("kill -9 {pid}")])
+                            .status();
+                    }
                 }
             }
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
@@ -511,8 +516,8 @@ fn audit_e2e() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
 
-    let _ = Command::new("kill")
-        .args(["-INT", &tcpdump.id().to_string()])
+    let _ = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", tcpdump.id())])
         .status();
     let _ = tcpdump.wait();
 
