@@ -63,6 +63,10 @@ impl Progress for NoProgress {}
 struct Pace {
     next: Mutex<tokio::time::Instant>,
     gap: Duration,
+    /// The target is unreachable (a connect said so): its other services
+    /// are skipped, so a sweep over a sparse range does not wait out every
+    /// port of every absent address.
+    down: std::sync::atomic::AtomicBool,
 }
 
 impl Pace {
@@ -126,6 +130,7 @@ pub async fn run(
         let pace = Arc::new(Pace {
             next: Mutex::new(tokio::time::Instant::now()),
             gap,
+            down: Default::default(),
         });
         for &(service, port) in &plan.services {
             let job = Job {
@@ -190,15 +195,30 @@ async fn run_job(job: &Job) -> ServiceResult {
         tracing::info!(target = %r.target, service = %r.service, port = r.port, status = ?r.status, attempts = r.attempts, "audit: service done");
         r
     };
+    let down = || job.pace.down.load(std::sync::atomic::Ordering::Relaxed);
+    if down() {
+        return end(r, Status::Closed, Some(client::UNREACHABLE.into()));
+    }
     if job.service == Service::Snmp {
         return snmp_job(job, r).await;
     }
     // Is anything listening? (no credential sent)
     job.pace.wait().await;
+    if down() {
+        return end(r, Status::Closed, Some(client::UNREACHABLE.into()));
+    }
     match client::connect(addr, c).await {
         Ok(s) => drop(s),
         Err(Outcome::Closed) => return end(r, Status::Closed, None),
-        Err(o) => return end(r, Status::Closed, Some(note_of(&o))),
+        Err(o) => {
+            let note = note_of(&o);
+            if note == client::UNREACHABLE {
+                job.pace
+                    .down
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            return end(r, Status::Closed, Some(note));
+        }
     }
     let challenge = match job.service {
         Service::Http | Service::Rtsp => {
@@ -304,6 +324,10 @@ async fn snmp_job(job: &Job, mut r: ServiceResult) -> ServiceResult {
         }
         (client::snmp::Sweep::Closed, _) => (Status::Closed, None),
         (client::snmp::Sweep::Error(e), _) => (Status::Error, Some(e.clone())),
+        // the host is gone (a TCP connect said so while the sweep ran)
+        _ if job.pace.down.load(std::sync::atomic::Ordering::Relaxed) => {
+            (Status::Closed, Some(client::UNREACHABLE.into()))
+        }
         _ => (Status::NotFound, Some("no answer to any community".into())),
     };
     r.status = status;

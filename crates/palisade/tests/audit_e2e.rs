@@ -504,7 +504,9 @@ fn audit_e2e() {
 
     // 2. the fleet plus the out-of-scope target
     let t1 = Instant::now();
-    let targets = format!("{weak},{strong},{anon},{outside}");
+    // .25: in scope, no host (ARP unanswered)
+    let absent = format!("{n}.25");
+    let targets = format!("{weak},{strong},{anon},{absent},{outside}");
     let o = audit(&targets);
     let audit_time = t1.elapsed();
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -554,6 +556,17 @@ fn audit_e2e() {
     }
     assert_eq!(find(&anon, "mqtt")["status"], "anonymous");
     assert_eq!(find(&anon, "ssh")["status"], "closed");
+    // the absent host: every service closed, nothing found
+    let gone: Vec<_> = results
+        .iter()
+        .filter(|r| r["target"] == absent.as_str())
+        .collect();
+    assert_eq!(gone.len(), 7);
+    assert!(
+        gone.iter()
+            .all(|r| r["status"] == "closed" && r["found"].is_null()),
+        "{gone:?}"
+    );
     assert!(results.iter().all(|r| r["target"] != outside.as_str()));
     assert_eq!(v["refused"], serde_json::json!([outside]));
 
@@ -616,7 +629,7 @@ fn audit_e2e() {
         );
     }
     eprintln!(
-        "audit_e2e: setup {:.1} s; audit of 3 devices (7 services each, 4th target refused): {} attempts in {:.1} s \
+        "audit_e2e: setup {:.1} s; audit of 4 addresses (3 devices, 1 absent; 7 services each; a 5th refused): {} attempts in {:.1} s \
          ({:.1}/s, command {:.1} s); capture: {to_weak} packets to {weak}, 0 to {outside}; \
          total {:.1} s",
         setup.as_secs_f64(),

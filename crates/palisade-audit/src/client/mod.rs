@@ -43,11 +43,18 @@ impl Default for ClientConfig {
     }
 }
 
+/// Note of a connect that failed because the host does not answer ARP /
+/// neighbour discovery or has no route: no other port of it is tried.
+pub const UNREACHABLE: &str = "host unreachable";
+
 /// The outcome of a failed connect.
 pub fn connect_outcome(e: &io::Error) -> Outcome {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => Outcome::Closed,
         io::ErrorKind::TimedOut => Outcome::Error("connect timeout".into()),
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            Outcome::Error(UNREACHABLE.into())
+        }
         _ => Outcome::Error(format!("connect: {e}")),
     }
 }

@@ -226,7 +226,10 @@ async fn sweep_inner(
         }
         let rid = base.wrapping_add(i as i32);
         if let Err(e) = sock.send(&get_request(c.as_bytes(), rid)).await {
-            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::HostUnreachable
+            ) {
                 return Sweep::Closed;
             }
             return Sweep::Error(format!("send: {e}"));
@@ -258,7 +261,12 @@ async fn collect(
     loop {
         match timeout_at(until, sock.recv(buf)).await {
             Err(_) => return None,
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Ok(Err(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::HostUnreachable
+                ) =>
+            {
                 return Some(Sweep::Closed)
             }
             Ok(Err(e)) => return Some(Sweep::Error(format!("recv: {e}"))),
