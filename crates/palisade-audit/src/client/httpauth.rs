@@ -30,42 +30,55 @@ pub struct DigestChallenge {
     pub qop: Vec<String>,
 }
 
-/// Splits `k=v, k="v, w"` parameters.
+/// Splits `k=v, k="v, w"` parameters (at most 32; peer data, so no
+/// indexing: every byte is read with `get`).
 fn params(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let b = s.as_bytes();
+    let at = |i: usize| b.get(i).copied();
     let mut i = 0;
     while i < b.len() && out.len() < 32 {
-        while i < b.len() && (b[i] == b',' || b[i].is_ascii_whitespace()) {
+        while matches!(at(i), Some(c) if c == b',' || c.is_ascii_whitespace()) {
             i += 1;
         }
         let ks = i;
-        while i < b.len() && b[i] != b'=' && b[i] != b',' {
+        while matches!(at(i), Some(c) if c != b'=' && c != b',') {
             i += 1;
         }
         let key = s.get(ks..i).unwrap_or("").trim().to_ascii_lowercase();
-        if i >= b.len() || b[i] != b'=' {
+        if at(i) != Some(b'=') {
             continue;
         }
         i += 1;
-        let mut val = String::new();
-        if i < b.len() && b[i] == b'"' {
+        let mut val = Vec::new();
+        if at(i) == Some(b'"') {
             i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    i += 1;
+            while let Some(c) = at(i) {
+                if c == b'"' {
+                    break;
                 }
-                val.push(char::from(b[i]));
+                if c == b'\\' {
+                    i += 1;
+                    match at(i) {
+                        Some(e) => val.push(e),
+                        None => break,
+                    }
+                } else {
+                    val.push(c);
+                }
                 i += 1;
             }
             i += 1;
         } else {
-            let vs = i;
-            while i < b.len() && b[i] != b',' {
+            while let Some(c) = at(i) {
+                if c == b',' {
+                    break;
+                }
+                val.push(c);
                 i += 1;
             }
-            val = s.get(vs..i).unwrap_or("").trim().to_string();
         }
+        let val = String::from_utf8_lossy(&val).trim().to_string();
         if !key.is_empty() {
             out.push((key, val));
         }
@@ -294,8 +307,17 @@ mod tests {
             authorization(&Challenge::Basic, "admin", "admin", "GET", "/"),
             "Basic YWRtaW46YWRtaW4="
         );
-        // garbage never panics
+        // quoted commas and escapes; garbage never panics
+        let Some(Challenge::Digest(d)) =
+            parse_challenge("Digest realm=\"a, \\\"b\\\"\", nonce=xyz , opaque=\"o\"")
+        else {
+            panic!("digest expected")
+        };
+        assert_eq!((d.realm.as_str(), d.nonce.as_str()), ("a, \"b\"", "xyz"));
+        assert_eq!(d.opaque.as_deref(), Some("o"));
         let _ = parse_challenge("Digest \"=,=\"\\");
         let _ = parse_challenge("Digest realm=\"unterminated");
+        let _ = parse_challenge("Digest realm=\"x\\");
+        let _ = parse_challenge("Digest ,,,=,=\u{e9}=\"\u{e9}");
     }
 }
