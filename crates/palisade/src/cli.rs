@@ -82,6 +82,83 @@ pub enum Command {
   palisade report --db fleet.db --format md > report.md
   palisade report --format json --out report.json")]
     Report(ReportArgs),
+    /// Active default-password audit: log in to your own devices with
+    /// factory-default credentials (Telnet, SSH, HTTP Basic/Digest, FTP,
+    /// MQTT, RTSP, SNMP v2c communities) and record each one that works as
+    /// a `default-credentials` finding (which entry matched, never the
+    /// password).
+    ///
+    /// Only targets inside the scope (`[audit] scope`, else HOME_NET) are
+    /// contacted; others are refused, and never sent a packet, unless
+    /// named with --allow-target. Closed ports get no attempt; attempts are
+    /// capped per device and service (--max-attempts), paced per device
+    /// (--rate), and a service answering with lockout or rate-limit signs
+    /// is left alone. Exit status: 0 done, 2 done but some targets were
+    /// refused, 1 error.
+    #[command(after_help = AUDIT_EXAMPLES)]
+    Audit(AuditArgs),
+}
+
+const AUDIT_EXAMPLES: &str = "Examples:
+  palisade audit --targets 192.168.10.0/24
+  palisade audit --targets cameras.txt --services http,rtsp --ports http=8080
+  palisade audit --targets 10.20.0.7 --allow-target 10.20.0.7 --max-attempts 3 --rate 1
+  palisade audit --targets 192.168.10.0/24 --set audit.scope=[192.168.10.0/24] --format json
+  palisade findings --class default-credentials     # what audits (and scans) found";
+
+/// Output of `palisade audit`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// A table for people.
+    Table,
+    /// JSON for programs (results, findings, totals).
+    Json,
+}
+
+/// `palisade audit`
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// What to audit: addresses and CIDRs, comma-separated
+    /// (`10.0.0.5,10.0.1.0/28`), or a file of them (any per line, `#`
+    /// comments).
+    #[arg(long, value_name = "CIDR|FILE")]
+    pub targets: String,
+    /// Services to try, comma-separated (default: `[audit] services`, else
+    /// all: telnet,ssh,http,ftp,mqtt,rtsp,snmp).
+    #[arg(long, value_name = "LIST")]
+    pub services: Option<String>,
+    /// Non-standard ports: `service=port,...` (e.g. `ssh=2222,http=8080`).
+    #[arg(long, value_name = "SERVICE=PORT,...")]
+    pub ports: Option<String>,
+    /// The store the findings and the run are written to.
+    #[arg(long, default_value = "palisade-out/palisade.db", value_name = "FILE")]
+    pub db: PathBuf,
+    /// Configuration file.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override a configuration key (`--set audit.rate=2`); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Audit this address or CIDR even though it is outside the scope;
+    /// repeatable.
+    #[arg(long = "allow-target", value_name = "ADDR|CIDR")]
+    pub allow_target: Vec<String>,
+    /// Credentials tried per service per device (default 10).
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<usize>,
+    /// (device, service) pairs audited at once (default 16).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Attempts per second per device (default 5); port checks and
+    /// probes take a slot too.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Timeout of each connect, read and write, seconds (default 5).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
 }
 
 /// `palisade alerts`

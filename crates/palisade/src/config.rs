@@ -40,6 +40,91 @@ pub struct Config {
     pub detectors: DetectorsSection,
     /// The passive device inventory.
     pub inventory: palisade_fleet::InventoryConfig,
+    /// The active default-password audit (`palisade audit`).
+    pub audit: AuditSection,
+}
+
+/// `[audit]`: `palisade audit`, which logs in to the fleet's own devices
+/// with factory-default credentials. Command-line options override these.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSection {
+    /// Networks that may be audited (addresses or CIDRs, e.g.
+    /// `["192.168.10.0/24"]`). Empty (the default): the networks of
+    /// `vars.HOME_NET`. A target outside is refused, never contacted,
+    /// unless named with `--allow-target`. Also read from one string
+    /// (`--set audit.scope=[10.0.0.0/24,10.0.1.0/24]`).
+    #[serde(deserialize_with = "string_or_list")]
+    pub scope: Vec<String>,
+    /// Services tried (telnet, ssh, http, ftp, mqtt, rtsp, snmp). Empty
+    /// (the default): all of them.
+    pub services: Vec<String>,
+    /// Ports other than the well-known ones, e.g. `{ ssh = 2222 }`
+    /// (defaults: telnet 23, ssh 22, http 80, ftp 21, mqtt 1883, rtsp 554,
+    /// snmp 161/udp).
+    pub ports: BTreeMap<String, u16>,
+    /// Credentials tried per service per device (default 10: the most
+    /// common defaults; small, so accounts that lock out after a few
+    /// failures are not locked).
+    pub max_attempts: usize,
+    /// (device, service) pairs audited at once (default 16).
+    pub concurrency: usize,
+    /// Attempts per second per device (default 5); port checks and probes
+    /// take a slot too.
+    pub rate: f64,
+    /// Timeout of each connect, read and write, in seconds (default 5).
+    pub timeout_secs: f64,
+    /// Lockout or rate-limit answers ("too many", 421, 429) after which a
+    /// service is left alone (default 2).
+    pub lockout_after: u32,
+    /// Path probed for HTTP authentication (default `/`).
+    pub http_path: String,
+    /// Path of the RTSP DESCRIBE (default `/`).
+    pub rtsp_path: String,
+    /// Try this vendor's defaults first (substring of the credential
+    /// database's vendor names, e.g. `hikvision`); unset: the most common
+    /// first (Mirai's list order).
+    pub vendor_hint: Option<String>,
+}
+
+/// A list given as a TOML array, or as one string of comma-separated
+/// items (optionally in brackets), as `--set` passes it unquoted.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Many(v) => v,
+        Either::One(s) => s
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+    })
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        AuditSection {
+            scope: Vec::new(),
+            services: Vec::new(),
+            ports: BTreeMap::new(),
+            max_attempts: 10,
+            concurrency: 16,
+            rate: 5.0,
+            timeout_secs: 5.0,
+            lockout_after: 2,
+            http_path: "/".into(),
+            rtsp_path: "/".into(),
+            vendor_hint: None,
+        }
+    }
 }
 
 /// `[detectors]`
@@ -278,6 +363,7 @@ impl Default for Config {
             app_layer: AppLayerSection::default(),
             detectors: DetectorsSection::default(),
             inventory: palisade_fleet::InventoryConfig::default(),
+            audit: AuditSection::default(),
         }
     }
 }
@@ -331,6 +417,17 @@ impl Config {
             }
         }
         self.rule_vars()?;
+        let a = &self.audit;
+        if a.max_attempts == 0 || a.concurrency == 0 || a.lockout_after == 0 {
+            bail!(
+                "audit.max_attempts, audit.concurrency and audit.lockout_after must be at least 1"
+            );
+        }
+        let rate_ok = a.rate > 0.0 && a.rate.is_finite();
+        let timeout_ok = a.timeout_secs > 0.0 && a.timeout_secs <= 600.0;
+        if !rate_ok || !timeout_ok {
+            bail!("audit.rate must be above 0 and audit.timeout_secs in (0, 600]");
+        }
         if self.runtime.batch_packets == 0 {
             bail!("runtime.batch_packets must be at least 1");
         }
@@ -436,6 +533,18 @@ mod tests {
         let text = Config::defaults_toml();
         let back: Config = toml::from_str(&text).unwrap();
         assert_eq!(back, Config::default());
+    }
+
+    #[test]
+    fn audit_section() {
+        let c = Config::load(None, &["audit.scope=[10.0.0.0/24,10.0.1.5]".into()]).unwrap();
+        assert_eq!(c.audit.scope, vec!["10.0.0.0/24", "10.0.1.5"]);
+        let c = Config::load(None, &["audit.scope=[\"10.0.0.0/24\"]".into()]).unwrap();
+        assert_eq!(c.audit.scope, vec!["10.0.0.0/24"]);
+        assert_eq!(Config::default().audit.max_attempts, 10);
+        assert!(Config::load(None, &["audit.max_attempts=0".into()]).is_err());
+        assert!(Config::load(None, &["audit.rate=0".into()]).is_err());
+        assert!(Config::load(None, &["audit.nosuch=1".into()]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! configuration, wires sources, workers and sinks together, and reports.
 //! Everything it calls lives in the library crates.
 
+mod audit_cmd;
 mod cli;
 mod profile_cmd;
 mod rules_cmd;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         cli::Command::Findings(args) => store_cmd::findings(args),
         cli::Command::Alerts(args) => store_cmd::alerts(args),
         cli::Command::Report(args) => store_cmd::report(args),
+        cli::Command::Audit(args) => audit_cmd::run(args),
         cli::Command::Config(cmd) => match cmd {
             cli::ConfigCommand::Defaults => {
                 print!("{}", config::Config::defaults_toml());
@@ -122,4 +124,21 @@ fn eval_cmd(args: cli::EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// The credential database of the configuration (built-in + the user file).
+fn pipeline_creds(
+    cfg: &config::Config,
+) -> anyhow::Result<std::sync::Arc<palisade_detectors::creds::CredDb>> {
+    palisade::pipeline::detectors::credential_db(&cfg.detectors)
+}
+
+/// This sensor's name: the host name, else `palisade`.
+fn sensor_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "palisade".into())
 }
