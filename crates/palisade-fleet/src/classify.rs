@@ -155,22 +155,25 @@ impl Classification {
         self.fields.get(&f).map(|i| i.value.as_str())
     }
 
-    /// The evidence as JSON: field → {value, rule, fact kind, fact value}.
+    /// The evidence as JSON: one line per field, "firmware V5.5.52 build
+    /// 180620 from http.url /firmware/check?... (rule
+    /// firmware-check-query, confidence 90)", so a reader sees what each
+    /// value rests on.
     pub fn evidence(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        for (f, i) in &self.fields {
-            m.insert(
-                f.name().into(),
-                serde_json::json!({
-                    "value": i.value,
-                    "rule": i.rule,
-                    "confidence": i.confidence,
-                    "fact": i.fact.0,
-                    "fact_value": i.fact.1,
-                }),
-            );
-        }
-        serde_json::Value::Object(m)
+        self.fields
+            .iter()
+            .map(|(f, i)| {
+                serde_json::Value::String(format!(
+                    "{} {} from {} {} (rule {}, confidence {})",
+                    f.name(),
+                    i.value,
+                    i.fact.0,
+                    i.fact.1,
+                    i.rule,
+                    i.confidence
+                ))
+            })
+            .collect()
     }
 }
 
@@ -434,7 +437,18 @@ mod tests {
         assert_eq!(got.get(Field::DeviceType), Some("camera"));
         assert_eq!(got.get(Field::Firmware), Some("V5.5.52 build 180620"));
         let ev = got.evidence();
-        assert_eq!(ev["firmware"]["fact"], "http.url");
+        let fw = ev
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.as_str())
+            .find(|l| l.starts_with("firmware "))
+            .unwrap();
+        assert!(
+            fw.contains("from http.url /firmware/check")
+                && fw.contains("rule firmware-check-query"),
+            "{fw}"
+        );
     }
 
     #[test]

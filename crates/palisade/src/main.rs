@@ -17,7 +17,25 @@ use palisade::config;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Output piped into `head` or `less` that closes early ends palisade
+/// quietly, as it does `cat` or `grep`: Rust ignores SIGPIPE by default,
+/// which turns every later print into a panic ("failed printing to
+/// stdout").
+#[cfg(unix)]
+fn default_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists;
+    // restores the signal's default disposition, which has no
+    // preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     let cli = cli::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("PALISADE_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if cli.verbose { "debug" } else { "warn" })

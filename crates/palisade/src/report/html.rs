@@ -146,7 +146,7 @@ fn summary(h: &mut String, r: &Report) {
     count_table(
         h,
         "Devices by vendor",
-        "MAC vendor",
+        "vendor",
         &s.devices_by_vendor,
         "unknown",
     );

@@ -105,7 +105,7 @@ pub fn render(r: &Report) -> String {
     counts(
         &mut m,
         "Devices by vendor",
-        "MAC vendor",
+        "vendor",
         &s.devices_by_vendor,
         "unknown",
     );

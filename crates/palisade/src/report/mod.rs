@@ -105,7 +105,7 @@ pub struct Summary {
     pub devices: u64,
     /// By device type (`""`: not classified).
     pub devices_by_type: Vec<Count>,
-    /// By MAC vendor (`""`: unknown).
+    /// By vendor (classified, else the MAC registrant; `""`: unknown).
     pub devices_by_vendor: Vec<Count>,
     /// Findings.
     pub findings: u64,
@@ -132,7 +132,7 @@ pub struct Risk {
     pub key: String,
     /// Addresses.
     pub addresses: Vec<String>,
-    /// MAC vendor.
+    /// Vendor (classified, else the MAC registrant).
     pub vendor: Option<String>,
     /// Host name.
     pub hostname: Option<String>,
@@ -161,7 +161,7 @@ pub struct DeviceFindings {
     pub key: Option<String>,
     /// Host name.
     pub hostname: Option<String>,
-    /// MAC vendor.
+    /// Vendor (classified, else the MAC registrant).
     pub vendor: Option<String>,
     /// The device's risk score.
     pub score: u64,
