@@ -12,6 +12,12 @@
 //! block has a `// SAFETY:` comment. The walk over a block's packets is safe
 //! code in [`crate::ring`] that checks every kernel offset before slicing.
 //!
+//! VLAN tags: the kernel takes 802.1Q/802.1ad tags off received frames and
+//! reports them beside the packet (`tp_vlan_tci`, `tp_vlan_tpid`). They are
+//! put back into the frame (in the room `PACKET_RESERVE` leaves before it),
+//! as libpcap does, so a trunk or mirror port looks as it is on the wire
+//! and flows of different VLANs stay apart.
+//!
 //! Sharing one interface between workers: give every socket the same
 //! [`AfPacketConfig::fanout_group`]; the kernel then deals packets out by a
 //! symmetric flow hash (`PACKET_FANOUT_HASH`, both directions of a flow go
@@ -29,7 +35,7 @@ use palisade_event::Timestamp;
 
 use crate::bpf::{BpfInsn, MAX_INSNS};
 use crate::error::{Error, Result};
-use crate::ring::{BlockWalk, BD_STATUS};
+use crate::ring::{restore_vlan, BlockWalk, BD_STATUS, VLAN_TAG_LEN};
 use crate::{LivePacket, LiveSource, LiveStats};
 
 /// Longest interface name (`IFNAMSIZ` - 1).
@@ -303,6 +309,16 @@ impl AfPacket {
             "setsockopt(PACKET_VERSION)",
             ifname,
         )?;
+        // room before each frame to put back the VLAN tag the kernel strips
+        let reserve = VLAN_TAG_LEN as libc::c_uint;
+        setsockopt(
+            s,
+            libc::SOL_PACKET,
+            libc::PACKET_RESERVE,
+            &reserve,
+            "setsockopt(PACKET_RESERVE)",
+            ifname,
+        )?;
         let req = libc::tpacket_req3 {
             tp_block_size: cfg.block_size,
             tp_block_nr: cfg.block_count,
@@ -455,6 +471,18 @@ impl AfPacket {
         }
     }
 
+    /// Block `i` as writable bytes (to put VLAN tags back in place). Only
+    /// called while user space owns it.
+    fn block_mut(&mut self, i: usize) -> &mut [u8] {
+        debug_assert!(i < self.block_count);
+        // SAFETY: as in `block`; in addition `&mut self` guarantees that no
+        // other slice of the mapping exists while this one does, and the
+        // kernel does not access a block user space owns.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.ring.ptr.add(i * self.block_size), self.block_size)
+        }
+    }
+
     /// Gives block `cur` back to the kernel and moves to the next.
     fn release(&mut self) {
         self.walk = None;
@@ -526,7 +554,7 @@ impl AfPacket {
 impl LiveSource for AfPacket {
     fn next(&mut self, timeout: Duration) -> Result<Option<LivePacket<'_>>> {
         let deadline = Instant::now() + timeout;
-        let rec = loop {
+        let mut rec = loop {
             if let Some(mut walk) = self.walk.take() {
                 match walk.next(self.block(self.cur)) {
                     Some(Ok(rec)) => {
@@ -558,6 +586,10 @@ impl LiveSource for AfPacket {
             }
             self.poll(deadline - now)?;
         };
+        if rec.vlan.is_some() {
+            let cur = self.cur;
+            restore_vlan(self.block_mut(cur), &mut rec);
+        }
         self.stats.packets += 1;
         self.stats.bytes += rec.frame.len() as u64;
         // in bounds: the walk checked the range against the block

@@ -28,7 +28,16 @@ const PH_SEC: usize = 4;
 const PH_NSEC: usize = 8;
 const PH_SNAPLEN: usize = 12;
 const PH_LEN: usize = 16;
+const PH_STATUS: usize = 20;
 const PH_MAC: usize = 24;
+const PH_VLAN_TCI: usize = 32;
+const PH_VLAN_TPID: usize = 36;
+/// The `sockaddr_ll` the kernel writes after each packet header.
+const SLL_LEN: usize = 20;
+/// Bytes of an 802.1Q tag.
+pub(crate) const VLAN_TAG_LEN: usize = 4;
+const TP_STATUS_VLAN_VALID: u32 = 1 << 4;
+const TP_STATUS_VLAN_TPID_VALID: u32 = 1 << 6;
 /// `sizeof(tpacket3_hdr)`.
 pub(crate) const PKT_HDR_LEN: usize = 48;
 
@@ -73,6 +82,10 @@ pub(crate) struct PacketRec {
     pub frame: Range<usize>,
     /// Length on the wire (`tp_len`).
     pub wire_len: u32,
+    /// Offset of the packet's header in the block.
+    pub hdr: usize,
+    /// The VLAN tag the kernel took off the frame (TPID, TCI).
+    pub vlan: Option<(u16, u16)>,
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -138,6 +151,15 @@ impl BlockWalk {
         let nsec = field(PH_NSEC)?;
         let snaplen = field(PH_SNAPLEN)?;
         let wire_len = field(PH_LEN)?;
+        let status = field(PH_STATUS)?;
+        let vlan = (status & TP_STATUS_VLAN_VALID != 0).then(|| {
+            let tci = u32_at(hdr, PH_VLAN_TCI).unwrap_or(0) as u16;
+            let tpid = match u16_at(hdr, PH_VLAN_TPID) {
+                Some(t) if status & TP_STATUS_VLAN_TPID_VALID != 0 && t != 0 => t,
+                _ => 0x8100,
+            };
+            (tpid, tci)
+        });
         let mac = u16_at(hdr, PH_MAC).ok_or(RingError::PacketHeader)? as usize;
         if mac < PKT_HDR_LEN || snaplen > wire_len {
             return Err(RingError::Frame);
@@ -166,8 +188,39 @@ impl BlockWalk {
             nsec,
             frame: start..end,
             wire_len,
+            hdr: at,
+            vlan,
         })
     }
+}
+
+/// Puts back the VLAN tag the kernel took off a frame (it hands tags over
+/// out of band, so a trunk or mirror port would otherwise look untagged
+/// and flows of different VLANs would merge): moves the two MAC addresses
+/// four bytes down, into the room before the frame, and writes the tag
+/// after them, as libpcap does. The room is the socket's `PACKET_RESERVE`;
+/// it must lie after the packet's header and `sockaddr_ll`. Returns false,
+/// leaving the frame untouched, when there is no tag, no room or the frame
+/// is shorter than two addresses.
+pub(crate) fn restore_vlan(block: &mut [u8], rec: &mut PacketRec) -> bool {
+    let Some((tpid, tci)) = rec.vlan else {
+        return false;
+    };
+    let start = rec.frame.start;
+    let floor = rec.hdr + PKT_HDR_LEN + SLL_LEN;
+    if rec.frame.len() < 12 || start < floor + VLAN_TAG_LEN || rec.frame.end > block.len() {
+        return false;
+    }
+    let new = start - VLAN_TAG_LEN;
+    block.copy_within(start..start + 12, new);
+    let Some(tag) = block.get_mut(new + 12..new + 16) else {
+        return false;
+    };
+    tag[..2].copy_from_slice(&tpid.to_be_bytes());
+    tag[2..].copy_from_slice(&tci.to_be_bytes());
+    rec.frame = new..rec.frame.end;
+    rec.wire_len = rec.wire_len.saturating_add(VLAN_TAG_LEN as u32);
+    true
 }
 
 #[cfg(test)]
@@ -175,8 +228,9 @@ pub(crate) mod tests {
     use super::*;
 
     /// A fake block as the kernel lays it out: descriptor, then packets
-    /// 8-aligned, each frame at `tp_mac` = header + 2 (as the kernel's
-    /// alignment of the network header leaves it for Ethernet).
+    /// 8-aligned, each frame at `tp_mac` = 86 (where the kernel puts an
+    /// Ethernet frame with `PACKET_RESERVE` 4: the network header at
+    /// align16(68 + 16) + 4).
     pub(crate) struct FakeBlock {
         pub buf: Vec<u8>,
         pub at: usize,
@@ -184,7 +238,7 @@ pub(crate) mod tests {
         pub num: u32,
     }
 
-    pub(crate) const MAC: usize = PKT_HDR_LEN + 18;
+    pub(crate) const MAC: usize = 86;
 
     impl FakeBlock {
         pub fn new(size: usize) -> FakeBlock {
@@ -385,6 +439,62 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn restores_vlan_tags() {
+        let frame: Vec<u8> = (0..60u8).collect(); // dst 0..6, src 6..12, type 12..14
+        let mut b = FakeBlock::new(4096);
+        let h = b.push(1, 0, &frame, 60);
+        b.put32(
+            h + PH_STATUS,
+            TP_STATUS_VLAN_VALID | TP_STATUS_VLAN_TPID_VALID,
+        );
+        b.put32(h + PH_VLAN_TCI, 0x2000 | 42);
+        b.buf[h + PH_VLAN_TPID..h + PH_VLAN_TPID + 2].copy_from_slice(&0x88a8u16.to_ne_bytes());
+        let h2 = b.push(2, 0, &frame, 60);
+        b.put32(h2 + PH_STATUS, TP_STATUS_VLAN_VALID); // no TPID: 802.1Q
+        b.put32(h2 + PH_VLAN_TCI, 7);
+        b.push(3, 0, &frame, 60); // untagged
+        let mut block = b.buf.clone();
+        let mut w = BlockWalk::new(&block).unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = w.next(&block) {
+            let mut r = r.unwrap();
+            let restored = restore_vlan(&mut block, &mut r);
+            out.push((restored, r.wire_len, block[r.frame.clone()].to_vec()));
+        }
+        let tagged = |tpid: u16, tci: u16| {
+            let mut f = frame[..12].to_vec();
+            f.extend_from_slice(&tpid.to_be_bytes());
+            f.extend_from_slice(&tci.to_be_bytes());
+            f.extend_from_slice(&frame[12..]);
+            f
+        };
+        assert_eq!(out[0], (true, 64, tagged(0x88a8, 0x2000 | 42)));
+        assert_eq!(out[1], (true, 64, tagged(0x8100, 7)));
+        assert_eq!(out[2], (false, 60, frame.clone()));
+        // no room before the frame (it would overwrite the sockaddr_ll)
+        let mut rec = PacketRec {
+            sec: 0,
+            nsec: 0,
+            frame: 100..160,
+            wire_len: 60,
+            hdr: 100 - PKT_HDR_LEN - SLL_LEN - 3,
+            vlan: Some((0x8100, 1)),
+        };
+        let mut buf = vec![0u8; 200];
+        assert!(!restore_vlan(&mut buf, &mut rec));
+        assert_eq!(rec.frame, 100..160);
+        // a frame shorter than two addresses, a range past the block
+        rec.hdr = 0;
+        rec.frame = 100..111;
+        assert!(!restore_vlan(&mut buf, &mut rec));
+        rec.frame = 100..201;
+        assert!(!restore_vlan(&mut buf, &mut rec));
+        rec.frame = 100..112;
+        assert!(restore_vlan(&mut buf, &mut rec));
+        assert_eq!(rec.frame, 96..112);
+    }
+
+    #[test]
     fn random_blocks_never_panic() {
         // xorshift: deterministic garbage, including garbage that starts
         // from a valid block
@@ -413,8 +523,11 @@ pub(crate) mod tests {
             }
             if let Ok(mut w) = BlockWalk::new(&c) {
                 let mut n = 0;
+                let mut c = c.clone();
                 while let Some(r) = w.next(&c) {
-                    if let Ok(p) = r {
+                    if let Ok(mut p) = r {
+                        assert!(p.frame.end <= c.len());
+                        restore_vlan(&mut c, &mut p);
                         assert!(p.frame.end <= c.len());
                     }
                     n += 1;

@@ -62,6 +62,7 @@ fn sh(script: &str) -> String {
 struct Lab {
     a: String,
     b: String,
+    veth_a: String,
     veth_b: String,
     net: String,
 }
@@ -84,10 +85,11 @@ impl Lab {
         let lab = Lab {
             a: format!("plv-{tag}-a"),
             b: format!("plv-{tag}-b"),
+            veth_a: format!("plv{tag}a"),
             veth_b: format!("plv{tag}b"),
             net: format!("10.215.{}", 20 + (pid + n) % 200),
         };
-        let (a, b, va, vb, net) = (&lab.a, &lab.b, format!("plv{tag}a"), &lab.veth_b, &lab.net);
+        let (a, b, va, vb, net) = (&lab.a, &lab.b, &lab.veth_a, &lab.veth_b, &lab.net);
         sh(&format!(
             "ip netns add {a} && ip netns add {b} && \
              ip link add {va} type veth peer name {vb} && \
@@ -97,6 +99,47 @@ impl Lab {
              ip -n {a} link set lo up && ip -n {b} link set lo up"
         ));
         lab
+    }
+
+    /// VLAN `id` on both ends, 10.216.X.1 and .2; returns the addresses,
+    /// or why not (a kernel without 8021q).
+    fn vlan(&self, id: u16) -> Result<(String, String), String> {
+        let net = self.net.replace("10.215.", "10.216.");
+        for (ns, dev, host) in [(&self.a, &self.veth_a, 1), (&self.b, &self.veth_b, 2)] {
+            let o = Command::new("sh")
+                .args([
+                    "-c",
+                    &format!(
+                        "ip -n {ns} link add link {dev} name {dev}.{id} type vlan id {id} && \
+                         ip -n {ns} addr add {net}.{host}/24 dev {dev}.{id} && \
+                         ip -n {ns} link set {dev}.{id} up"
+                    ),
+                ])
+                .output()
+                .unwrap();
+            if !o.status.success() {
+                return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
+            }
+        }
+        Ok((format!("{net}.1"), format!("{net}.2")))
+    }
+
+    /// Sends raw frames out of the veth end in `a` (python3's AF_PACKET).
+    fn inject(&self, frame: &[u8], count: usize) -> Result<(), String> {
+        let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+        let script = "import socket,sys\n\
+                      s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n\
+                      s.bind((sys.argv[1],0))\n\
+                      [s.send(bytes.fromhex(sys.argv[2])) for _ in range(int(sys.argv[3]))]\n";
+        let o = Command::new("ip")
+            .args(["netns", "exec", &self.a, "python3", "-c", script])
+            .args([&self.veth_a, &hex, &count.to_string()])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !o.status.success() {
+            return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
+        }
+        Ok(())
     }
 
     fn ns(name: &str) -> PathBuf {
@@ -337,6 +380,73 @@ fn fanout_splits_by_flow() {
         assert_eq!(st.kernel_drops, 0);
         assert!(st.kernel_packets >= st.packets);
     }
+}
+
+#[test]
+fn vlan_tags_are_put_back() {
+    if !enabled("vlan_tags_are_put_back") {
+        return;
+    }
+    let lab = Lab::new();
+    // capture on the parent device: the kernel strips the tag on receive
+    let mut cap = lab.capture(&small());
+    let mut _keep = Vec::new();
+    match lab.vlan(42) {
+        Ok((a, b)) => {
+            _keep.push(lab.udp(&lab.b, format!("{b}:{PORT}")));
+            let tx = lab.udp(&lab.a, format!("{a}:0"));
+            for i in 0..5u8 {
+                tx.send_to(&[i; 100], format!("{b}:{PORT}")).unwrap();
+            }
+        }
+        Err(why) => {
+            // no VLAN devices in this kernel: send tagged frames raw
+            eprintln!("vlan_tags_are_put_back: no VLAN device ({why}); injecting tagged frames");
+            if let Err(e) = lab.inject(&tagged_udp_frame(42, 100), 5) {
+                eprintln!("vlan_tags_are_put_back skipped: cannot inject either ({e})");
+                return;
+            }
+        }
+    }
+    let mut got = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && got < 5 {
+        let Some(p) = cap.next(Duration::from_millis(200)).unwrap() else {
+            continue;
+        };
+        if p.data.get(12..14) == Some(&[0x81, 0x00]) && p.data.get(16..18) == Some(&[0x08, 0x00]) {
+            let tci = u16::from_be_bytes([p.data[14], p.data[15]]);
+            assert_eq!(tci & 0x0fff, 42);
+            // the frame minus its tag is an ordinary Ethernet/IPv4 frame
+            let mut untagged = p.data[..12].to_vec();
+            untagged.extend_from_slice(&p.data[16..]);
+            if let Some((17, _, PORT, payload)) = ipv4(&untagged) {
+                assert_eq!(payload.len(), 100);
+                assert_eq!(p.data.len(), 18 + 20 + 8 + 100);
+                assert_eq!(p.wire_len as usize, p.data.len());
+                got += 1;
+            }
+        }
+    }
+    assert_eq!(got, 5, "every datagram captured with its VLAN tag");
+}
+
+/// Broadcast Ethernet, 802.1Q tag `vid`, IPv4, UDP to [`PORT`].
+fn tagged_udp_frame(vid: u16, payload: usize) -> Vec<u8> {
+    let mut f = vec![0xff; 6];
+    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01, 0x81, 0x00]);
+    f.extend_from_slice(&vid.to_be_bytes());
+    f.extend_from_slice(&[0x08, 0x00]);
+    let ip_len = (20 + 8 + payload) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&ip_len.to_be_bytes());
+    f.extend_from_slice(&[0, 1, 0, 0, 64, 17, 0, 0, 10, 216, 0, 1, 10, 216, 0, 2]);
+    f.extend_from_slice(&40000u16.to_be_bytes());
+    f.extend_from_slice(&PORT.to_be_bytes());
+    f.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend(std::iter::repeat_n(0x5a, payload));
+    f
 }
 
 /// `tcpdump -ddd 'udp dst port 5555'` (Ethernet), as tcpdump 4.99 prints it.
