@@ -214,6 +214,11 @@ impl Drop for Mapping {
 
 /// A live capture on one interface: an AF_PACKET socket with a TPACKET_V3
 /// receive ring.
+///
+/// When the interface goes down, `next` returns one error (`ENETDOWN`);
+/// the source stays usable and captures again once the interface is back
+/// up (the kernel re-attaches the socket). An interface that is deleted
+/// does not come back: reopen by name.
 pub struct AfPacket {
     // field order matters: the mapping is unmapped before the socket closes
     ring: Mapping,
@@ -517,6 +522,32 @@ impl AfPacket {
                 &self.ifname,
                 std::io::Error::from_raw_os_error(libc::EBADF),
             ));
+        }
+        if pfd.revents & libc::POLLERR != 0 {
+            // reading SO_ERROR clears it, so the next poll blocks again
+            let mut err: libc::c_int = 0;
+            let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: `err` has room for `len` bytes; the kernel writes at
+            // most that many and updates `len`.
+            let rc = unsafe {
+                libc::getsockopt(
+                    self.fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_ERROR,
+                    (&mut err as *mut libc::c_int).cast(),
+                    &mut len,
+                )
+            };
+            if rc != 0 {
+                return Err(last_os_error("getsockopt(SO_ERROR)", &self.ifname));
+            }
+            if err != 0 {
+                return Err(Error::os(
+                    "capture",
+                    &self.ifname,
+                    std::io::Error::from_raw_os_error(err),
+                ));
+            }
         }
         Ok(())
     }
