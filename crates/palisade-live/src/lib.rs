@@ -18,13 +18,44 @@
 //! times with the same [`afpacket::AfPacketConfig::fanout_group`] and the
 //! kernel splits the traffic by flow hash.
 //!
+//! # Wiring into a pipeline
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use palisade_live::{AfPacketConfig, LiveSource, SourceSpec};
+//! use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, Link, TunnelKind};
+//!
+//! # fn main() -> palisade_live::Result<()> {
+//! let spec = SourceSpec::interface("eth0")?; // or SourceSpec::mirror("vxlan://0.0.0.0:4789")?
+//! let mut src = spec.open(&AfPacketConfig::default())?;
+//! let mut dec = Decoder::new(DecoderConfig::default());
+//! # let stop = false;
+//! while !stop {
+//!     let Some(p) = src.next(Duration::from_millis(100))? else { continue };
+//!     // `p.data` borrows the ring until the next call: decode, track and
+//!     // inspect it now, or copy it (as batches to other workers must)
+//!     let mut out = DecodedPacket::default();
+//!     dec.decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut out);
+//!     if let Some(m) = p.mirror {
+//!         // key the flows on the session as well: e.g. the VXLAN tunnel id
+//!         let _tunnel = TunnelKind::Vxlan.tunnel_id(m.session_id);
+//!     }
+//!     // ... flows, detection; p.ts is the packet time
+//! }
+//! let stats = src.stats()?; // kernel_drops for the `stats` record / metrics
+//! # let _ = stats;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Left for later: a raw-socket GRE/ERSPAN mirror listener (`--mirror gre`),
 //! compiling tcpdump filter expressions (a filter is given compiled, see
 //! [`bpf`]), the kernel's drop counter for mirror sockets, a libpcap source.
 //!
 //! # Why `unsafe` is allowed here
 //!
-//! Every other palisade crate forbids `unsafe`. An mmap'd packet ring cannot
+//! The other palisade crates forbid `unsafe` (palisade-capture allows it
+//! for its file mapping only). An mmap'd packet ring cannot
 //! be had without it: socket options take raw pointers, the ring is memory
 //! shared with the kernel, and its status words are written concurrently.
 //! So `unsafe` is denied crate-wide and allowed in [`afpacket`] alone, each
@@ -129,5 +160,17 @@ impl LiveSource for Source {
             Source::Interface(s) => s.stats(),
             Source::Mirror(s) => s.stats(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Workers own their source on their own thread.
+    #[test]
+    fn sources_move_to_worker_threads() {
+        fn send<T: Send>() {}
+        send::<super::Source>();
+        send::<super::AfPacket>();
+        send::<super::MirrorListener>();
     }
 }
