@@ -50,7 +50,9 @@
 //!
 //! Left for later: a raw-socket GRE/ERSPAN mirror listener (`--mirror gre`),
 //! compiling tcpdump filter expressions (a filter is given compiled, see
-//! [`bpf`]), the kernel's drop counter for mirror sockets, a libpcap source.
+//! [`bpf`]), a larger receive buffer for mirror sockets (`SO_RCVBUF`; the
+//! kernel's default drops under bursts, and those drops are counted), a
+//! libpcap source.
 //!
 //! # Why `unsafe` is allowed here
 //!
@@ -114,7 +116,9 @@ pub struct LiveStats {
     /// AF_PACKET: packets the kernel passed to the socket, drops included
     /// (`tp_packets` of `PACKET_STATISTICS`, summed over reads).
     pub kernel_packets: u64,
-    /// AF_PACKET: packets dropped because the ring was full (`tp_drops`).
+    /// Packets the kernel dropped for want of room: AF_PACKET ring full
+    /// (`tp_drops`, summed); mirror socket buffer full (the socket's
+    /// `drops` in `/proc/net/udp`).
     pub kernel_drops: u64,
     /// AF_PACKET: times the queue was frozen (`tp_freeze_q_cnt`).
     pub kernel_freeze_q: u64,

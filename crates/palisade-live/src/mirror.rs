@@ -11,6 +11,12 @@
 //! flows on the origin as well (two mirror sessions may carry the same
 //! 5-tuple), e.g. with `TunnelKind::{Vxlan,Tzsp}.tunnel_id(session_id)`.
 //!
+//! The kernel's count of datagrams dropped for want of buffer space is
+//! read into [`LiveStats::kernel_drops`] by `stats()` (from procfs).
+//! Anyone who can reach the port can feed the sensor traffic it will take
+//! for mirrored: bind the mirror network's address, not `0.0.0.0`, where
+//! that matters, and filter senders in the firewall.
+//!
 //! A datagram that is not valid encapsulation is counted in
 //! [`LiveStats::invalid`] and one that carries no frame (TZSP keepalive) in
 //! [`LiveStats::ignored`]; neither ends the wait, so a peer spraying
@@ -224,8 +230,37 @@ impl LiveSource for MirrorListener {
     }
 
     fn stats(&mut self) -> Result<LiveStats> {
+        if let Some(drops) = udp_drops(&self.sock) {
+            self.stats.kernel_drops = drops;
+        }
         Ok(self.stats)
     }
+}
+
+/// The kernel's drop counter of a UDP socket (datagrams that found its
+/// receive buffer full), from the `drops` column of `/proc/self/net/udp`
+/// or `udp6`, found by the socket's inode. `None` when procfs is not
+/// there or shows another network namespace than the socket's (a socket
+/// opened inside `run_in_netns`).
+fn udp_drops(sock: &UdpSocket) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(format!("/proc/self/fd/{}", sock.as_raw_fd()))
+        .ok()?
+        .ino();
+    for table in ["/proc/self/net/udp", "/proc/self/net/udp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        // sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.get(9).and_then(|i| i.parse::<u64>().ok()) == Some(ino) {
+                return f.get(12)?.parse().ok();
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
