@@ -383,6 +383,57 @@ fn fanout_splits_by_flow() {
 }
 
 #[test]
+fn ring_overflow_is_counted_as_kernel_drops() {
+    if !enabled("ring_overflow_is_counted_as_kernel_drops") {
+        return;
+    }
+    let lab = Lab::new();
+    // two one-page blocks, and only our datagrams (the filter keeps ARP
+    // and IPv6 housekeeping out of the counts)
+    let cfg = AfPacketConfig {
+        block_size: 4096,
+        block_count: 2,
+        filter: Some(parse_tcpdump_ddd(UDP_DST_5555).unwrap()),
+        ..small()
+    };
+    let mut cap = lab.capture(&cfg);
+    let _rx = lab.udp(&lab.b, format!("{}:{PORT}", lab.b_addr()));
+    let tx = lab.udp(&lab.a, format!("{}:0", lab.a_addr()));
+    const SENT: u64 = 500;
+    for i in 0..SENT {
+        tx.send_to(&[i as u8; 200], format!("{}:{PORT}", lab.b_addr()))
+            .unwrap();
+    }
+    // nothing read while sending: the ring fills, the rest is dropped
+    let mut handed_out = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match cap.next(Duration::from_millis(300)).unwrap() {
+            Some(p) => {
+                assert!(matches!(ipv4(p.data), Some((17, _, PORT, _))));
+                handed_out += 1;
+            }
+            None if handed_out > 0 || Instant::now() > deadline => break,
+            None => {}
+        }
+    }
+    let st = cap.stats().unwrap();
+    eprintln!("ring overflow: {st:?}");
+    assert_eq!(st.packets, handed_out);
+    assert!(
+        st.kernel_drops > 0,
+        "a two-page ring cannot hold {SENT} datagrams"
+    );
+    assert_eq!(
+        handed_out + st.kernel_drops,
+        st.kernel_packets,
+        "every packet the kernel counted was handed out or dropped"
+    );
+    assert!(st.kernel_packets <= SENT);
+    assert_eq!(st.invalid, 0);
+}
+
+#[test]
 fn interface_down_is_reported_and_capture_resumes() {
     if !enabled("interface_down_is_reported_and_capture_resumes") {
         return;
