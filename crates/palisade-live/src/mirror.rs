@@ -133,13 +133,22 @@ pub fn decapsulate(kind: MirrorKind, datagram: &[u8]) -> Decap<'_> {
 }
 
 /// A UDP listener for one mirror encapsulation.
-#[derive(Debug)]
 pub struct MirrorListener {
     sock: UdpSocket,
     kind: MirrorKind,
     local: SocketAddr,
     buf: Box<[u8]>,
     stats: LiveStats,
+}
+
+impl std::fmt::Debug for MirrorListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MirrorListener")
+            .field("kind", &self.kind)
+            .field("local", &self.local)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MirrorListener {

@@ -2,6 +2,16 @@
 //! namespaces the test creates (`plv-PID-N-a` with `.1`, `plv-PID-N-b` with
 //! `.2`; removed on drop, which also removes the veth pair).
 //!
+//! Covered: UDP datagrams and ICMP (incoming and outgoing) captured with
+//! their lengths, timestamps within the test's run, counters and the
+//! promiscuity the socket adds and removes; two sockets in one fanout group
+//! share the packets with every flow on one socket; a filter compiled by
+//! tcpdump keeps only what it matches; a ring too small for a burst counts
+//! the rest as kernel drops, exactly; an interface going down is reported
+//! once and capture resumes when it is back; VLAN tags the kernel strips
+//! are back in the frames (through a VLAN device, or frames injected with
+//! python3 where the kernel has no 8021q).
+//!
 //! Sockets are created inside a namespace by a short-lived thread that
 //! entered it (`afpacket::run_in_netns`); the test itself never leaves the
 //! host's namespace.
