@@ -48,7 +48,9 @@
 //! # }
 //! ```
 //!
-//! Left for later: a raw-socket GRE/ERSPAN mirror listener (`--mirror gre`),
+//! Left for later: a raw-socket GRE/ERSPAN mirror listener (`--mirror gre`;
+//! meanwhile an `--interface` capture where the GRE mirror arrives works,
+//! since the decoder unwraps GRE and ERSPAN),
 //! compiling tcpdump filter expressions (a filter is given compiled, see
 //! [`bpf`]), a larger receive buffer for mirror sockets (`SO_RCVBUF`; the
 //! kernel's default drops under bursts, and those drops are counted), a

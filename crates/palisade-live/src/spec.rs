@@ -48,22 +48,24 @@ impl SourceSpec {
             Some((scheme, rest)) => (scheme, rest),
             None => (s, ""),
         };
-        let kind =
-            match scheme.to_ascii_lowercase().as_str() {
-                "vxlan" => MirrorKind::Vxlan,
-                "tzsp" => MirrorKind::Tzsp,
-                "gre" | "erspan" => return Err(spec_err(
+        let kind = match scheme.to_ascii_lowercase().as_str() {
+            "vxlan" => MirrorKind::Vxlan,
+            "tzsp" => MirrorKind::Tzsp,
+            "gre" | "erspan" => {
+                return Err(spec_err(
                     s,
-                    "GRE/ERSPAN mirror intake (a raw IPPROTO_GRE socket) is not implemented yet; \
-                     use vxlan:// or tzsp://",
-                )),
-                _ => {
-                    return Err(spec_err(
-                        s,
-                        "expected vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT]",
-                    ))
-                }
-            };
+                    "a GRE/ERSPAN mirror listener (raw IPPROTO_GRE socket) is not implemented \
+                     yet; capture with --interface on the interface the GRE mirror arrives on \
+                     (the decoder unwraps GRE and ERSPAN), or use vxlan:// or tzsp://",
+                ))
+            }
+            _ => {
+                return Err(spec_err(
+                    s,
+                    "expected vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT]",
+                ))
+            }
+        };
         let port = kind.default_port();
         let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         let literal = "the address must be an IP literal (IPv6 in brackets), not a host name";
