@@ -89,6 +89,12 @@ impl Store {
         if let Some(sev) = f.severity {
             w.push("severity <= ?", i64::from(sev));
         }
+        if let Some(t) = f.since {
+            w.push("last_seen >= ?", t.to_string());
+        }
+        if let Some(t) = f.until {
+            w.push("first_seen < ?", t.to_string());
+        }
         let sql = format!(
             "SELECT class, device_ip, key, severity, seen, first_seen, last_seen, first_run,
                     last_run, evidence, remediation
@@ -307,6 +313,10 @@ pub struct FindingFilter {
     pub class: Option<String>,
     /// Only this severity or higher (1 = high).
     pub severity: Option<u8>,
+    /// Only findings seen at or after this time (their last sighting).
+    pub since: Option<Timestamp>,
+    /// Only findings first seen before this time.
+    pub until: Option<Timestamp>,
 }
 
 /// Which alerts [`Store::alerts`] and [`Store::alert_timeline`] read;

@@ -359,6 +359,19 @@ fn findings_filter_and_carry_evidence_and_remediation() {
         }),
         0
     );
+    // time: findings seen in the window
+    let t = |x: &str| palisade_store::query::parse_time(x).unwrap().0;
+    let window = |since: Option<&str>, until: Option<&str>| {
+        f(FindingFilter {
+            since: since.map(t),
+            until: until.map(t),
+            ..Default::default()
+        })
+    };
+    assert_eq!(window(Some("2000-01-01"), None), 2);
+    assert_eq!(window(Some("2099-01-01"), None), 0);
+    assert_eq!(window(None, Some("2000-01-01")), 0);
+    assert_eq!(window(None, Some("2099-01-01")), 2);
 }
 
 #[test]

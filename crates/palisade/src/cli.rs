@@ -55,7 +55,8 @@ pub enum Command {
     /// List the posture findings in a store, most severe first.
     #[command(after_help = "Examples:
   palisade findings --class cleartext-credentials
-  palisade findings --device 10.10.0.5 --format json")]
+  palisade findings --device 10.10.0.5 --format json
+  palisade findings --severity 1 --since 2026-01-05")]
     Findings(StoreQueryArgs),
     /// List the alerts in a store (the latest --limit, oldest first).
     ///
@@ -227,7 +228,7 @@ pub struct StoreQueryArgs {
     /// Only devices with this address / findings on this device.
     #[arg(long, value_name = "IP")]
     pub device: Option<String>,
-    /// Only devices whose MAC vendor contains this (case-insensitive).
+    /// Only devices whose vendor contains this (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     pub vendor: Option<String>,
     /// Only findings of this class.
@@ -236,6 +237,12 @@ pub struct StoreQueryArgs {
     /// Only findings of this severity or higher (1 = high).
     #[arg(long, value_name = "1-3")]
     pub severity: Option<u8>,
+    /// Only findings seen at or after this time (date, RFC 3339 or EVE).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only findings first seen before this time (a date: through that day).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 /// `palisade profile ...`

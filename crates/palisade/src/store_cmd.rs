@@ -88,6 +88,16 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
         device: args.device.clone(),
         class: args.class.clone(),
         severity: args.severity,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| time_arg("--since", s, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| time_arg("--until", s, true))
+            .transpose()?,
     })?;
     match args.format {
         Format::Json => {
