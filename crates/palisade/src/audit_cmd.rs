@@ -145,7 +145,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut store =
         Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let run_id = store.begin_run(&RunInfo {
-        sensor: crate::sensor_name(),
+        sensor: palisade::pipeline::store::sensor_name(),
         kind: "audit".into(),
         started_at: now().to_string(),
         inputs: std::iter::once(format!("targets={}", args.targets))

@@ -150,13 +150,3 @@ fn pipeline_creds(
 ) -> anyhow::Result<std::sync::Arc<palisade_detectors::creds::CredDb>> {
     palisade::pipeline::detectors::credential_db(&cfg.detectors)
 }
-
-/// This sensor's name: the host name, else `palisade`.
-fn sensor_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "palisade".into())
-}

@@ -88,16 +88,8 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
         device: args.device.clone(),
         class: args.class.clone(),
         severity: args.severity,
-        since: args
-            .since
-            .as_deref()
-            .map(|s| time_arg("--since", s, false))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|s| time_arg("--until", s, true))
-            .transpose()?,
+        since: time_opt("--since", &args.since, false)?,
+        until: time_opt("--until", &args.until, true)?,
     })?;
     match args.format {
         Format::Json => {
@@ -131,6 +123,15 @@ pub fn findings(args: StoreQueryArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An optional `--since` / `--until` value.
+fn time_opt(
+    flag: &str,
+    s: &Option<String>,
+    until: bool,
+) -> anyhow::Result<Option<palisade_event::Timestamp>> {
+    s.as_deref().map(|s| time_arg(flag, s, until)).transpose()
+}
+
 /// A `--since` / `--until` value; a date alone as `--until` means through
 /// that day.
 fn time_arg(flag: &str, s: &str, until: bool) -> anyhow::Result<palisade_event::Timestamp> {
@@ -160,16 +161,8 @@ pub fn alerts(args: AlertsArgs) -> anyhow::Result<ExitCode> {
             }
         }),
         severity: args.severity,
-        since: args
-            .since
-            .as_deref()
-            .map(|s| time_arg("--since", s, false))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|s| time_arg("--until", s, true))
-            .transpose()?,
+        since: time_opt("--since", &args.since, false)?,
+        until: time_opt("--until", &args.until, true)?,
         limit: (args.limit > 0).then_some(args.limit),
     };
     let list = store.alerts(&filter)?;

@@ -27,7 +27,7 @@ fn now() -> String {
 }
 
 /// This sensor's name: the host name, else `palisade`.
-fn sensor_name() -> String {
+pub fn sensor_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|s| s.trim().to_string())
