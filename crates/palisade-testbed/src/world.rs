@@ -428,8 +428,8 @@ impl World {
     }
 
     /// Makes device `dev` a `product` running `firmware`, for scenarios
-    /// that need one model: the MAC takes the product's first OUI (its
-    /// last three bytes stay), the cloud and update services and the MQTT
+    /// that need one model: the MAC takes the product's first OUI unless it
+    /// has one of the maker's already (its last three bytes stay), the cloud and update services and the MQTT
     /// client id become the product's. Call before the capture starts.
     pub(crate) fn set_product(
         &mut self,
@@ -449,7 +449,9 @@ impl World {
         let Some(h) = self.hosts.get_mut(host) else {
             return;
         };
-        if let Some(oui) = product.ouis.first() {
+        // A device of the product's maker keeps its MAC.
+        let own = product.ouis.iter().any(|o| h.mac[..3] == o[..]);
+        if let (false, Some(oui)) = (own, product.ouis.first()) {
             h.mac[..3].copy_from_slice(oui);
         }
         d.mqtt_client_id = mqtt_client_id(product, h.mac);
