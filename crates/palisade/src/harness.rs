@@ -239,7 +239,13 @@ pub fn fleet(data: &[u8]) {
                 [k, v] => Some((*k, *v)),
                 _ => None,
             });
-            let c = Classifier::builtin().classify(facts);
+            // built once: compiling the rules per input would make the
+            // fuzzer measure regex compilation
+            static BUILTIN: std::sync::OnceLock<(Classifier, AdvisoryDb)> =
+                std::sync::OnceLock::new();
+            let (classifier, advisories) =
+                BUILTIN.get_or_init(|| (Classifier::builtin(), AdvisoryDb::builtin()));
+            let c = classifier.classify(facts);
             for f in [
                 Field::Vendor,
                 Field::Product,
@@ -248,7 +254,7 @@ pub fn fleet(data: &[u8]) {
             ] {
                 assert!(c.get(f).is_none_or(|v| v.len() <= MAX_VALUE));
             }
-            let _ = AdvisoryDb::builtin().matches(&DeviceIdentity {
+            let _ = advisories.matches(&DeviceIdentity {
                 vendor: c.get(Field::Vendor),
                 product: c.get(Field::Product),
                 device_type: c.get(Field::DeviceType),
