@@ -89,7 +89,7 @@ struct Sensor {
 impl Sensor {
     /// Starts `prefix... palisade sensor args...` with the test rule and
     /// waits until its sources are open.
-    fn start(prefix: &[&str], dir: &Path, args: &[String]) -> Sensor {
+    fn start(prefix: &[&str], dir: &Path, threads: usize, args: &[String]) -> Sensor {
         std::fs::write(dir.join("test.rules"), RULE).unwrap();
         let bin = env!("CARGO_BIN_EXE_palisade");
         let mut cmd = match prefix.split_first() {
@@ -106,7 +106,7 @@ impl Sensor {
             .arg(dir.join("test.rules"))
             .arg("--output-dir")
             .arg(dir.join("out"))
-            .args(["--threads", "2"])
+            .args(["--threads", &threads.to_string()])
             .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
             .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
             .stdin(Stdio::null());
@@ -177,6 +177,14 @@ fn assert_outputs(dir: &Path, source: &str, code: i32, stdout: &str, stderr: &st
     assert!(
         records.iter().any(|r| r["event_type"] == "flow"),
         "no flow record in\n{eve}"
+    );
+    let stats = records
+        .iter()
+        .rfind(|r| r["event_type"] == "stats")
+        .expect("a stats record");
+    assert!(
+        stats["stats"]["capture"]["kernel_drops"].is_u64(),
+        "{stats}"
     );
 
     let store = Store::open(&dir.join("out/palisade.db")).unwrap();
@@ -309,6 +317,7 @@ fn http_on_a_veth_alerts() {
     let sensor = Sensor::start(
         &["ip", "netns", "exec", &lab.srv],
         &dir,
+        2,
         &["--interface".into(), lab.veth_srv.clone()],
     );
     let body = sh(&format!(
@@ -415,7 +424,8 @@ fn vxlan_mirror_alerts() {
         .unwrap()
         .port();
     let source = format!("vxlan://127.0.0.1:{port}");
-    let sensor = Sensor::start(&[], &dir, &["--mirror".into(), source.clone()]);
+    // one thread here, two on the veth: both reader loops of the pipeline
+    let sensor = Sensor::start(&[], &dir, 1, &["--mirror".into(), source.clone()]);
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     for frame in http_exchange() {
         // VXLAN header: flags (VNI valid), VNI 42

@@ -621,6 +621,19 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     if let (Some(a), Some(m)) = (&app_stats, report_stats.as_object_mut()) {
         m.insert("app_layer".into(), a.to_json());
     }
+    if !live.is_empty() {
+        // Suricata's names for the kernel's counters of a live capture
+        if let Some(c) = report_stats
+            .get_mut("capture")
+            .and_then(|c| c.as_object_mut())
+        {
+            let sum = |f: fn(&palisade_live::LiveStats) -> u64| {
+                live.iter().map(|s| f(&s.stats)).sum::<u64>()
+            };
+            c.insert("kernel_packets".into(), sum(|s| s.kernel_packets).into());
+            c.insert("kernel_drops".into(), sum(|s| s.kernel_drops).into());
+        }
+    }
     if filter.stats {
         let _ = ev_tx.send(OutBatch::events(vec![Event::Stats {
             timestamp: last_ts,
