@@ -460,6 +460,10 @@ pub struct SensorArgs {
     /// Do not write the SQLite store.
     #[arg(long)]
     pub no_db: bool,
+    /// Checksum validation; auto (the default) switches it off when most of the first
+    /// packets fail it (checksum offloading on the capturing host).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub checksum_checks: Option<ChecksumMode>,
     /// Exit summary format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -30,7 +30,10 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     if specs.is_empty() {
         anyhow::bail!("no source: give --interface IF and/or --mirror URL (see --help)");
     }
-    let config = load_config(args.config.as_deref(), &args.set, &args.eve_types)?;
+    let mut config = load_config(args.config.as_deref(), &args.set, &args.eve_types)?;
+    if let Some(mode) = args.checksum_checks {
+        config.decoder.checksum_checks = mode;
+    }
     let threads = threads(args.threads, &config);
     let eve = prepare_output(&args.output_dir, args.eve.as_ref())?;
     let (detect, load) = load_rules(

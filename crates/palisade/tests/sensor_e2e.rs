@@ -441,3 +441,33 @@ fn vxlan_mirror_alerts() {
     assert!(stdout.contains(&source), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// No source, a mirror kind that does not exist yet, a missing interface:
+/// errors at start (status 1, a reason), no run in a store.
+#[test]
+fn bad_sources_fail_at_start() {
+    let dir = temp_dir("bad");
+    let bin = env!("CARGO_BIN_EXE_palisade");
+    for (args, says) in [
+        (vec![], "no source"),
+        (vec!["--mirror", "gre://192.0.2.1"], "not implemented yet"),
+        (
+            vec!["--mirror", "vxlan://not-an-address:4789"],
+            "IP literal",
+        ),
+        (vec!["--interface", "pse-nosuch0"], "pse-nosuch0"),
+    ] {
+        let o = Command::new(bin)
+            .arg("sensor")
+            .args(&args)
+            .arg("--output-dir")
+            .arg(dir.join("out"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!dir.join("out/palisade.db").exists(), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
