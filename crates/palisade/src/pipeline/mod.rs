@@ -1,5 +1,8 @@
 //! The scan pipeline: inputs → (dispatch) → workers → output thread.
 //!
+//! Inputs are a [`feed::PacketFeed`]: capture files (`palisade scan`) or
+//! live sources (`palisade sensor`); the rest does not know which.
+//!
 //! With one thread, the main thread reads, decodes and tracks (no hand-over
 //! cost). With N threads, the main thread reads and decodes once to route
 //! each packet by the symmetric address-pair hash of its frames, copies it
