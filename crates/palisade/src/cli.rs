@@ -26,6 +26,9 @@ pub enum Command {
     /// Analyse capture files and write EVE JSON.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Inspect live traffic (an interface, mirrored traffic) until SIGINT/SIGTERM.
+    #[command(after_help = SENSOR_EXAMPLES)]
+    Sensor(SensorArgs),
     /// Generate labelled IoT fleet traffic for tests, benchmarks, evaluation.
     #[command(subcommand)]
     Testbed(TestbedCommand),
@@ -400,6 +403,73 @@ pub struct ScanArgs {
     /// Do not write the SQLite store.
     #[arg(long)]
     pub no_db: bool,
+}
+
+const SENSOR_EXAMPLES: &str = "\
+Examples:
+  palisade sensor --interface eth0                               # needs CAP_NET_RAW (or root)
+  palisade sensor --interface eth0 --interface wlan0 --threads 2 --output-dir /var/lib/palisade
+  palisade sensor --mirror vxlan://0.0.0.0:4789                   # VXLAN-mirrored traffic (Soracom Junction, cloud mirroring)
+  palisade sensor --mirror tzsp://0.0.0.0:37008 --rules local.rules --eve-types alert,flow
+  palisade sensor --interface eth0 --config palisade.toml --db fleet.db
+
+Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the sources, ends every flow
+(reason shutdown), completes the EVE file and finishes the store run (kind
+sensor), and prints packets, kernel drops and alerts. Packet times are the
+kernel's receive times. Not there yet: rolling capture, SIGHUP reload, metrics.";
+
+/// `palisade sensor`
+#[derive(Args, Debug)]
+pub struct SensorArgs {
+    /// Capture on this interface with AF_PACKET (repeatable).
+    #[arg(short = 'i', long = "interface", value_name = "IF")]
+    pub interfaces: Vec<String>,
+    /// Receive mirrored traffic: vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT] (repeatable).
+    #[arg(long = "mirror", value_name = "URL")]
+    pub mirrors: Vec<String>,
+    /// Directory for outputs (created if missing).
+    #[arg(short, long, default_value = "palisade-out", value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// EVE JSON file [default: DIR/eve.json].
+    #[arg(long, value_name = "FILE")]
+    pub eve: Option<PathBuf>,
+    /// EVE event types to write, comma separated (default: all; as for `scan`).
+    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+    pub eve_types: Vec<String>,
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Configuration file (TOML), as for `scan`.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override a configuration key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Suricata rule file or directory of *.rules (repeatable).
+    #[arg(short = 'r', long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rules.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+    /// Fail instead of skipping rules that do not load.
+    #[arg(long)]
+    pub strict_rules: bool,
+    /// SQLite store [default: DIR/palisade.db]; the sensor's run has kind `sensor`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_db")]
+    pub db: Option<PathBuf>,
+    /// Do not write the SQLite store.
+    #[arg(long)]
+    pub no_db: bool,
+    /// Checksum validation; auto (the default) switches it off when most of the first
+    /// packets fail it (checksum offloading on the capturing host).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub checksum_checks: Option<ChecksumMode>,
+    /// Exit summary format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// No exit summary.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Output format.

@@ -9,6 +9,7 @@ mod cli;
 mod profile_cmd;
 mod rules_cmd;
 mod scan;
+mod sensor_cmd;
 mod store_cmd;
 mod testbed;
 
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(args),
+        cli::Command::Sensor(args) => sensor_cmd::run(args),
         cli::Command::Eval(args) => eval_cmd(args),
         cli::Command::Testbed(cmd) => testbed::run(cmd),
         cli::Command::Rules(cmd) => rules_cmd::run(cmd),

@@ -12,37 +12,99 @@ use std::process::ExitCode;
 pub const EXIT_INPUT_ERROR: u8 = 2;
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let mut config = Config::load(args.config.as_deref(), &args.set)?;
-    if !args.eve_types.is_empty() {
-        let mut sets = args.set.clone();
-        let list = args
-            .eve_types
-            .iter()
-            .map(|t| format!("\"{}\"", t.trim()))
-            .collect::<Vec<_>>()
-            .join(",");
-        sets.push(format!("output.eve_types=[{list}]"));
-        config = Config::load(args.config.as_deref(), &sets).context("--eve-types")?;
-    }
+    let mut config = load_config(args.config.as_deref(), &args.set, &args.eve_types)?;
     if let Some(mode) = args.checksum_checks {
         config.decoder.checksum_checks = mode;
     }
-    let threads = args
-        .threads
-        .or((config.runtime.threads > 0).then_some(config.runtime.threads))
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    std::fs::create_dir_all(&args.output_dir)
-        .with_context(|| format!("creating output directory {}", args.output_dir.display()))?;
-    let eve = args
-        .eve
-        .clone()
-        .unwrap_or_else(|| args.output_dir.join("eve.json"));
+    let threads = threads(args.threads, &config);
+    let eve = prepare_output(&args.output_dir, args.eve.as_ref())?;
+    let (detect, load) = load_rules(
+        &config,
+        &args.rules,
+        args.no_builtin_rules,
+        args.strict_rules,
+    )?;
+    let report = pipeline::run(ScanOptions {
+        inputs: args.inputs.clone(),
+        eve: eve.clone(),
+        threads,
+        config,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        detect,
+        store: (!args.no_db).then(|| {
+            args.db
+                .clone()
+                .unwrap_or_else(|| args.output_dir.join("palisade.db"))
+        }),
+        live: None,
+    })?;
+    if !args.quiet {
+        match args.format {
+            Format::Text => print_text(&report, &eve, &load),
+            Format::Json => println!("{}", summary_json(&report, &eve, &load)),
+        }
+    }
+    Ok(if report.input_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT_ERROR)
+    })
+}
+
+/// The configuration with `--set` overrides and `--eve-types` (shared by
+/// `scan` and `sensor`).
+pub fn load_config(
+    file: Option<&std::path::Path>,
+    set: &[String],
+    eve_types: &[String],
+) -> Result<Config> {
+    let config = Config::load(file, set)?;
+    if eve_types.is_empty() {
+        return Ok(config);
+    }
+    let mut sets = set.to_vec();
+    let list = eve_types
+        .iter()
+        .map(|t| format!("\"{}\"", t.trim()))
+        .collect::<Vec<_>>()
+        .join(",");
+    sets.push(format!("output.eve_types=[{list}]"));
+    Config::load(file, &sets).context("--eve-types")
+}
+
+/// Worker threads: `--threads`, else `runtime.threads`, else one per core.
+pub fn threads(arg: Option<usize>, config: &Config) -> usize {
+    arg.or((config.runtime.threads > 0).then_some(config.runtime.threads))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Creates the output directory; returns the EVE path.
+pub fn prepare_output(
+    output_dir: &std::path::Path,
+    eve: Option<&std::path::PathBuf>,
+) -> Result<std::path::PathBuf> {
+    std::fs::create_dir_all(output_dir)
+        .with_context(|| format!("creating output directory {}", output_dir.display()))?;
+    Ok(eve.cloned().unwrap_or_else(|| output_dir.join("eve.json")))
+}
+
+/// Loads the rules (`--rules`, the built-in set); `None` when there are
+/// none.
+pub fn load_rules(
+    config: &Config,
+    paths: &[std::path::PathBuf],
+    no_builtin: bool,
+    strict: bool,
+) -> Result<(
+    Option<std::sync::Arc<pipeline::detect::DetectShared>>,
+    palisade_detect::LoadReport,
+)> {
     let rule_opts = palisade::rules::RuleOptions {
-        paths: args.rules.clone(),
-        builtin: !(args.no_builtin_rules || config.rules.no_builtin),
+        paths: paths.to_vec(),
+        builtin: !(no_builtin || config.rules.no_builtin),
     };
-    let (rules, load) = palisade::rules::load(&config, &rule_opts)?;
-    if (args.strict_rules || config.rules.strict) && !load.failures.is_empty() {
+    let (rules, load) = palisade::rules::load(config, &rule_opts)?;
+    if (strict || config.rules.strict) && !load.failures.is_empty() {
         anyhow::bail!(
             "{} rule(s) failed to load (--strict-rules); first: {}:{}: {}",
             load.failures.len(),
@@ -58,30 +120,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             false,
         ))
     });
-    let report = pipeline::run(ScanOptions {
-        inputs: args.inputs.clone(),
-        eve: eve.clone(),
-        threads,
-        config,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        detect,
-        store: (!args.no_db).then(|| {
-            args.db
-                .clone()
-                .unwrap_or_else(|| args.output_dir.join("palisade.db"))
-        }),
-    })?;
-    if !args.quiet {
-        match args.format {
-            Format::Text => print_text(&report, &eve, &load),
-            Format::Json => println!("{}", summary_json(&report, &eve, &load)),
-        }
-    }
-    Ok(if report.input_errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_INPUT_ERROR)
-    })
+    Ok((detect, load))
 }
 
 fn rate(n: u64, secs: f64) -> f64 {

@@ -1,5 +1,8 @@
 //! The scan pipeline: inputs → (dispatch) → workers → output thread.
 //!
+//! Inputs are a [`feed::PacketFeed`]: capture files (`palisade scan`) or
+//! live sources (`palisade sensor`); the rest does not know which.
+//!
 //! With one thread, the main thread reads, decodes and tracks (no hand-over
 //! cost). With N threads, the main thread reads and decodes once to route
 //! each packet by the symmetric address-pair hash of its frames, copies it
@@ -11,6 +14,7 @@
 pub mod app;
 pub mod detect;
 pub mod detectors;
+pub mod feed;
 pub mod output;
 pub mod store;
 pub mod worker;
@@ -18,6 +22,7 @@ pub mod worker;
 use crate::config::{ChecksumMode, Config};
 use anyhow::{Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
+use feed::{Next, PacketFeed};
 use output::{run_eve_writer, EventBatcher, OutBatch, OutputTotals, TypeFilter};
 use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
@@ -50,6 +55,9 @@ pub struct ScanOptions {
     pub detect: Option<std::sync::Arc<detect::DetectShared>>,
     /// SQLite store to write alerts, incidents and findings into.
     pub store: Option<PathBuf>,
+    /// Live sources instead of `inputs` (`palisade sensor`): the run ends
+    /// when their stop flag is set and they have stopped.
+    pub live: Option<feed::LiveFeed>,
 }
 
 /// What a scan did.
@@ -96,6 +104,8 @@ pub struct ScanReport {
     pub app_records: u64,
     /// Whether the detectors ran.
     pub detectors_on: bool,
+    /// Live sources and their counters (kernel drops), `palisade sensor`.
+    pub live: Vec<feed::LiveSourceReport>,
 }
 
 /// Auto checksum mode: validate the first packets; if more than 10% of the
@@ -200,16 +210,30 @@ impl Progress {
 }
 
 /// Runs a scan to the end of its inputs.
-pub fn run(opts: ScanOptions) -> Result<ScanReport> {
+pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     let started = Instant::now();
     let threads = opts.threads.clamp(1, MAX_THREADS);
-    let (mut inputs, open_errors) = InputSet::open_with(
-        &opts.inputs,
-        &OpenOptions {
-            mmap: opts.config.runtime.mmap_inputs,
-            ..OpenOptions::default()
-        },
-    );
+    let (mut inputs, open_errors, run_kind, run_inputs) = match opts.live.take() {
+        Some(live) => {
+            let names = live.names().to_vec();
+            (PacketFeed::Live(live), Vec::new(), "sensor", names)
+        }
+        None => {
+            let (set, errors) = InputSet::open_with(
+                &opts.inputs,
+                &OpenOptions {
+                    mmap: opts.config.runtime.mmap_inputs,
+                    ..OpenOptions::default()
+                },
+            );
+            let names = opts
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            (PacketFeed::Files(set), errors, "scan", names)
+        }
+    };
     let mut input_errors: Vec<String> = open_errors.iter().map(|e| e.to_string()).collect();
     for e in &input_errors {
         tracing::error!("{e}");
@@ -246,7 +270,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     };
     let observe = detector_set.is_some() || inventory.is_some();
     let store = match &opts.store {
-        Some(p) => Some(store::start(p, &opts.inputs)?),
+        Some(p) => Some(store::start(p, run_kind, &run_inputs)?),
         None => None,
     };
     let store_tx = store.as_ref().map(|w| w.sender());
@@ -298,7 +322,16 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         }
         let mut enforcing = csum.enforce();
         w.set_checksum_enforce(enforcing);
-        while let Some(p) = inputs.next_packet() {
+        loop {
+            let p = match inputs.next_item() {
+                Next::Packet(p) => p,
+                Next::Idle(now) => {
+                    w.advance(now);
+                    w.flush_events();
+                    continue;
+                }
+                Next::End => break,
+            };
             packets += 1;
             bytes += p.data.len() as u64;
             first_ts.get_or_insert(p.ts);
@@ -404,7 +437,26 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
                 }
                 mappings[i] = inputs.shared_bytes(i as u16).cloned();
             }
-            let Some(p) = inputs.next_packet() else { break };
+            let p = match inputs.next_item() {
+                Next::Packet(p) => p,
+                Next::Idle(now) => {
+                    // live and quiet: hand partial batches over and move
+                    // every clock on, so nothing waits for the next packet
+                    since_tick = 0;
+                    w0.advance(now);
+                    w0.flush_events();
+                    for (w, batch) in batches.iter_mut().enumerate().skip(1) {
+                        batch.clock = now;
+                        batch.validate = csum.validate;
+                        batch.enforce = csum.enforce();
+                        let fresh = next_batch(&recycle_rx, batch_packets);
+                        let b = std::mem::replace(batch, fresh);
+                        let _ = senders[w].send(b);
+                    }
+                    continue;
+                }
+                Next::End => break,
+            };
             packets += 1;
             bytes += p.data.len() as u64;
             first_ts.get_or_insert(p.ts);
@@ -511,7 +563,21 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         (results, dec)
     };
     progress.finish();
-    input_errors.extend(inputs.take_errors().iter().map(|e| e.to_string()));
+    let (report_inputs, skipped, live) = match inputs {
+        PacketFeed::Files(mut set) => {
+            input_errors.extend(set.take_errors().iter().map(|e| e.to_string()));
+            (set.inputs(), set.skipped().to_vec(), Vec::new())
+        }
+        PacketFeed::Live(l) => {
+            let live = l.finish();
+            for s in &live {
+                if let Some(e) = &s.error {
+                    input_errors.push(format!("{}: {e}", s.name));
+                }
+            }
+            (run_inputs.clone(), Vec::new(), live)
+        }
+    };
 
     let mut engine = EngineStats::default();
     let mut flows = 0;
@@ -558,6 +624,19 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
     if let (Some(a), Some(m)) = (&app_stats, report_stats.as_object_mut()) {
         m.insert("app_layer".into(), a.to_json());
     }
+    if !live.is_empty() {
+        // Suricata's names for the kernel's counters of a live capture
+        if let Some(c) = report_stats
+            .get_mut("capture")
+            .and_then(|c| c.as_object_mut())
+        {
+            let sum = |f: fn(&palisade_live::LiveStats) -> u64| {
+                live.iter().map(|s| f(&s.stats)).sum::<u64>()
+            };
+            c.insert("kernel_packets".into(), sum(|s| s.kernel_packets).into());
+            c.insert("kernel_drops".into(), sum(|s| s.kernel_drops).into());
+        }
+    }
     if filter.stats {
         let _ = ev_tx.send(OutBatch::events(vec![Event::Stats {
             timestamp: last_ts,
@@ -579,9 +658,9 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         _ => None,
     };
     Ok(ScanReport {
-        inputs: inputs.inputs(),
+        inputs: report_inputs,
         input_errors,
-        skipped: inputs.skipped().to_vec(),
+        skipped,
         packets,
         bytes,
         elapsed: started.elapsed(),
@@ -600,6 +679,7 @@ pub fn run(opts: ScanOptions) -> Result<ScanReport> {
         app_records,
         detectors_on: observe,
         store,
+        live,
     })
 }
 
@@ -736,6 +816,10 @@ fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> Wor
             });
         }
         w.advance(batch.clock);
+        if batch.pkts.is_empty() {
+            // an idle tick of a live feed: pass on what is batched
+            w.flush_events();
+        }
         batch.clear();
         let _ = recycle.try_send(batch);
     }

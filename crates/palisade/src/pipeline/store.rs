@@ -36,17 +36,18 @@ pub fn sensor_name() -> String {
         .unwrap_or_else(|| "palisade".into())
 }
 
-/// Opens the store at `path` and starts a `scan` run of `inputs`.
-pub fn start(path: &Path, inputs: &[PathBuf]) -> anyhow::Result<StoreWriter> {
+/// Opens the store at `path` and starts a run of `kind` (`scan`,
+/// `sensor`) over `inputs` (files, or interfaces and mirrors).
+pub fn start(path: &Path, kind: &str, inputs: &[String]) -> anyhow::Result<StoreWriter> {
     let store =
         Store::open(path).with_context(|| format!("opening the store {}", path.display()))?;
     StoreWriter::start(
         store,
         &RunInfo {
             sensor: sensor_name(),
-            kind: "scan".into(),
+            kind: kind.into(),
             started_at: now(),
-            inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+            inputs: inputs.to_vec(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
     )

@@ -214,6 +214,12 @@ impl Worker {
         self.engine.set_drop_bad_checksums(on);
     }
 
+    /// Hands the events batched so far to the output thread (a live sensor
+    /// when traffic pauses: records should not wait for the batch to fill).
+    pub fn flush_events(&mut self) {
+        self.out.flush();
+    }
+
     /// Advances packet time without a packet (idle workers still expire
     /// flows).
     pub fn advance(&mut self, now: Timestamp) {

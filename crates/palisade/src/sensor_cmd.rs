@@ -1,0 +1,169 @@
+//! `palisade sensor`: live sources through the scan pipeline until SIGINT or
+//! SIGTERM.
+//!
+//! The options are `scan`'s (configuration, rules, outputs, store) with
+//! `--interface` and `--mirror` instead of capture files. Every source is
+//! opened before anything runs, so a missing interface or a taken port is an
+//! error at start, not a silent sensor. A signal sets the stop flag: the
+//! readers stop, the pipeline drains what they queued, ends every flow with
+//! reason `shutdown`, completes the EVE file and finishes the store run; a
+//! second signal while that runs exits at once (status 1).
+
+use crate::cli::{Format, SensorArgs};
+use crate::scan::{load_config, load_rules, prepare_output, threads, EXIT_INPUT_ERROR};
+use anyhow::{Context, Result};
+use palisade::pipeline::{self, feed::LiveFeed, ScanOptions, ScanReport};
+use palisade_live::{AfPacketConfig, SourceSpec};
+use serde_json::json;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+pub fn run(args: SensorArgs) -> Result<ExitCode> {
+    let mut specs = Vec::new();
+    for i in &args.interfaces {
+        specs.push(SourceSpec::interface(i).map_err(|e| anyhow::anyhow!("--interface: {e}"))?);
+    }
+    for m in &args.mirrors {
+        specs.push(SourceSpec::mirror(m).map_err(|e| anyhow::anyhow!("--mirror: {e}"))?);
+    }
+    if specs.is_empty() {
+        anyhow::bail!("no source: give --interface IF and/or --mirror URL (see --help)");
+    }
+    let mut config = load_config(args.config.as_deref(), &args.set, &args.eve_types)?;
+    if let Some(mode) = args.checksum_checks {
+        config.decoder.checksum_checks = mode;
+    }
+    let threads = threads(args.threads, &config);
+    let eve = prepare_output(&args.output_dir, args.eve.as_ref())?;
+    let (detect, load) = load_rules(
+        &config,
+        &args.rules,
+        args.no_builtin_rules,
+        args.strict_rules,
+    )?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // The first signal sets `stop`; a second one (stop already set)
+        // exits at once, for a shutdown that hangs.
+        signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
+            .context("installing signal handlers")?;
+        signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
+    }
+    let live = LiveFeed::start(&specs, &AfPacketConfig::default(), stop)?;
+    if !args.quiet {
+        eprintln!(
+            "palisade sensor: reading {} ({} thread(s)); SIGINT or SIGTERM stops",
+            live.names().join(", "),
+            threads
+        );
+    }
+    let report = pipeline::run(ScanOptions {
+        inputs: Vec::new(),
+        eve: eve.clone(),
+        threads,
+        config,
+        progress: false,
+        detect,
+        store: (!args.no_db).then(|| {
+            args.db
+                .clone()
+                .unwrap_or_else(|| args.output_dir.join("palisade.db"))
+        }),
+        live: Some(live),
+    })?;
+    if !args.quiet {
+        match args.format {
+            Format::Text => print_text(&report, &eve, load.loaded),
+            Format::Json => println!("{}", summary_json(&report, &eve, load.loaded)),
+        }
+    }
+    Ok(if report.input_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT_ERROR)
+    })
+}
+
+fn kernel_drops(r: &ScanReport) -> u64 {
+    r.live.iter().map(|s| s.stats.kernel_drops).sum()
+}
+
+fn summary_json(r: &ScanReport, eve: &std::path::Path, rules: usize) -> serde_json::Value {
+    json!({
+        "sources": r.live.iter().map(|s| json!({
+            "source": s.name,
+            "packets": s.stats.packets,
+            "bytes": s.stats.bytes,
+            "kernel_packets": s.stats.kernel_packets,
+            "kernel_drops": s.stats.kernel_drops,
+            "invalid": s.stats.invalid,
+            "error": s.error,
+        })).collect::<Vec<_>>(),
+        "packets": r.packets,
+        "bytes": r.bytes,
+        "kernel_drops": kernel_drops(r),
+        "flows": r.flows,
+        "rules_loaded": rules,
+        "alerts": r.alerts + r.written.detector_alerts,
+        "signature_alerts": r.alerts,
+        "detector_alerts": r.written.detector_alerts,
+        "findings": r.written.findings,
+        "eve": eve,
+        "eve_records": r.written.records,
+        "store": r.store.as_ref().map(|s| json!({"path": s.path, "run_id": s.run_id})),
+        "threads": r.threads,
+        "elapsed_seconds": r.elapsed.as_secs_f64(),
+        "errors": r.input_errors,
+    })
+}
+
+fn print_text(r: &ScanReport, eve: &std::path::Path, rules: usize) {
+    println!(
+        "palisade sensor: stopped after {:.1} s, {} thread(s)",
+        r.elapsed.as_secs_f64(),
+        r.threads
+    );
+    for s in &r.live {
+        println!(
+            "  source        {}: {} packets, {} kernel drops{}",
+            s.name,
+            s.stats.packets,
+            s.stats.kernel_drops,
+            s.error
+                .as_ref()
+                .map_or(String::new(), |e| format!(", FAILED: {e}"))
+        );
+    }
+    println!(
+        "  packets       {} ({:.1} MB), {} kernel drops",
+        r.packets,
+        r.bytes as f64 / 1e6,
+        kernel_drops(r)
+    );
+    println!("  flows         {}", r.flows);
+    println!("  rules         {rules} loaded");
+    println!(
+        "  alerts        {} ({} signature, {} detector), {} findings",
+        r.alerts + r.written.detector_alerts,
+        r.alerts,
+        r.written.detector_alerts,
+        r.written.findings
+    );
+    for (gid, sid, msg, n) in r.alerts_by_signature.iter().take(20) {
+        println!("    {n:>8}  [{gid}:{sid}] {msg}");
+    }
+    if let Some(s) = &r.store {
+        println!(
+            "  store         {} (run {}, kind sensor)",
+            s.path.display(),
+            s.run_id
+        );
+    }
+    println!(
+        "  EVE           {} ({} records)",
+        eve.display(),
+        r.written.records
+    );
+}
