@@ -37,6 +37,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
 
+/// Consecutive failed reads after which a live source is given up.
+const MAX_FAILURES: u32 = 50;
+/// Pause after a failed read (50 failures: about 5 s of trying).
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 /// How long a live source's read waits before the stop flag is checked.
 pub const READ_TIMEOUT: Duration = Duration::from_millis(100);
 /// How long the pipeline waits for a live packet before it flushes batches
@@ -170,6 +174,7 @@ impl LiveFeed {
                     // too, for at most DRAIN, so that a packet received
                     // before the signal is inspected.
                     let mut drain_until: Option<Instant> = None;
+                    let mut failures = 0u32;
                     loop {
                         if drain_until.is_none() && stop.load(Ordering::Relaxed) {
                             drain_until = Some(Instant::now() + DRAIN);
@@ -179,6 +184,7 @@ impl LiveFeed {
                         }
                         match src.next(READ_TIMEOUT) {
                             Ok(Some(p)) => {
+                                failures = 0;
                                 let msg = LiveMsg {
                                     ts: p.ts,
                                     linktype: p.linktype,
@@ -191,7 +197,16 @@ impl LiveFeed {
                                 }
                             }
                             Ok(None) if drain_until.is_some() => break,
-                            Ok(None) => {}
+                            Ok(None) => failures = 0,
+                            // A sensor runs day and night: an interface that
+                            // goes down and comes back (ENETDOWN once) must
+                            // not end its capture. Only a source failing on
+                            // every try for a while is given up.
+                            Err(e) if failures < MAX_FAILURES => {
+                                failures += 1;
+                                tracing::warn!(source = %name, "live source: {e} (retrying)");
+                                std::thread::sleep(RETRY_PAUSE);
+                            }
                             Err(e) => {
                                 tracing::error!(source = %name, "live source failed: {e}");
                                 error = Some(e.to_string());
