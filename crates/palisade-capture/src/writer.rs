@@ -244,6 +244,11 @@ impl<W: Write> PcapNgWriter<W> {
         self.packets
     }
 
+    /// The underlying writer (to flush it while the file stays open).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Bytes written so far (for rolling to the next file at a size).
     pub fn bytes_written(&self) -> u64 {
         self.bytes

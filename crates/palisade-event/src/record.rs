@@ -269,6 +269,9 @@ pub struct AlertRecord {
     pub payload: Option<String>,
     /// Base64 of the whole packet, when enabled.
     pub packet: Option<String>,
+    /// The pcapng file holding the packets of the alert's flow
+    /// (`palisade sensor --capture-dir`).
+    pub capture_file: Option<String>,
 }
 
 /// The `flow` object of an alert.
@@ -463,6 +466,9 @@ impl Serialize for Event {
                 }
                 if let Some(p) = &a.packet {
                     m.serialize_entry("packet", p)?;
+                }
+                if let Some(c) = &a.capture_file {
+                    m.serialize_entry("capture_file", c)?;
                 }
             }
             Event::Flow(f) => {
@@ -660,6 +666,7 @@ mod tests {
             }),
             payload: None,
             packet: None,
+            capture_file: None,
         }));
         let mut out = Vec::new();
         ev.write_eve(&mut out);

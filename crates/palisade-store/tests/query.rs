@@ -80,6 +80,7 @@ fn alert(
         flow: None,
         payload: None,
         packet: None,
+        capture_file: None,
     }))
 }
 

@@ -58,6 +58,7 @@ fn alert(secs: u64, sid: u32, meta: &[(&str, &str)]) -> StoreOp {
         flow: None,
         payload: None,
         packet: None,
+        capture_file: None,
     }))
 }
 

@@ -427,6 +427,11 @@ pub struct SensorArgs {
     /// Receive mirrored traffic: vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT] (repeatable).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
+    /// Keep a rolling capture (ring of pcapng files, `[capture]` limits) in DIR, and the
+    /// packets of every alerted flow in DIR/alerts/<flow_id>.pcapng, named in the alert's
+    /// `capture_file`.
+    #[arg(long, value_name = "DIR")]
+    pub capture_dir: Option<PathBuf>,
     /// Directory for outputs (created if missing).
     #[arg(short, long, default_value = "palisade-out", value_name = "DIR")]
     pub output_dir: PathBuf,

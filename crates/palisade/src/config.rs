@@ -42,6 +42,65 @@ pub struct Config {
     pub inventory: palisade_fleet::InventoryConfig,
     /// The active default-password audit (`palisade audit`).
     pub audit: AuditSection,
+    /// Rolling capture and per-alert packet files (`palisade sensor
+    /// --capture-dir`).
+    pub capture: CaptureSection,
+}
+
+/// `[capture]`: the rolling capture and the packets behind every alert.
+/// Off unless `dir` (or `--capture-dir`) is set.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureSection {
+    /// Directory of the ring files (`ring-NNNNNNNN.pcapng`) and of
+    /// `alerts/<flow_id>.pcapng`; empty = no capture.
+    pub dir: String,
+    /// Size at which a ring file is closed and the next one started (MiB).
+    pub file_size_mb: u64,
+    /// Ring files kept; the oldest is deleted beyond this.
+    pub files: usize,
+    /// Memory for the packets kept for per-alert files (MiB).
+    pub memcap_mb: u64,
+    /// Last packets kept per flow for its alert file (before the alert).
+    pub flow_packets: usize,
+    /// Most packets in one alert file.
+    pub alert_max_packets: u64,
+    /// Most bytes of packets in one alert file (MiB).
+    pub alert_max_mb: u64,
+    /// Size of the alerts directory beyond which its oldest files are
+    /// deleted (MiB).
+    pub alerts_max_mb: u64,
+    /// Flows recorded after their alert at once; an alert beyond this gets
+    /// the buffered packets only.
+    pub max_recordings: usize,
+}
+
+impl Default for CaptureSection {
+    fn default() -> Self {
+        CaptureSection {
+            dir: String::new(),
+            file_size_mb: 100,
+            files: 10,
+            memcap_mb: 64,
+            flow_packets: 100,
+            alert_max_packets: 10_000,
+            alert_max_mb: 16,
+            alerts_max_mb: 1024,
+            max_recordings: 256,
+        }
+    }
+}
+
+impl CaptureSection {
+    /// Checks the limits.
+    pub fn validate(&self) -> Result<()> {
+        if self.file_size_mb == 0 || self.files == 0 || self.alerts_max_mb == 0 {
+            bail!(
+                "capture.file_size_mb, capture.files and capture.alerts_max_mb must be at least 1"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[audit]`: `palisade audit`, which logs in to the fleet's own devices
@@ -364,6 +423,7 @@ impl Default for Config {
             detectors: DetectorsSection::default(),
             inventory: palisade_fleet::InventoryConfig::default(),
             audit: AuditSection::default(),
+            capture: CaptureSection::default(),
         }
     }
 }
@@ -428,6 +488,7 @@ impl Config {
         if !rate_ok || !timeout_ok {
             bail!("audit.rate must be above 0 and audit.timeout_secs in (0, 600]");
         }
+        self.capture.validate()?;
         if self.runtime.batch_packets == 0 {
             bail!("runtime.batch_packets must be at least 1");
         }

@@ -34,6 +34,9 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     if let Some(mode) = args.checksum_checks {
         config.decoder.checksum_checks = mode;
     }
+    if let Some(dir) = &args.capture_dir {
+        config.capture.dir = dir.display().to_string();
+    }
     let threads = threads(args.threads, &config);
     let eve = prepare_output(&args.output_dir, args.eve.as_ref())?;
     let (detect, load) = load_rules(
@@ -112,6 +115,7 @@ fn summary_json(r: &ScanReport, eve: &std::path::Path, rules: usize) -> serde_js
         "findings": r.written.findings,
         "eve": eve,
         "eve_records": r.written.records,
+        "capture": r.capture,
         "store": r.store.as_ref().map(|s| json!({"path": s.path, "run_id": s.run_id})),
         "threads": r.threads,
         "elapsed_seconds": r.elapsed.as_secs_f64(),
@@ -159,6 +163,19 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, rules: usize) {
             "  store         {} (run {}, kind sensor)",
             s.path.display(),
             s.run_id
+        );
+    }
+    if let Some(c) = &r.capture {
+        println!(
+            "  capture       {} packets in {} ring file(s), {} alert file(s){}",
+            c.ring_packets,
+            c.ring_files,
+            c.alert_files,
+            if c.dropped > 0 {
+                format!(", {} packets not captured (capture behind)", c.dropped)
+            } else {
+                String::new()
+            }
         );
     }
     println!(

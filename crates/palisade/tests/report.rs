@@ -377,6 +377,7 @@ fn hostile_store() -> Store {
         flow: None,
         payload: None,
         packet: None,
+        capture_file: None,
     })))
     .unwrap();
     w.send(StoreOp::Finding(Box::new(FindingRecord {

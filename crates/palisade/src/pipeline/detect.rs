@@ -824,6 +824,7 @@ fn record(
         flow,
         payload,
         packet: None,
+        capture_file: None,
     })
 }
 

@@ -399,6 +399,7 @@ pub fn alert_record(a: &DetectorAlert) -> AlertRecord {
         flow: None,
         payload: None,
         packet: None,
+        capture_file: None,
     }
 }
 

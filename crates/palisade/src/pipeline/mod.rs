@@ -12,6 +12,7 @@
 //! flows without sharing anything. Events go to one EVE writer thread.
 
 pub mod app;
+pub mod capture;
 pub mod detect;
 pub mod detectors;
 pub mod feed;
@@ -106,6 +107,8 @@ pub struct ScanReport {
     pub detectors_on: bool,
     /// Live sources and their counters (kernel drops), `palisade sensor`.
     pub live: Vec<feed::LiveSourceReport>,
+    /// The rolling capture's counters (`--capture-dir`).
+    pub capture: Option<capture::CaptureTotals>,
 }
 
 /// Auto checksum mode: validate the first packets; if more than 10% of the
@@ -274,6 +277,18 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         None => None,
     };
     let store_tx = store.as_ref().map(|w| w.sender());
+    let capture = if opts.config.capture.dir.is_empty() {
+        None
+    } else {
+        Some(capture::Capture::start(
+            &opts.config.capture,
+            std::path::Path::new(&opts.config.capture.dir),
+            run_inputs.clone(),
+            decoder_config(&opts.config),
+        )?)
+    };
+    let cap_reader = capture.as_ref().map(|c| c.handle());
+    let cap_out = capture.as_ref().map(|c| c.handle());
     // The store keeps every alert, whatever --eve-types writes: workers
     // then produce alert records and the output thread filters the file.
     // The inventory reads every app record (fingerprints), written or not.
@@ -288,7 +303,17 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     };
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
-        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set, store_tx, inventory))
+        .spawn(move || {
+            run_eve_writer(
+                ev_rx,
+                eve_path,
+                filter,
+                detector_set,
+                store_tx,
+                inventory,
+                cap_out,
+            )
+        })
         .context("starting the EVE writer thread")?;
     palisade_proto::http::LOG_HEADERS.store(
         opts.config.app_layer.http_log_headers,
@@ -333,6 +358,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 Next::End => break,
             };
             packets += 1;
+            if let Some(c) = &cap_reader {
+                c.packet(&p);
+            }
             bytes += p.data.len() as u64;
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
@@ -458,6 +486,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 Next::End => break,
             };
             packets += 1;
+            if let Some(c) = &cap_reader {
+                c.packet(&p);
+            }
             bytes += p.data.len() as u64;
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
@@ -563,6 +594,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         (results, dec)
     };
     progress.finish();
+    drop(cap_reader);
     let (report_inputs, skipped, live) = match inputs {
         PacketFeed::Files(mut set) => {
             input_errors.extend(set.take_errors().iter().map(|e| e.to_string()));
@@ -648,6 +680,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         Ok(r) => r?,
         Err(_) => anyhow::bail!("the EVE writer thread panicked"),
     };
+    let capture = capture.map(capture::Capture::finish);
     let store = match (store, &opts.store) {
         (Some(w), Some(p)) => Some(store::finish(
             w,
@@ -680,6 +713,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         detectors_on: observe,
         store,
         live,
+        capture,
     })
 }
 

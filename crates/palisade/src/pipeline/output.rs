@@ -281,9 +281,29 @@ struct EveOut {
     filter: TypeFilter,
     /// The store's writer, when a store is written.
     store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
+    /// The rolling capture, which writes the packets of every alerted flow
+    /// to a file named in the alert.
+    capture: Option<super::capture::CaptureHandle>,
 }
 
 impl EveOut {
+    /// Tells the capture about an alert (its flow's packets go to a file
+    /// named in the alert) or a flow's end (its recording stops).
+    fn capture(&self, ev: &mut Event) {
+        let Some(c) = &self.capture else {
+            return;
+        };
+        match ev {
+            Event::Alert(a) => {
+                if let Some(id) = a.flow_id {
+                    a.capture_file = c.alert(id, &a.tuple);
+                }
+            }
+            Event::Flow(f) => c.flow_end(f.flow_id),
+            _ => {}
+        }
+    }
+
     /// Hands alerts and findings to the store (all of them, whatever the
     /// EVE type filter writes). A store writer that stopped reports its
     /// error when the scan finishes.
@@ -334,7 +354,8 @@ impl palisade_detectors::Emit for DetectorSink<'_> {
         if self.error.is_some() || !(self.out.filter.alert || self.out.store.is_some()) {
             return;
         }
-        let ev = Event::Alert(Box::new(crate::pipeline::detectors::alert_record(&a)));
+        let mut ev = Event::Alert(Box::new(crate::pipeline::detectors::alert_record(&a)));
+        self.out.capture(&mut ev);
         self.out.store(&ev);
         if !self.out.filter.alert {
             return;
@@ -370,6 +391,7 @@ pub fn run_eve_writer(
     mut detectors: Option<palisade_detectors::DetectorSet>,
     store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
     mut inventory: Option<palisade_fleet::Inventory>,
+    capture: Option<super::capture::CaptureHandle>,
 ) -> anyhow::Result<OutputTotals> {
     use anyhow::Context;
     use palisade_detectors::Observation;
@@ -381,16 +403,18 @@ pub fn run_eve_writer(
         totals: OutputTotals::default(),
         filter,
         store,
+        capture,
     };
     let mut held_stats: Vec<Event> = Vec::new();
     let mut clock = palisade_event::Timestamp::ZERO;
-    for batch in rx {
-        for ev in &batch.events {
+    for mut batch in rx {
+        for ev in batch.events.iter_mut() {
             if let Event::Stats { .. } = ev {
                 // written after the detectors have ended their incidents
                 held_stats.push(ev.clone());
                 continue;
             }
+            out.capture(ev);
             out.store(ev);
             if out.filter.wants(ev) {
                 out.write(ev)?;
