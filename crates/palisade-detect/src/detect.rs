@@ -93,7 +93,69 @@ pub struct FlowDetect {
     tx_alerted: Vec<(u64, SigIdx)>,
 }
 
+/// How per-flow detection state carries over from a running rule set to
+/// a new one (live reload): a signature is the same when its gid, sid and
+/// rev are; a flowbit or flowint when its name is.
+pub struct Remap {
+    sigs: Vec<Option<SigIdx>>,
+    names: Vec<Option<u32>>,
+}
+
+impl Remap {
+    /// The mapping from `old` to `new`.
+    pub fn new(old: &RuleSet, new: &RuleSet) -> Remap {
+        let by_id: std::collections::HashMap<(u32, u32, u32), SigIdx> = new
+            .signatures()
+            .iter()
+            .map(|s| ((s.gid, s.sid, s.rev), s.index))
+            .collect();
+        let sigs = old
+            .signatures()
+            .iter()
+            .map(|s| by_id.get(&(s.gid, s.sid, s.rev)).copied())
+            .collect();
+        let old_names = old.variable_names();
+        let new_names = new.variable_names();
+        let names = (0..old_names.len() as u32)
+            .map(|id| old_names.name(id).and_then(|n| new_names.get(n)))
+            .collect();
+        Remap { sigs, names }
+    }
+
+    /// The new index of an old signature.
+    pub fn sig(&self, old: SigIdx) -> Option<SigIdx> {
+        self.sigs.get(old as usize).copied().flatten()
+    }
+
+    fn name(&self, old: u32) -> Option<u32> {
+        self.names.get(old as usize).copied().flatten()
+    }
+}
+
 impl FlowDetect {
+    /// Moves this flow's state to a new rule set: variables by name,
+    /// pending and already-alerted signatures by identity (so re-inspected
+    /// stream data does not alert twice); the stream windows' bytes stay.
+    pub fn remap(&mut self, m: &Remap) {
+        self.vars.remap(|id| m.name(id));
+        let map_list = |l: &mut Vec<SigIdx>| {
+            let mut v: Vec<SigIdx> = l.iter().filter_map(|s| m.sig(*s)).collect();
+            v.sort_unstable();
+            v.dedup();
+            *l = v;
+        };
+        for w in &mut self.windows {
+            map_list(&mut w.pending);
+            map_list(&mut w.alerted);
+        }
+        let tx: Vec<(u64, SigIdx)> = self
+            .tx_alerted
+            .iter()
+            .filter_map(|(t, s)| m.sig(*s).map(|s| (*t, s)))
+            .collect();
+        self.tx_alerted = tx;
+    }
+
     /// Clears for reuse by a new flow, keeping allocations.
     pub fn reset(&mut self) {
         self.vars = FlowVars::default();

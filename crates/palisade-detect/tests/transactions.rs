@@ -159,3 +159,75 @@ fn multi_buffers_match_any_instance() {
     );
     assert_eq!(both(rules, "dns", &[tx]), Vec::<u32>::new());
 }
+
+/// Live reload: a flow's state moves to a rebuilt rule set by identity.
+/// A flowbit set under the old rules is seen by a rule of the new set (ids
+/// differ: the new set interns another name first), and a transaction that
+/// already alerted does not alert again for the same signature.
+#[test]
+fn flow_state_carries_over_to_a_reloaded_rule_set() {
+    let build = |text: &str| {
+        let (set, report) = RuleSet::build(
+            &[RuleSource {
+                name: "t".into(),
+                text: text.into(),
+            }],
+            &BuildOptions::default(),
+        );
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        set
+    };
+    let old = build(
+        r#"
+alert http any any -> any any (msg:"login page"; http.uri; content:"/login"; flowbits:set,seen.login; sid:10;)
+"#,
+    );
+    let new = build(
+        r#"
+alert http any any -> any any (msg:"unrelated"; http.uri; content:"/x"; flowbits:set,other.bit; sid:30;)
+alert http any any -> any any (msg:"after login"; flowbits:isset,seen.login; http.uri; content:"/admin"; sid:20;)
+alert http any any -> any any (msg:"login page"; http.uri; content:"/login"; flowbits:set,seen.login; sid:10;)
+"#,
+    );
+    let c = "192.168.1.10".parse().unwrap();
+    let s = "192.168.1.20".parse().unwrap();
+    let mut p = PacketView::new(c, s, 6, 40000, 80, b"");
+    p.flow = Some(FlowView {
+        to_server: true,
+        established: true,
+        has_stream: true,
+        toserver_bytes: 0,
+        toclient_bytes: 0,
+    });
+    let mut flow = FlowDetect::default();
+    flow.app_proto = Some("http");
+    let login = FixtureTx::new("http", 0, &[("http.uri", b"/login")]);
+    let mut t = DetectThread::new(&old);
+    let mut out = Vec::new();
+    old.inspect_tx(&mut t, &p, &mut flow, &login, 1, 1, &mut out);
+    assert_eq!(out.len(), 1);
+
+    flow.remap(&palisade_detect::detect::Remap::new(&old, &new));
+    let mut t = DetectThread::new(&new);
+    let mut out = Vec::new();
+    // the same transaction again: sid 10 already alerted on it
+    new.inspect_tx(&mut t, &p, &mut flow, &login, 1, 1, &mut out);
+    let admin = FixtureTx::new("http", 1, &[("http.uri", b"/admin")]);
+    new.inspect_tx(&mut t, &p, &mut flow, &admin, 1, 1, &mut out);
+    let sids: Vec<u32> = out
+        .iter()
+        .map(|a| new.signature(a.sig).unwrap().sid)
+        .collect();
+    assert_eq!(
+        sids,
+        vec![20],
+        "the flowbit or the alerted transaction was lost"
+    );
+
+    // without the carry-over the flowbit is gone
+    let mut fresh = FlowDetect::default();
+    fresh.app_proto = Some("http");
+    let mut out = Vec::new();
+    new.inspect_tx(&mut t, &p, &mut fresh, &admin, 1, 1, &mut out);
+    assert!(out.is_empty());
+}

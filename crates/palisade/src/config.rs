@@ -372,6 +372,13 @@ pub struct OutputSection {
     pub checksum_anomalies: bool,
     /// Add the matched payload (base64) to alert records as `payload`.
     pub alert_payload: bool,
+    /// Rotate the EVE file when it reaches this size (MiB; 0 = never):
+    /// it is renamed `eve.json.YYYYMMDDTHHMMSS` and a new one started.
+    pub eve_rotate_mb: u64,
+    /// Rotate the EVE file when it is this old (seconds; 0 = never).
+    pub eve_rotate_interval_secs: u64,
+    /// Rotated EVE files kept (0 = all).
+    pub eve_rotate_keep: usize,
 }
 
 /// `[runtime]`

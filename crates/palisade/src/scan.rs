@@ -24,11 +24,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         args.no_builtin_rules,
         args.strict_rules,
     )?;
+    let eve_control = pipeline::output::EveControl::from_config(&config.output);
     let report = pipeline::run(ScanOptions {
         inputs: args.inputs.clone(),
         eve: eve.clone(),
         threads,
         config,
+        rule_updates: None,
+        eve_control,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         detect,
         store: (!args.no_db).then(|| {

@@ -8,6 +8,17 @@
 //! readers stop, the pipeline drains what they queued, ends every flow with
 //! reason `shutdown`, completes the EVE file and finishes the store run; a
 //! second signal while that runs exits at once (status 1).
+//!
+//! SIGHUP reloads without a restart and without losing a flow: the
+//! configuration file and the rule files are read again and a new rule set
+//! is built on a thread aside, then handed to the workers in order with the
+//! packets ([`pipeline::detect::RuleSlot`]); a flow's detection state
+//! carries over. A reload that fails (unreadable or invalid configuration,
+//! a rule that failed to load and did not fail before) keeps the running
+//! set and logs why. What is reloaded: `[vars]`, the rule files, the
+//! threshold and classification files, `output.alert_payload`; other
+//! changed keys are logged as needing a restart. SIGHUP also reopens the
+//! EVE file (for logrotate).
 
 use crate::cli::{Format, SensorArgs};
 use crate::scan::{load_config, load_rules, prepare_output, threads, EXIT_INPUT_ERROR};
@@ -45,6 +56,10 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
         args.no_builtin_rules,
         args.strict_rules,
     )?;
+    let mut eve_control = pipeline::output::EveControl::from_config(&config.output);
+    eve_control.append = true;
+    let rule_updates = Arc::new(pipeline::detect::RuleSlot::default());
+    start_reloader(&args, &config, &load, rule_updates.clone(), &eve_control)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -75,6 +90,8 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| args.output_dir.join("palisade.db"))
         }),
         live: Some(live),
+        rule_updates: Some(rule_updates),
+        eve_control,
     })?;
     if !args.quiet {
         match args.format {
@@ -87,6 +104,126 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_INPUT_ERROR)
     })
+}
+
+/// A rule that failed to load, by where and why (a reload is refused only
+/// for failures the running set did not have).
+fn failure_keys(load: &palisade_detect::LoadReport) -> std::collections::HashSet<String> {
+    load.failures
+        .iter()
+        .map(|f| format!("{}:{}:{}", f.file, f.sid.unwrap_or(0), f.reason))
+        .collect()
+}
+
+/// Starts the SIGHUP thread: reload configuration and rules, reopen EVE.
+fn start_reloader(
+    args: &SensorArgs,
+    running: &crate::config::Config,
+    load: &palisade_detect::LoadReport,
+    slot: Arc<pipeline::detect::RuleSlot>,
+    eve: &pipeline::output::EveControl,
+) -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
+        .context("installing the SIGHUP handler")?;
+    let reopen = eve.reopen.clone();
+    let config_path = args.config.clone();
+    let sets = args.set.clone();
+    let eve_types = args.eve_types.clone();
+    let rules = args.rules.clone();
+    let no_builtin = args.no_builtin_rules;
+    let capture_dir = args.capture_dir.clone();
+    let mut running = running.clone();
+    let mut known_failures = failure_keys(load);
+    std::thread::Builder::new()
+        .name("reload".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                reopen.store(true, std::sync::atomic::Ordering::Relaxed);
+                let started = std::time::Instant::now();
+                let config = match load_config(config_path.as_deref(), &sets, &eve_types) {
+                    Ok(mut c) => {
+                        if let Some(d) = &capture_dir {
+                            c.capture.dir = d.display().to_string();
+                        }
+                        c
+                    }
+                    Err(e) => {
+                        tracing::error!("reload refused, the running rules stay: {e:#}");
+                        continue;
+                    }
+                };
+                let (detect, load) = match load_rules(&config, &rules, no_builtin, false) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!("reload refused, the running rules stay: {e:#}");
+                        continue;
+                    }
+                };
+                let failures = failure_keys(&load);
+                let new: Vec<&String> = failures.difference(&known_failures).collect();
+                if !new.is_empty() {
+                    let first = load
+                        .failures
+                        .iter()
+                        .find(|f| {
+                            !known_failures.contains(&format!(
+                                "{}:{}:{}",
+                                f.file,
+                                f.sid.unwrap_or(0),
+                                f.reason
+                            ))
+                        })
+                        .map(|f| format!("{}:{}: {}", f.file, f.line, f.reason))
+                        .unwrap_or_default();
+                    tracing::error!(
+                        new_failures = new.len(),
+                        "reload refused, the running rules stay: {first}"
+                    );
+                    continue;
+                }
+                let Some(detect) = detect else {
+                    tracing::error!("reload refused, the running rules stay: no rule loaded");
+                    continue;
+                };
+                for section in restart_needed(&running, &config) {
+                    tracing::warn!(section, "changed configuration needs a restart to apply");
+                }
+                slot.publish(detect);
+                tracing::info!(
+                    rules = load.loaded,
+                    failed = load.failures.len(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "rules reloaded"
+                );
+                known_failures = failures;
+                running = config;
+            }
+        })
+        .context("starting the reload thread")?;
+    Ok(())
+}
+
+/// The configuration sections that changed but only apply at start.
+fn restart_needed(old: &crate::config::Config, new: &crate::config::Config) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |name: &'static str, changed: bool| {
+        if changed {
+            out.push(name);
+        }
+    };
+    check("decoder", old.decoder != new.decoder);
+    check("flow", old.flow != new.flow);
+    check("stream", old.stream != new.stream);
+    check("defrag", old.defrag != new.defrag);
+    check("runtime", old.runtime != new.runtime);
+    check("app_layer", old.app_layer != new.app_layer);
+    check("detectors", old.detectors != new.detectors);
+    check("inventory", old.inventory != new.inventory);
+    check("capture", old.capture != new.capture);
+    let mut o = old.output.clone();
+    o.alert_payload = new.output.alert_payload;
+    check("output", o != new.output);
+    out
 }
 
 fn kernel_drops(r: &ScanReport) -> u64 {

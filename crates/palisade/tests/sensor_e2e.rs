@@ -107,6 +107,7 @@ impl Sensor {
             .arg("--output-dir")
             .arg(dir.join("out"))
             .args(["--threads", &threads.to_string()])
+            .env("PALISADE_LOG", "info")
             .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
             .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
             .stdin(Stdio::null());
@@ -400,7 +401,12 @@ fn tcp_frame(
 
 /// A complete HTTP exchange on one TCP connection, as Ethernet frames.
 fn http_exchange() -> Vec<Vec<u8>> {
-    let c = ([192, 0, 2, 10], 40000u16);
+    http_exchange_from(40000)
+}
+
+/// The exchange from client port `port`.
+fn http_exchange_from(port: u16) -> Vec<Vec<u8>> {
+    let c = ([192, 0, 2, 10], port);
     let s = ([192, 0, 2, 80], 80u16);
     let req = b"GET /palisade-e2e HTTP/1.1\r\nHost: camera.local\r\nUser-Agent: e2e\r\n\r\n";
     let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
@@ -420,6 +426,186 @@ fn http_exchange() -> Vec<Vec<u8>> {
         tcp_frame(s, c, resp_end, req_end + 1, fin, b""),
         tcp_frame(c, s, req_end + 1, resp_end + 1, ack, b""),
     ]
+}
+
+/// Sends frames VXLAN-encapsulated (VNI 42) to the mirror port.
+fn send_vxlan(tx: &UdpSocket, port: u16, frames: &[Vec<u8>]) {
+    for frame in frames {
+        // VXLAN header: flags (VNI valid), VNI 42
+        let mut d = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+        d.extend_from_slice(frame);
+        tx.send_to(&d, ("127.0.0.1", port)).unwrap();
+        // pace the datagrams: the kernel's default socket buffer is small
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn free_udp_port() -> u16 {
+    // bound and released (another process could take it in between; then
+    // the sensor fails at start and says so)
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the sensor's log (stderr) says `what` `n` times.
+fn wait_log(dir: &Path, what: &str, n: usize) {
+    let t0 = Instant::now();
+    loop {
+        let err = std::fs::read_to_string(dir.join("stderr")).unwrap_or_default();
+        if err.matches(what).count() >= n {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no {what:?} (x{n}) in the sensor's log:\n{err}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn eve_records(path: &Path) -> Vec<serde_json::Value> {
+    let eve = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(eve.is_empty() || eve.ends_with('\n'), "EVE ends mid-record");
+    eve.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad EVE line {l:?}: {e}")))
+        .collect()
+}
+
+/// SIGHUP mid-flow: a rule added to the rule file alerts on the rest of a
+/// flow that started under the old rules, and the flow stays one flow; a
+/// rule file with an error is refused and the running rules go on; the EVE
+/// file moved away before the SIGHUP is reopened by name. With
+/// `--capture-dir`, every alert names a pcapng file that holds its flow's
+/// packets, valid after SIGTERM.
+#[test]
+fn vxlan_sighup_reload_keeps_flows_and_capture_files() {
+    let dir = temp_dir("reload");
+    let port = free_udp_port();
+    let source = format!("vxlan://127.0.0.1:{port}");
+    let cap = dir.join("cap");
+    let sensor = Sensor::start(
+        &[],
+        &dir,
+        2,
+        &[
+            "--mirror".into(),
+            source.clone(),
+            "--capture-dir".into(),
+            cap.display().to_string(),
+        ],
+    );
+    let pid = sensor.child.as_ref().unwrap().id();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let flow = http_exchange();
+    // the handshake and the request under the first rules
+    send_vxlan(&tx, port, &flow[..4]);
+    std::thread::sleep(Duration::from_millis(500));
+    // logrotate-style: move the EVE file away, then SIGHUP
+    std::fs::rename(dir.join("out/eve.json"), dir.join("out/eve.json.old")).unwrap();
+    let reloaded = format!(
+        "{RULE}alert http any any -> any any (msg:\"reloaded rule\"; http.stat_code; \
+         content:\"200\"; sid:1000002; rev:1;)\n"
+    );
+    std::fs::write(dir.join("test.rules"), &reloaded).unwrap();
+    sh(&format!("kill -HUP {pid}"));
+    wait_log(&dir, "rules reloaded", 1);
+    // the response and the teardown under the new rules
+    send_vxlan(&tx, port, &flow[4..]);
+    std::thread::sleep(Duration::from_millis(300));
+    // a broken rule file: refused, the running rules stay
+    std::fs::write(
+        dir.join("test.rules"),
+        format!("{reloaded}alert http any any -> (msg:\"broken\"; sid:1000003;)\n"),
+    )
+    .unwrap();
+    sh(&format!("kill -HUP {pid}"));
+    wait_log(&dir, "reload refused", 1);
+    send_vxlan(&tx, port, &http_exchange_from(40001));
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, stdout, stderr) = sensor.stop();
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("broken") || stderr.contains("1000003"),
+        "{stderr}"
+    );
+
+    let old = eve_records(&dir.join("out/eve.json.old"));
+    let new = eve_records(&dir.join("out/eve.json"));
+    assert!(!new.is_empty(), "the EVE file was not reopened:\n{stderr}");
+    assert!(
+        new.iter().any(|r| r["event_type"] == "stats"),
+        "the final stats record goes to the reopened file"
+    );
+    let all: Vec<&serde_json::Value> = old.iter().chain(new.iter()).collect();
+    let alerts = |port: u64, sid: u64| -> Vec<&serde_json::Value> {
+        all.iter()
+            .copied()
+            .filter(|r| {
+                r["event_type"] == "alert"
+                    && r["alert"]["signature_id"] == sid
+                    && (r["src_port"] == port || r["dest_port"] == port)
+            })
+            .collect()
+    };
+    let flows: Vec<&&serde_json::Value> = all
+        .iter()
+        .filter(|r| r["event_type"] == "flow" && r["src_port"] == 40000)
+        .collect();
+    assert_eq!(flows.len(), 1, "the flow was split or lost: {flows:?}");
+    let flow_id = flows[0]["flow_id"].as_u64().unwrap();
+    let f = &flows[0]["flow"];
+    assert_eq!(
+        f["pkts_toserver"].as_u64().unwrap() + f["pkts_toclient"].as_u64().unwrap(),
+        10,
+        "{f}"
+    );
+    let first = alerts(40000, 1000001);
+    let second = alerts(40000, 1000002);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(second.len(), 1, "the reloaded rule did not alert: {stderr}");
+    assert_eq!(first[0]["flow_id"].as_u64(), Some(flow_id));
+    assert_eq!(second[0]["flow_id"].as_u64(), Some(flow_id));
+    // after the refused reload: the running rules (both) still alert
+    assert_eq!(alerts(40001, 1000001).len(), 1);
+    assert_eq!(alerts(40001, 1000002).len(), 1);
+    assert!(alerts(40001, 1000003).is_empty());
+
+    // the alert's capture file: the flow's 10 packets, a valid pcapng
+    let file = second[0]["capture_file"].as_str().expect("capture_file");
+    assert_eq!(first[0]["capture_file"].as_str(), Some(file));
+    assert!(
+        file.ends_with(&format!("alerts/{flow_id}.pcapng")),
+        "{file}"
+    );
+    let (mut set, errors) = palisade_capture::InputSet::open_with(
+        &[PathBuf::from(file)],
+        &palisade_capture::OpenOptions::default(),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut n = 0;
+    while set.next_packet().is_some() {
+        n += 1;
+    }
+    assert!(set.take_errors().is_empty(), "{file} is not a valid pcapng");
+    assert_eq!(n, 10, "{file}");
+    // the ring holds all 20 packets
+    let ring: Vec<PathBuf> = std::fs::read_dir(&cap)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcapng"))
+        .collect();
+    assert_eq!(ring.len(), 1, "{ring:?}");
+    let (mut set, _) =
+        palisade_capture::InputSet::open_with(&ring, &palisade_capture::OpenOptions::default());
+    let mut n = 0;
+    while set.next_packet().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 20);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -178,6 +178,25 @@ impl FlowVars {
         self.overflows
     }
 
+    /// Renames the variables for another rule set's ids (live reload):
+    /// `map(old id)` is the new id of the same name, or None when the new
+    /// rule set does not know the name (the variable is dropped, since no
+    /// rule can read it any more).
+    pub fn remap(&mut self, map: impl Fn(u32) -> Option<u32>) {
+        let mut bits: Vec<u32> = self.bits.iter().filter_map(|b| map(*b)).collect();
+        bits.sort_unstable();
+        bits.dedup();
+        self.bits = bits;
+        let mut ints: Vec<(u32, u32)> = self
+            .ints
+            .iter()
+            .filter_map(|(k, v)| map(*k).map(|k| (k, *v)))
+            .collect();
+        ints.sort_unstable_by_key(|(k, _)| *k);
+        ints.dedup_by_key(|(k, _)| *k);
+        self.ints = ints;
+    }
+
     /// Forgets every variable (the overflow counter is kept).
     pub fn clear(&mut self) {
         self.bits.clear();

@@ -79,8 +79,44 @@ pub struct WorkerDetect {
     flows: HashMap<u64, FlowDetect>,
     pool: Vec<FlowDetect>,
     alerts: Vec<Alert>,
-    /// Alerts per signature index.
+    /// Alerts per signature index (of the current rule set).
     pub per_sig: HashMap<u32, u64>,
+    /// Alerts per signature of rule sets swapped out, and of the current
+    /// one once taken.
+    counted: SigCounts,
+}
+
+/// Alerts per signature by identity: (gid, sid) → (msg, count).
+pub type SigCounts = HashMap<(u32, u32), (String, u64)>;
+
+/// Where a rule set built aside (on SIGHUP) waits for the pipeline to
+/// pick it up. The reader loop checks `generation` (one atomic load per
+/// packet) and hands a new set to every worker in order with the packets.
+#[derive(Default)]
+pub struct RuleSlot {
+    generation: std::sync::atomic::AtomicU64,
+    next: std::sync::Mutex<Option<Arc<DetectShared>>>,
+}
+
+impl RuleSlot {
+    /// Offers a new rule set to the running pipeline.
+    pub fn publish(&self, d: Arc<DetectShared>) {
+        if let Ok(mut n) = self.next.lock() {
+            *n = Some(d);
+        }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The rule set published since `seen`, if any.
+    pub fn take_new(&self, seen: &mut u64) -> Option<Arc<DetectShared>> {
+        let g = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        if g == *seen {
+            return None;
+        }
+        *seen = g;
+        self.next.lock().ok()?.take()
+    }
 }
 
 /// Most per-flow detection states kept for reuse.
@@ -96,7 +132,41 @@ impl WorkerDetect {
             pool: Vec::new(),
             alerts: Vec::new(),
             per_sig: HashMap::new(),
+            counted: SigCounts::new(),
         }
+    }
+
+    /// Switches to a new rule set without losing flows: each flow's state
+    /// is carried over ([`palisade_detect::detect::Remap`]); thresholds and
+    /// xbits start afresh (they belong to the old rules' indices).
+    pub fn swap(&mut self, shared: Arc<DetectShared>) {
+        let remap = palisade_detect::detect::Remap::new(&self.shared.rules, &shared.rules);
+        for f in self.flows.values_mut() {
+            f.remap(&remap);
+        }
+        self.fold_counts();
+        let stats = std::mem::take(&mut self.thread.stats);
+        self.thread = DetectThread::new(&shared.rules);
+        self.thread.stats = stats;
+        self.shared = shared;
+    }
+
+    fn fold_counts(&mut self) {
+        for (i, n) in self.per_sig.drain() {
+            if let Some(s) = self.shared.rules.signature(i) {
+                let e = self
+                    .counted
+                    .entry((s.gid, s.sid))
+                    .or_insert_with(|| (s.msg.clone(), 0));
+                e.1 += n;
+            }
+        }
+    }
+
+    /// Alerts per signature over every rule set this worker ran.
+    pub fn take_counts(&mut self) -> SigCounts {
+        self.fold_counts();
+        std::mem::take(&mut self.counted)
     }
 
     /// Detection counters.

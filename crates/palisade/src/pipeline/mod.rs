@@ -24,7 +24,7 @@ use crate::config::{ChecksumMode, Config};
 use anyhow::{Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use feed::{Next, PacketFeed};
-use output::{run_eve_writer, EventBatcher, OutBatch, OutputTotals, TypeFilter};
+use output::{run_eve_writer, EveControl, EventBatcher, OutBatch, OutputTotals, TypeFilter};
 use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
 use palisade_flow::EngineStats;
@@ -59,6 +59,10 @@ pub struct ScanOptions {
     /// Live sources instead of `inputs` (`palisade sensor`): the run ends
     /// when their stop flag is set and they have stopped.
     pub live: Option<feed::LiveFeed>,
+    /// Rule sets reloaded while running (SIGHUP), handed to the workers.
+    pub rule_updates: Option<std::sync::Arc<detect::RuleSlot>>,
+    /// Output controls while running (EVE reopen on SIGHUP).
+    pub eve_control: output::EveControl,
 }
 
 /// What a scan did.
@@ -288,6 +292,8 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         )?)
     };
     let cap_reader = capture.as_ref().map(|c| c.handle());
+    let rule_updates = opts.rule_updates.clone();
+    let eve_control: EveControl = opts.eve_control.clone();
     let cap_out = capture.as_ref().map(|c| c.handle());
     // The store keeps every alert, whatever --eve-types writes: workers
     // then produce alert records and the output thread filters the file.
@@ -306,12 +312,15 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         .spawn(move || {
             run_eve_writer(
                 ev_rx,
-                eve_path,
-                filter,
-                detector_set,
-                store_tx,
-                inventory,
-                cap_out,
+                output::EveWriter {
+                    path: eve_path,
+                    filter,
+                    detectors: detector_set,
+                    store: store_tx,
+                    inventory,
+                    capture: cap_out,
+                    control: eve_control,
+                },
             )
         })
         .context("starting the EVE writer thread")?;
@@ -347,7 +356,14 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         }
         let mut enforcing = csum.enforce();
         w.set_checksum_enforce(enforcing);
+        let mut rules_seen = 0u64;
         loop {
+            if let Some(d) = rule_updates
+                .as_ref()
+                .and_then(|s| s.take_new(&mut rules_seen))
+            {
+                w.swap_detect(d);
+            }
             let p = match inputs.next_item() {
                 Next::Packet(p) => p,
                 Next::Idle(now) => {
@@ -458,7 +474,22 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         let mut since_tick = 0u32;
         let mut mappings: Vec<Option<SharedBytes>> = Vec::new();
         let mut relearn: Option<usize> = None;
+        let mut rules_seen = 0u64;
         loop {
+            if let Some(d) = rule_updates
+                .as_ref()
+                .and_then(|s| s.take_new(&mut rules_seen))
+            {
+                // in order with the packets: what is batched so far was
+                // read under the old rules
+                w0.swap_detect(d.clone());
+                for (w, batch) in batches.iter_mut().enumerate().skip(1) {
+                    let fresh = next_batch(&recycle_rx, batch_packets);
+                    let b = std::mem::replace(batch, fresh);
+                    let _ = senders[w].send(b);
+                    batch.detect = Some(d.clone());
+                }
+            }
             if let Some(i) = relearn.take() {
                 if mappings.len() <= i {
                     mappings.resize(i + 1, None);
@@ -615,7 +646,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     let mut flows = 0;
     let mut anomalies = 0;
     let mut alerts = 0;
-    let mut per_sig: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+    let mut per_sig = detect::SigCounts::new();
     let mut detect_stats: Option<palisade_detect::DetectStats> = None;
     let mut app_stats: Option<app::AppStats> = None;
     let mut app_records = 0;
@@ -628,8 +659,8 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         flows += r.flows;
         anomalies += r.anomalies;
         alerts += r.alerts;
-        for (k, v) in &r.per_sig {
-            *per_sig.entry(*k).or_default() += v;
+        for (k, (msg, n)) in &r.per_sig {
+            per_sig.entry(*k).or_insert_with(|| (msg.clone(), 0)).1 += n;
         }
         if let Some(d) = &r.detect {
             let t = detect_stats.get_or_insert_with(Default::default);
@@ -640,16 +671,10 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             t.pending_dropped += d.pending_dropped;
         }
     }
-    let mut alerts_by_signature: Vec<(u32, u32, String, u64)> = match &opts.detect {
-        Some(d) => per_sig
-            .iter()
-            .filter_map(|(i, n)| {
-                let s = d.rules.signature(*i)?;
-                Some((s.gid, s.sid, s.msg.clone(), *n))
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut alerts_by_signature: Vec<(u32, u32, String, u64)> = per_sig
+        .into_iter()
+        .map(|((gid, sid), (msg, n))| (gid, sid, msg, n))
+        .collect();
     alerts_by_signature.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
     let mut report_stats =
         crate::stats::stats_json(&decoder_stats, &engine, packets, bytes, &input_errors);
@@ -731,6 +756,8 @@ struct Batch {
     validate: bool,
     /// Leave packets failing validation out of tracking.
     enforce: bool,
+    /// A reloaded rule set to switch to before these packets.
+    detect: Option<std::sync::Arc<detect::DetectShared>>,
 }
 
 /// Where a batched packet's bytes are.
@@ -761,6 +788,7 @@ impl Batch {
             clock: Timestamp::ZERO,
             validate: false,
             enforce: false,
+            detect: None,
         }
     }
     /// Adds a packet: by reference when its bytes live in `mapped` (no
@@ -813,6 +841,7 @@ impl Batch {
         self.pkts.len() >= cap || self.buf.len() >= 256 * 1024
     }
     fn clear(&mut self) {
+        self.detect = None;
         self.buf.clear();
         self.shared.clear();
         self.pkts.clear();
@@ -833,6 +862,9 @@ fn next_batch(recycle: &Receiver<Batch>, cap: usize) -> Batch {
 fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> WorkerResult {
     let mut validate = None;
     for mut batch in rx {
+        if let Some(d) = batch.detect.take() {
+            w.swap_detect(d);
+        }
         if validate != Some((batch.validate, batch.enforce)) {
             validate = Some((batch.validate, batch.enforce));
             w.set_validate_checksums(batch.validate);

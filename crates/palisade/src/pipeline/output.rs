@@ -9,6 +9,63 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+/// How the EVE file is opened, rotated and reopened while running.
+#[derive(Clone, Debug, Default)]
+pub struct EveControl {
+    /// Set (SIGHUP) to close the file and open it again by name, after
+    /// logrotate or an operator moved it away.
+    pub reopen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Append to an existing file instead of truncating it (the sensor:
+    /// a restart must not lose what it wrote before).
+    pub append: bool,
+    /// Rotate when the file reaches this many bytes (0 = never).
+    pub rotate_bytes: u64,
+    /// Rotate when the file is this old (None = never).
+    pub rotate_every: Option<std::time::Duration>,
+    /// Rotated files kept (`eve.json.YYYYMMDDTHHMMSS`); 0 = all.
+    pub rotate_keep: usize,
+}
+
+impl EveControl {
+    /// The rotation settings of `[output]`.
+    pub fn from_config(o: &crate::config::OutputSection) -> EveControl {
+        EveControl {
+            rotate_bytes: o.eve_rotate_mb.saturating_mul(1024 * 1024),
+            rotate_every: (o.eve_rotate_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(o.eve_rotate_interval_secs)),
+            rotate_keep: o.eve_rotate_keep,
+            ..EveControl::default()
+        }
+    }
+}
+
+fn open_eve(path: &std::path::Path, append: bool) -> std::io::Result<(File, u64)> {
+    if append {
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)?;
+        let len = f.metadata().map_or(0, |m| m.len());
+        Ok((f, len))
+    } else {
+        Ok((File::create(path)?, 0))
+    }
+}
+
+/// The UTC wall-clock time as `YYYYMMDDTHHMMSS`, for rotated file names.
+fn rotation_stamp() -> String {
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut v = Vec::new();
+    palisade_event::Timestamp::from_nanos(ns).write_eve(&mut v);
+    String::from_utf8_lossy(&v)
+        .chars()
+        .take(19)
+        .filter(|c| *c != '-' && *c != ':')
+        .collect()
+}
+
 /// Events per batch sent to the output thread.
 const EVENT_BATCH: usize = 256;
 
@@ -284,6 +341,10 @@ struct EveOut {
     /// The rolling capture, which writes the packets of every alerted flow
     /// to a file named in the alert.
     capture: Option<super::capture::CaptureHandle>,
+    control: EveControl,
+    /// Bytes in the current file, and when it was opened (rotation).
+    file_bytes: u64,
+    opened: std::time::Instant,
 }
 
 impl EveOut {
@@ -330,6 +391,84 @@ impl EveOut {
             .with_context(|| format!("writing {}", self.path.display()))?;
         self.totals.records += 1;
         self.totals.bytes += self.line.len() as u64;
+        self.file_bytes += self.line.len() as u64;
+        let c = &self.control;
+        if (c.rotate_bytes > 0 && self.file_bytes >= c.rotate_bytes)
+            || c.rotate_every.is_some_and(|d| self.opened.elapsed() >= d)
+        {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+
+    /// Renames the file to `NAME.YYYYMMDDTHHMMSS`, starts a new one, and
+    /// deletes the oldest rotated files beyond `rotate_keep`.
+    fn rotate(&mut self) -> anyhow::Result<()> {
+        use anyhow::Context;
+        self.w
+            .flush()
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        let base = self.path.display().to_string();
+        let stamp = rotation_stamp();
+        let mut to = PathBuf::from(format!("{base}.{stamp}"));
+        let mut n = 1;
+        while to.exists() {
+            to = PathBuf::from(format!("{base}.{stamp}-{n}"));
+            n += 1;
+        }
+        std::fs::rename(&self.path, &to)
+            .with_context(|| format!("rotating {} to {}", self.path.display(), to.display()))?;
+        tracing::info!(file = %to.display(), "EVE rotated");
+        self.reopen(false)?;
+        if self.control.rotate_keep > 0 {
+            self.prune_rotated();
+        }
+        Ok(())
+    }
+
+    fn prune_rotated(&self) {
+        let (Some(dir), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return;
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        let prefix = format!("{}.", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut rotated: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix(&prefix))
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .map(|e| e.path())
+            .collect();
+        rotated.sort();
+        let excess = rotated.len().saturating_sub(self.control.rotate_keep);
+        for old in rotated.into_iter().take(excess) {
+            if let Err(e) = std::fs::remove_file(&old) {
+                tracing::warn!(file = %old.display(), "deleting a rotated EVE file: {e}");
+            }
+        }
+    }
+
+    /// Closes the file and opens it again by name (appending when asked).
+    fn reopen(&mut self, append: bool) -> anyhow::Result<()> {
+        use anyhow::Context;
+        self.w
+            .flush()
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        let (f, len) = open_eve(&self.path, append)
+            .with_context(|| format!("opening {}", self.path.display()))?;
+        self.w = BufWriter::with_capacity(1 << 20, f);
+        self.file_bytes = len;
+        self.opened = std::time::Instant::now();
         Ok(())
     }
 }
@@ -380,22 +519,42 @@ impl palisade_detectors::Emit for DetectorSink<'_> {
     }
 }
 
+/// What the output thread writes to and runs.
+pub struct EveWriter {
+    /// The EVE file.
+    pub path: PathBuf,
+    /// Event types written.
+    pub filter: TypeFilter,
+    /// The built-in detectors, fed the workers' observations.
+    pub detectors: Option<palisade_detectors::DetectorSet>,
+    /// The store's writer.
+    pub store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
+    /// The passive inventory.
+    pub inventory: Option<palisade_fleet::Inventory>,
+    /// The rolling capture.
+    pub capture: Option<super::capture::CaptureHandle>,
+    /// Opening, rotation and reopening of the file.
+    pub control: EveControl,
+}
+
 /// Runs the EVE writer until every sender is gone. With detectors, the
 /// observations of each batch go through them after its records, and
 /// their alerts and findings are written as they come; at the end running
 /// incidents end before the final stats record is written.
-pub fn run_eve_writer(
-    rx: Receiver<OutBatch>,
-    path: PathBuf,
-    filter: TypeFilter,
-    mut detectors: Option<palisade_detectors::DetectorSet>,
-    store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
-    mut inventory: Option<palisade_fleet::Inventory>,
-    capture: Option<super::capture::CaptureHandle>,
-) -> anyhow::Result<OutputTotals> {
+pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Result<OutputTotals> {
+    let EveWriter {
+        path,
+        filter,
+        mut detectors,
+        store,
+        mut inventory,
+        capture,
+        control,
+    } = setup;
     use anyhow::Context;
     use palisade_detectors::Observation;
-    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let (file, file_bytes) =
+        open_eve(&path, control.append).with_context(|| format!("creating {}", path.display()))?;
     let mut out = EveOut {
         w: BufWriter::with_capacity(1 << 20, file),
         path: path.clone(),
@@ -404,10 +563,21 @@ pub fn run_eve_writer(
         filter,
         store,
         capture,
+        control,
+        file_bytes,
+        opened: std::time::Instant::now(),
     };
     let mut held_stats: Vec<Event> = Vec::new();
     let mut clock = palisade_event::Timestamp::ZERO;
     for mut batch in rx {
+        if out
+            .control
+            .reopen
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            out.reopen(true)?;
+            tracing::info!(file = %out.path.display(), "EVE reopened");
+        }
         for ev in batch.events.iter_mut() {
             if let Event::Stats { .. } = ev {
                 // written after the detectors have ended their incidents
@@ -520,4 +690,97 @@ pub fn run_eve_writer(
         .flush()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(out.totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_event::{AppRecord, Timestamp, Tuple};
+
+    fn record(i: u64) -> Event {
+        Event::App(Box::new(AppRecord {
+            timestamp: Timestamp::from_nanos(1_700_000_000_000_000_000 + i),
+            flow_id: i,
+            pcap_cnt: Some(i),
+            tuple: Tuple {
+                src_ip: "10.0.0.1".parse().unwrap(),
+                src_port: Some(40000),
+                dest_ip: "10.0.0.2".parse().unwrap(),
+                dest_port: Some(80),
+                proto: 6,
+            },
+            event_type: "http",
+            tx_id: 0,
+            body: serde_json::json!({"url": "/"}),
+        }))
+    }
+
+    #[test]
+    fn eve_rotates_by_size_and_keeps_the_newest_files() {
+        let dir = std::env::temp_dir().join(format!("palisade-eve-rotate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("eve.json");
+        let (tx, rx) = crossbeam_channel::bounded(4);
+        let control = EveControl {
+            rotate_bytes: 2000,
+            rotate_keep: 2,
+            ..EveControl::default()
+        };
+        let p2 = path.clone();
+        let writer = std::thread::spawn(move || {
+            run_eve_writer(
+                rx,
+                EveWriter {
+                    path: p2,
+                    filter: TypeFilter::from_names(&[]),
+                    detectors: None,
+                    store: None,
+                    inventory: None,
+                    capture: None,
+                    control,
+                },
+            )
+        });
+        for b in 0..10u64 {
+            tx.send(OutBatch::events(
+                (0..10).map(|i| record(b * 10 + i)).collect(),
+            ))
+            .unwrap();
+        }
+        drop(tx);
+        let totals = writer.join().unwrap().unwrap();
+        assert_eq!(totals.records, 100);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // the current file and the two newest rotated ones
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(names[0], "eve.json");
+        let mut lines = 0;
+        for n in &names {
+            let text = std::fs::read_to_string(dir.join(n)).unwrap();
+            assert!(text.is_empty() || text.ends_with('\n'));
+            for l in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert_eq!(v["event_type"], "http");
+                lines += 1;
+            }
+            if n != "eve.json" {
+                // a rotated file stopped at the first record past the size
+                assert!(
+                    text.len() >= 2000 && text.len() < 2400,
+                    "{n}: {}",
+                    text.len()
+                );
+            }
+        }
+        // the newest records survive, in files that were not pruned
+        let last = std::fs::read_to_string(&path).unwrap();
+        assert!((20..100).contains(&lines), "{lines}");
+        assert!(last.is_empty() || last.contains("\"flow_id\":99"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -14,7 +14,6 @@ use palisade_flow::{EngineConfig, EngineStats, FlowEngine, PacketMeta};
 use palisade_wire::{
     DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Frame, FrameContext, Link,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One packet as the worker receives it.
@@ -48,7 +47,7 @@ pub struct WorkerResult {
     /// Alert records produced.
     pub alerts: u64,
     /// Alerts per signature index.
-    pub per_sig: HashMap<u32, u64>,
+    pub per_sig: crate::pipeline::detect::SigCounts,
     /// Detection counters (when rules were loaded).
     pub detect: Option<palisade_detect::DetectStats>,
     /// App-layer counters (when the parsers were on).
@@ -165,6 +164,14 @@ impl Worker {
     /// Loads rules into this worker.
     pub fn set_detect(&mut self, shared: Arc<DetectShared>) {
         self.detect = Some(WorkerDetect::new(shared));
+    }
+
+    /// Switches to a reloaded rule set, keeping every flow.
+    pub fn swap_detect(&mut self, shared: Arc<DetectShared>) {
+        match self.detect.as_mut() {
+            Some(d) => d.swap(shared),
+            None => self.set_detect(shared),
+        }
     }
 
     /// Tracks a frame's flow and, with rules loaded, inspects it.
@@ -307,7 +314,7 @@ impl Worker {
 
     /// End of input: ends every flow and returns the counters.
     pub fn finish(mut self) -> WorkerResult {
-        let mut per_sig = HashMap::new();
+        let mut per_sig = crate::pipeline::detect::SigCounts::new();
         let mut detect_stats = None;
         if self.detect.is_none() && self.app.is_none() {
             self.engine.shutdown(&mut self.out);
@@ -322,7 +329,7 @@ impl Worker {
             obs.flush_pending(None);
         }
         if let Some(det) = self.detect.as_mut() {
-            per_sig = std::mem::take(&mut det.per_sig);
+            per_sig = det.take_counts();
             detect_stats = Some(det.stats().clone());
         }
         self.out.flush();
