@@ -20,10 +20,13 @@
 //! Runs only as root with PALISADE_E2E=1 (`.ci/run` installs the packages
 //! and sets it); otherwise it says why and passes.
 
+mod common;
+
+use common::netns::{run, sh, write, Lab};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 const TOOLS: &[&str] = &[
     "/usr/sbin/ip",
@@ -40,179 +43,22 @@ const TOOLS: &[&str] = &[
     "/usr/bin/openssl",
 ];
 
-/// Namespaces, veth, servers and a temp dir; all removed on drop.
-struct Lab {
-    cli: String,
-    srv: String,
-    veth_srv: String,
-    dir: PathBuf,
-    net: String,
-    children: Vec<Child>,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        // whatever the servers forked (nginx workers, inetd's telnetd) is
-        // in our namespace: end those processes by pid
-        for ns in [&self.srv, &self.cli] {
-            if let Ok(o) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-                    if pid.bytes().all(|b| b.is_ascii_digit()) {
-                        // the shell's kill: /bin/kill (procps) may be absent
-                        let _ = Command::new("sh")
-                            .args(["-c", &format!("kill -9 {pid}")])
-                            .status();
-                    }
-                }
-            }
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn run(cmd: &mut Command) -> String {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
+/// The audit's services on a lab's server namespace.
+trait AuditServices {
+    #[allow(clippy::too_many_arguments)]
+    fn services(
+        &mut self,
+        tag: &str,
+        ip: &str,
+        accounts: &Path,
+        permit_root: bool,
+        htpasswd_user: (&str, &str),
+        mqtt_user: (&str, &str),
+        community: &str,
     );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn sh(script: &str) -> String {
-    run(Command::new("sh").args(["-c", script]))
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-}
-
-impl Lab {
-    fn new() -> Lab {
-        let pid = std::process::id();
-        let tag = format!("{:05}", pid % 100_000);
-        let net = format!("10.213.{}", 20 + pid % 200);
-        let dir = std::env::temp_dir().join(format!("palisade-audit-e2e-{pid}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let lab = Lab {
-            cli: format!("pal-{tag}-cli"),
-            srv: format!("pal-{tag}-srv"),
-            veth_srv: format!("pa{tag}s"),
-            dir,
-            net,
-            children: Vec::new(),
-        };
-        let (c, s, vc, vs) = (&lab.cli, &lab.srv, format!("pa{tag}c"), &lab.veth_srv);
-        let n = &lab.net;
-        sh(&format!(
-            "ip netns add {c} && ip netns add {s} && \
-             ip link add {vc} type veth peer name {vs} && \
-             ip link set {vc} netns {c} && ip link set {vs} netns {s} && \
-             ip -n {c} addr add {n}.1/24 dev {vc} && ip -n {c} link set {vc} up && \
-             ip -n {c} link set lo up && \
-             ip -n {s} addr add {n}.10/24 dev {vs} && ip -n {s} addr add {n}.20/24 dev {vs} && \
-             ip -n {s} addr add {n}.30/24 dev {vs} && ip -n {s} addr add {n}.77/24 dev {vs} && \
-             ip -n {s} link set {vs} up && ip -n {s} link set lo up"
-        ));
-        // world-readable: nginx workers and mosquitto drop privileges
-        sh(&format!("chmod 755 {}", lab.dir.display()));
-        lab
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    /// Private account files: `users` = (name, uid, password); root's
-    /// password is replaced by the one given for "root".
-    fn accounts(&self, tag: &str, users: &[(&str, u32, &str)]) -> PathBuf {
-        let d = self.path(&format!("accounts-{tag}"));
-        std::fs::create_dir_all(&d).unwrap();
-        let mut passwd = std::fs::read_to_string("/etc/passwd").unwrap();
-        let mut group = std::fs::read_to_string("/etc/group").unwrap();
-        let mut shadow: String = std::fs::read_to_string("/etc/shadow")
-            .unwrap()
-            .lines()
-            .filter(|l| {
-                !users
-                    .iter()
-                    .any(|(u, _, _)| l.starts_with(&format!("{u}:")))
-            })
-            .map(|l| format!("{l}\n"))
-            .collect();
-        for (user, uid, pass) in users {
-            let hash = run(Command::new("openssl").args(["passwd", "-6", pass]));
-            shadow.push_str(&format!("{user}:{}:19000:0:99999:7:::\n", hash.trim()));
-            if *user != "root" {
-                let home = d.join(format!("home-{user}"));
-                std::fs::create_dir_all(&home).unwrap();
-                sh(&format!("chown {uid} {0} && chmod 755 {0}", home.display()));
-                passwd.push_str(&format!(
-                    "{user}:x:{uid}:{uid}:palisade audit test:{}:/bin/sh\n",
-                    home.display()
-                ));
-                group.push_str(&format!("{user}:x:{uid}:\n"));
-            }
-        }
-        write(&d.join("passwd"), &passwd);
-        write(&d.join("group"), &group);
-        write(&d.join("shadow"), &shadow);
-        d
-    }
-
-    /// Starts `cmd` in the server namespace with the account files of
-    /// `accounts` and a private /run.
-    fn server(&mut self, name: &str, accounts: &Path, cmd: &str) {
-        let a = accounts.display();
-        let script = format!(
-            "mount -t tmpfs none /run && mkdir -p /run/sshd && \
-             mount --bind {a}/passwd /etc/passwd && mount --bind {a}/shadow /etc/shadow && \
-             mount --bind {a}/group /etc/group && exec {cmd}"
-        );
-        let log = std::fs::File::create(self.path(&format!("{name}.log"))).unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.srv, "sh", "-c", &script])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.children.push(child);
-    }
-
-    /// Waits until every `addr:port` listens (TCP, or UDP with `udp:`).
-    fn wait_listening(&self, want: &[String]) {
-        let start = Instant::now();
-        loop {
-            let out = run(Command::new("ip").args(["netns", "exec", &self.srv, "ss", "-ltnuH"]));
-            let missing: Vec<&String> = want
-                .iter()
-                .filter(|w| {
-                    let (proto, addr) = match w.strip_prefix("udp:") {
-                        Some(a) => ("udp", a),
-                        None => ("tcp", w.as_str()),
-                    };
-                    !out.lines()
-                        .any(|l| l.starts_with(proto) && l.contains(&format!(" {addr} ")))
-                })
-                .collect();
-            if missing.is_empty() {
-                return;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                let logs = sh(&format!("tail -n 5 {}/*.log", self.dir.display()));
-                panic!("servers not listening: {missing:?}\n{out}\n{logs}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
+impl AuditServices for Lab {
     /// One instance of every service on `ip`.
     #[allow(clippy::too_many_arguments)]
     fn services(
@@ -228,15 +74,7 @@ impl Lab {
         let d = self.dir.clone();
         let p = |n: &str| d.join(format!("{tag}-{n}"));
         // telnet: inetd -> telnetd -> /bin/login
-        write(
-            &p("inetd.conf"),
-            &format!("{ip}:telnet stream tcp nowait root /usr/sbin/telnetd telnetd -h\n"),
-        );
-        self.server(
-            &format!("{tag}-inetd"),
-            accounts,
-            &format!("/usr/sbin/inetd -d {}", p("inetd.conf").display()),
-        );
+        self.telnetd(tag, ip, accounts);
         // ssh
         run(Command::new("ssh-keygen").args([
             "-q",
@@ -311,26 +149,7 @@ impl Lab {
             &format!("/usr/sbin/nginx -c {}", p("nginx.conf").display()),
         );
         // mqtt
-        run(Command::new("mosquitto_passwd").args([
-            "-b",
-            "-c",
-            p("mqtt.pw").to_str().unwrap(),
-            mqtt_user.0,
-            mqtt_user.1,
-        ]));
-        sh(&format!("chmod 644 {}", p("mqtt.pw").display()));
-        write(
-            &p("mosquitto.conf"),
-            &format!(
-                "listener 1883 {ip}\nallow_anonymous false\npassword_file {}\npersistence false\nlog_dest stderr\n",
-                p("mqtt.pw").display()
-            ),
-        );
-        self.server(
-            &format!("{tag}-mosquitto"),
-            accounts,
-            &format!("/usr/sbin/mosquitto -c {}", p("mosquitto.conf").display()),
-        );
+        self.mosquitto(tag, ip, accounts, mqtt_user);
         // snmp
         write(
             &p("snmpd.conf"),
@@ -379,7 +198,7 @@ fn audit_e2e() {
          tcpdump iproute2"
     );
     let t0 = Instant::now();
-    let mut lab = Lab::new();
+    let mut lab = Lab::new("pa", 213, &[10, 20, 30, 77]);
     let n = lab.net.clone();
     let (weak, strong, anon, outside) = (
         format!("{n}.10"),
