@@ -42,6 +42,19 @@ pub struct Config {
     pub inventory: palisade_fleet::InventoryConfig,
     /// The active default-password audit (`palisade audit`).
     pub audit: AuditSection,
+    /// The Prometheus `/metrics` endpoint (`palisade sensor`).
+    pub metrics: MetricsSection,
+}
+
+/// `[metrics]`: the Prometheus endpoint of `palisade sensor`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// `IP:PORT` to serve `/metrics` on (e.g. "127.0.0.1:9477"); empty =
+    /// off. `palisade sensor --metrics-listen` overrides it. Nothing on it
+    /// is secret, but it tells who watches what: bind a management
+    /// address, not 0.0.0.0, unless a firewall guards the port.
+    pub listen: String,
 }
 
 /// `[audit]`: `palisade audit`, which logs in to the fleet's own devices
@@ -364,6 +377,7 @@ impl Default for Config {
             detectors: DetectorsSection::default(),
             inventory: palisade_fleet::InventoryConfig::default(),
             audit: AuditSection::default(),
+            metrics: MetricsSection::default(),
         }
     }
 }
@@ -430,6 +444,12 @@ impl Config {
         }
         if self.runtime.batch_packets == 0 {
             bail!("runtime.batch_packets must be at least 1");
+        }
+        let listen = self.metrics.listen.trim();
+        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "metrics.listen '{listen}': expected IP:PORT (e.g. 127.0.0.1:9477) or \"\" (off)"
+            );
         }
         Ok(())
     }

@@ -51,7 +51,16 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
             .context("installing signal handlers")?;
         signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
     }
-    let live = LiveFeed::start(&specs, &AfPacketConfig::default(), stop)?;
+    let (metrics, metrics_server) = start_metrics(&args, &config, load.loaded)?;
+    let live = LiveFeed::start_with(&specs, &AfPacketConfig::default(), stop, metrics.clone())?;
+    tracing::info!(
+        sources = %live.names().join(","),
+        threads,
+        rules = load.loaded,
+        eve = %eve.display(),
+        metrics = metrics_server.as_ref().map(|s| s.local_addr().to_string()).unwrap_or_default(),
+        "sensor started"
+    );
     if !args.quiet {
         eprintln!(
             "palisade sensor: reading {} ({} thread(s)); SIGINT or SIGTERM stops",
@@ -72,7 +81,20 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| args.output_dir.join("palisade.db"))
         }),
         live: Some(live),
+        metrics,
     })?;
+    tracing::info!(
+        packets = report.packets,
+        bytes = report.bytes,
+        kernel_drops = kernel_drops(&report),
+        flows = report.flows,
+        alerts = report.alerts + report.written.detector_alerts,
+        eve_records = report.written.records,
+        errors = report.input_errors.len(),
+        elapsed_seconds = report.elapsed.as_secs_f64(),
+        "sensor stopped"
+    );
+    drop(metrics_server);
     if !args.quiet {
         match args.format {
             Format::Text => print_text(&report, &eve, load.loaded),
@@ -166,4 +188,30 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, rules: usize) {
         eve.display(),
         r.written.records
     );
+}
+
+/// The `/metrics` endpoint, when `--metrics-listen` or `[metrics] listen`
+/// names an address: the registry the pipeline publishes into and the
+/// server (stopped when dropped). A taken address is an error at start.
+fn start_metrics(
+    args: &SensorArgs,
+    config: &palisade::config::Config,
+    rules: usize,
+) -> Result<(
+    Option<Arc<palisade::metrics::Metrics>>,
+    Option<palisade::metrics::server::MetricsServer>,
+)> {
+    let listen = args
+        .metrics_listen
+        .as_deref()
+        .unwrap_or(&config.metrics.listen)
+        .trim();
+    if listen.is_empty() {
+        return Ok((None, None));
+    }
+    let m = Arc::new(palisade::metrics::Metrics::new());
+    m.set_rules_loaded(rules);
+    let server = palisade::metrics::server::MetricsServer::start(listen, m.clone())?;
+    tracing::info!(listen = %server.local_addr(), "metrics endpoint listening (GET /metrics)");
+    Ok((Some(m), Some(server)))
 }

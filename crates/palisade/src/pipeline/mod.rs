@@ -58,6 +58,8 @@ pub struct ScanOptions {
     /// Live sources instead of `inputs` (`palisade sensor`): the run ends
     /// when their stop flag is set and they have stopped.
     pub live: Option<feed::LiveFeed>,
+    /// Operational counters to publish (`/metrics`), if any.
+    pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 /// What a scan did.
@@ -234,6 +236,10 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             (PacketFeed::Files(set), errors, "scan", names)
         }
     };
+    if let Some(m) = &opts.metrics {
+        m.name_inputs(&inputs.names());
+    }
+    let mut tap = crate::metrics::ReaderTap::new(opts.metrics.clone());
     let mut input_errors: Vec<String> = open_errors.iter().map(|e| e.to_string()).collect();
     for e in &input_errors {
         tracing::error!("{e}");
@@ -278,7 +284,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     // then produce alert records and the output thread filters the file.
     // The inventory reads every app record (fingerprints), written or not.
     let worker_filter = TypeFilter {
-        alert: filter.alert || store.is_some(),
+        alert: filter.alert || store.is_some() || opts.metrics.is_some(),
         app: if inventory.is_some() {
             u64::MAX
         } else {
@@ -286,9 +292,20 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         },
         ..filter
     };
+    let out_tap = opts.metrics.clone().map(crate::metrics::OutputTap::new);
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
-        .spawn(move || run_eve_writer(ev_rx, eve_path, filter, detector_set, store_tx, inventory))
+        .spawn(move || {
+            run_eve_writer(
+                ev_rx,
+                eve_path,
+                filter,
+                detector_set,
+                store_tx,
+                inventory,
+                out_tap,
+            )
+        })
         .context("starting the EVE writer thread")?;
     palisade_proto::http::LOG_HEADERS.store(
         opts.config.app_layer.http_log_headers,
@@ -317,6 +334,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         if let Some(d) = &opts.detect {
             w.set_detect(d.clone());
         }
+        w.set_metrics(opts.metrics.as_deref());
         if opts.config.app_layer.enabled {
             w.set_app_layer(login.clone());
         }
@@ -326,6 +344,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             let p = match inputs.next_item() {
                 Next::Packet(p) => p,
                 Next::Idle(now) => {
+                    tap.publish();
                     w.advance(now);
                     w.flush_events();
                     continue;
@@ -334,6 +353,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             };
             packets += 1;
             bytes += p.data.len() as u64;
+            tap.packet(p.input, p.data.len());
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
             let pin = PacketIn {
@@ -382,6 +402,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         if let Some(d) = &opts.detect {
             w0.set_detect(d.clone());
         }
+        w0.set_metrics(opts.metrics.as_deref());
         if opts.config.app_layer.enabled {
             w0.set_app_layer(login.clone());
         }
@@ -412,6 +433,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             if let Some(d) = &opts.detect {
                 w.set_detect(d.clone());
             }
+            w.set_metrics(opts.metrics.as_deref());
             if opts.config.app_layer.enabled {
                 w.set_app_layer(login.clone());
             }
@@ -443,6 +465,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     // live and quiet: hand partial batches over and move
                     // every clock on, so nothing waits for the next packet
                     since_tick = 0;
+                    tap.publish();
                     w0.advance(now);
                     w0.flush_events();
                     for (w, batch) in batches.iter_mut().enumerate().skip(1) {
@@ -459,6 +482,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             };
             packets += 1;
             bytes += p.data.len() as u64;
+            tap.packet(p.input, p.data.len());
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
             let mut d = DecodedPacket::default();
@@ -563,6 +587,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         (results, dec)
     };
     progress.finish();
+    tap.publish();
     let (report_inputs, skipped, live) = match inputs {
         PacketFeed::Files(mut set) => {
             input_errors.extend(set.take_errors().iter().map(|e| e.to_string()));

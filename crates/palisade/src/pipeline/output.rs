@@ -281,6 +281,8 @@ struct EveOut {
     filter: TypeFilter,
     /// The store's writer, when a store is written.
     store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
+    /// Alert and output counters for `/metrics`, when on.
+    tap: Option<crate::metrics::OutputTap>,
 }
 
 impl EveOut {
@@ -298,6 +300,13 @@ impl EveOut {
         };
         if tx.send(op).is_err() {
             self.store = None;
+        }
+    }
+
+    /// Publishes the counters for `/metrics` (after every batch).
+    fn publish(&mut self) {
+        if let Some(t) = &mut self.tap {
+            t.publish(self.totals.records, self.totals.bytes);
         }
     }
 
@@ -325,6 +334,13 @@ struct DetectorSink<'a> {
 impl palisade_detectors::Emit for DetectorSink<'_> {
     fn alert(&mut self, a: palisade_detectors::DetectorAlert) {
         self.out.totals.detector_alerts += 1;
+        if let Some(t) = &mut self.out.tap {
+            t.alert(
+                crate::metrics::AlertKind::Detector,
+                a.class.name(),
+                a.severity,
+            );
+        }
         *self
             .out
             .totals
@@ -370,6 +386,7 @@ pub fn run_eve_writer(
     mut detectors: Option<palisade_detectors::DetectorSet>,
     store: Option<crossbeam_channel::Sender<palisade_store::StoreOp>>,
     mut inventory: Option<palisade_fleet::Inventory>,
+    tap: Option<crate::metrics::OutputTap>,
 ) -> anyhow::Result<OutputTotals> {
     use anyhow::Context;
     use palisade_detectors::Observation;
@@ -381,10 +398,14 @@ pub fn run_eve_writer(
         totals: OutputTotals::default(),
         filter,
         store,
+        tap,
     };
     let mut held_stats: Vec<Event> = Vec::new();
     let mut clock = palisade_event::Timestamp::ZERO;
     for batch in rx {
+        if let Some(t) = &mut out.tap {
+            t.events(&batch.events);
+        }
         for ev in &batch.events {
             if let Event::Stats { .. } = ev {
                 // written after the detectors have ended their incidents
@@ -406,6 +427,7 @@ pub fn run_eve_writer(
                 }
             }
         }
+        out.publish();
         let Some(det) = detectors.as_mut() else {
             continue;
         };
@@ -443,6 +465,7 @@ pub fn run_eve_writer(
         if let Some(e) = sink.error {
             return Err(e);
         }
+        out.publish();
     }
     if let Some(det) = detectors.as_mut() {
         let mut sink = DetectorSink {
@@ -495,5 +518,6 @@ pub fn run_eve_writer(
     out.w
         .flush()
         .with_context(|| format!("writing {}", path.display()))?;
+    out.publish();
     Ok(out.totals)
 }
