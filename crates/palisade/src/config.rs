@@ -568,6 +568,16 @@ mod tests {
     }
 
     #[test]
+    fn metrics_listen_is_off_by_default_and_checked() {
+        assert_eq!(Config::default().metrics.listen, "");
+        let c = Config::load(None, &["metrics.listen=\"127.0.0.1:9477\"".into()]).unwrap();
+        assert_eq!(c.metrics.listen, "127.0.0.1:9477");
+        assert!(Config::load(None, &["metrics.listen=\"[::1]:9477\"".into()]).is_ok());
+        let e = Config::load(None, &["metrics.listen=localhost".into()]).unwrap_err();
+        assert!(e.to_string().contains("metrics.listen"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let e = Config::load(None, &["stream.reassembly_dept=5".into()]).unwrap_err();
         assert!(e.to_string().contains("reassembly_dept"), "{e}");

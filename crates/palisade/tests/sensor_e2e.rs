@@ -9,6 +9,10 @@
 //!   passes, unless PALISADE_E2E=1 (`.ci/run` sets it), where it fails.
 //! - `vxlan_mirror_alerts`: the same HTTP request, as VXLAN-encapsulated
 //!   frames sent to `--mirror vxlan://127.0.0.1:PORT`; no root needed.
+//! - `vxlan_mirror_metrics_and_json_logs`: the same with `--metrics-listen
+//!   127.0.0.1:0` and `--log-format json`: scrapes `/metrics` while the
+//!   sensor runs (packets, alerts, source up) and reads the JSON-lines logs
+//!   (start, source opened and stopped, stop events with their fields).
 //!
 //! Both assert the alert of sid 1000001 in eve.json (every line a JSON
 //! record), flow records, and a store run of kind `sensor` holding the
@@ -602,5 +606,32 @@ fn vxlan_mirror_metrics_and_json_logs() {
         stopped["fields"]["alerts"].as_u64().unwrap() >= 1,
         "{stopped}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A metrics address that is taken (or not an address) stops the sensor at
+/// start, before any source is opened or a store run begun.
+#[test]
+fn taken_metrics_address_fails_at_start() {
+    let dir = temp_dir("metrics-taken");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let bin = env!("CARGO_BIN_EXE_palisade");
+    for (listen, says) in [
+        (addr.as_str(), "cannot listen on"),
+        ("localhost:9477", "expected IP:PORT"),
+    ] {
+        let o = Command::new(bin)
+            .args(["sensor", "--mirror", "vxlan://127.0.0.1:0"])
+            .args(["--metrics-listen", listen])
+            .arg("--output-dir")
+            .arg(dir.join("out"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{listen}: {err}");
+        assert!(err.contains(says), "{listen}: {err}");
+        assert!(!dir.join("out/palisade.db").exists(), "{listen}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

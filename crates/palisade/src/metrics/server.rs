@@ -51,7 +51,7 @@ pub enum ServerError {
     #[error("metrics listen address '{0}': expected IP:PORT (e.g. 127.0.0.1:9477)")]
     Address(String),
     /// Binding failed (address taken, no permission).
-    #[error("metrics: cannot listen on {addr}: {source}")]
+    #[error("metrics: cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: String,
