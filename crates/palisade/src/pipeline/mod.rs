@@ -280,8 +280,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         None => None,
     };
     let store_tx = store.as_ref().map(|w| w.sender());
-    // The store keeps every alert, whatever --eve-types writes: workers
-    // then produce alert records and the output thread filters the file.
+    // The store keeps every alert, whatever --eve-types writes, and
+    // /metrics counts them: workers then produce alert records and the
+    // output thread filters the file.
     // The inventory reads every app record (fingerprints), written or not.
     let worker_filter = TypeFilter {
         alert: filter.alert || store.is_some() || opts.metrics.is_some(),
