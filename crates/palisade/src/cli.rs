@@ -15,6 +15,10 @@ pub struct Cli {
     /// Debug logging (or set PALISADE_LOG=info,palisade=debug).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Log format on stderr: text, or json (one JSON object per line:
+    /// timestamp, level, target, fields), for journald and log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -412,11 +416,13 @@ Examples:
   palisade sensor --mirror vxlan://0.0.0.0:4789                   # VXLAN-mirrored traffic (Soracom Junction, cloud mirroring)
   palisade sensor --mirror tzsp://0.0.0.0:37008 --rules local.rules --eve-types alert,flow
   palisade sensor --interface eth0 --config palisade.toml --db fleet.db
+  palisade sensor --interface eth0 --metrics-listen 127.0.0.1:9477   # Prometheus: GET /metrics
+  palisade --log-format json sensor --interface eth0                 # JSON-lines logs on stderr
 
 Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the sources, ends every flow
 (reason shutdown), completes the EVE file and finishes the store run (kind
 sensor), and prints packets, kernel drops and alerts. Packet times are the
-kernel's receive times. Not there yet: rolling capture, SIGHUP reload, metrics.";
+kernel's receive times. Not there yet: rolling capture, SIGHUP reload.";
 
 /// `palisade sensor`
 #[derive(Args, Debug)]
@@ -475,6 +481,19 @@ pub struct SensorArgs {
     /// No exit summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (IP:PORT, e.g.
+    /// 127.0.0.1:9477; "" = off) [default: `[metrics] listen`, off].
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+}
+
+/// Log format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines.
+    Json,
 }
 
 /// Output format.

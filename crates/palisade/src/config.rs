@@ -45,6 +45,19 @@ pub struct Config {
     /// Rolling capture and per-alert packet files (`palisade sensor
     /// --capture-dir`).
     pub capture: CaptureSection,
+    /// The Prometheus `/metrics` endpoint (`palisade sensor`).
+    pub metrics: MetricsSection,
+}
+
+/// `[metrics]`: the Prometheus endpoint of `palisade sensor`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// `IP:PORT` to serve `/metrics` on (e.g. "127.0.0.1:9477"); empty =
+    /// off. `palisade sensor --metrics-listen` overrides it. Nothing on it
+    /// is secret, but it tells who watches what: bind a management
+    /// address, not 0.0.0.0, unless a firewall guards the port.
+    pub listen: String,
 }
 
 /// `[capture]`: the rolling capture and the packets behind every alert.
@@ -431,6 +444,7 @@ impl Default for Config {
             inventory: palisade_fleet::InventoryConfig::default(),
             audit: AuditSection::default(),
             capture: CaptureSection::default(),
+            metrics: MetricsSection::default(),
         }
     }
 }
@@ -498,6 +512,12 @@ impl Config {
         self.capture.validate()?;
         if self.runtime.batch_packets == 0 {
             bail!("runtime.batch_packets must be at least 1");
+        }
+        let listen = self.metrics.listen.trim();
+        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "metrics.listen '{listen}': expected IP:PORT (e.g. 127.0.0.1:9477) or \"\" (off)"
+            );
         }
         Ok(())
     }
@@ -613,6 +633,16 @@ mod tests {
         assert!(Config::load(None, &["audit.max_attempts=0".into()]).is_err());
         assert!(Config::load(None, &["audit.rate=0".into()]).is_err());
         assert!(Config::load(None, &["audit.nosuch=1".into()]).is_err());
+    }
+
+    #[test]
+    fn metrics_listen_is_off_by_default_and_checked() {
+        assert_eq!(Config::default().metrics.listen, "");
+        let c = Config::load(None, &["metrics.listen=\"127.0.0.1:9477\"".into()]).unwrap();
+        assert_eq!(c.metrics.listen, "127.0.0.1:9477");
+        assert!(Config::load(None, &["metrics.listen=\"[::1]:9477\"".into()]).is_ok());
+        let e = Config::load(None, &["metrics.listen=localhost".into()]).unwrap_err();
+        assert!(e.to_string().contains("metrics.listen"), "{e}");
     }
 
     #[test]

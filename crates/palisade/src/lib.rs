@@ -10,6 +10,7 @@
 pub mod config;
 pub mod eval;
 pub mod harness;
+pub mod metrics;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

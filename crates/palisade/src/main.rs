@@ -38,14 +38,7 @@ fn default_sigpipe() {}
 fn main() -> ExitCode {
     default_sigpipe();
     let cli = cli::Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PALISADE_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(if cli.verbose { "debug" } else { "warn" })
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    init_logging(&cli);
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(args),
         cli::Command::Sensor(args) => sensor_cmd::run(args),
@@ -80,6 +73,39 @@ fn main() -> ExitCode {
             eprintln!("palisade: error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Logs go to stderr, filtered by PALISADE_LOG (tracing's directives) or
+/// else by --verbose (debug) or the command: a sensor runs unattended and
+/// logs its start, sources and stop (info); the other commands print their
+/// own summaries and log only warnings. `--log-format json` writes one JSON
+/// object per line (timestamp, level, target, fields) for journald and log
+/// shippers.
+fn init_logging(cli: &cli::Cli) {
+    let default = if cli.verbose {
+        "debug"
+    } else if matches!(cli.command, cli::Command::Sensor(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PALISADE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // colours only on a terminal: a journal or a file gets plain text
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    match cli.log_format {
+        cli::LogFormat::Text => fmt.with_target(false).init(),
+        cli::LogFormat::Json => fmt
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
     }
 }
 

@@ -40,6 +40,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| args.output_dir.join("palisade.db"))
         }),
         live: None,
+        metrics: None,
     })?;
     if !args.quiet {
         match args.format {

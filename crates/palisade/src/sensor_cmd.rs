@@ -59,7 +59,6 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     let mut eve_control = pipeline::output::EveControl::from_config(&config.output);
     eve_control.append = true;
     let rule_updates = Arc::new(pipeline::detect::RuleSlot::default());
-    start_reloader(&args, &config, &load, rule_updates.clone(), &eve_control)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -69,7 +68,26 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
             .context("installing signal handlers")?;
         signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
     }
-    let live = LiveFeed::start(&specs, &AfPacketConfig::default(), stop)?;
+    let (metrics, metrics_server) = start_metrics(&args, &config, load.loaded)?;
+    start_reloader(
+        &args,
+        &config,
+        &load,
+        Reload {
+            slot: rule_updates.clone(),
+            eve: eve_control.clone(),
+            metrics: metrics.clone(),
+        },
+    )?;
+    let live = LiveFeed::start_with(&specs, &AfPacketConfig::default(), stop, metrics.clone())?;
+    tracing::info!(
+        sources = %live.names().join(","),
+        threads,
+        rules = load.loaded,
+        eve = %eve.display(),
+        metrics = metrics_server.as_ref().map(|s| s.local_addr().to_string()).unwrap_or_default(),
+        "sensor started"
+    );
     if !args.quiet {
         eprintln!(
             "palisade sensor: reading {} ({} thread(s)); SIGINT or SIGTERM stops",
@@ -92,7 +110,20 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
         live: Some(live),
         rule_updates: Some(rule_updates),
         eve_control,
+        metrics,
     })?;
+    tracing::info!(
+        packets = report.packets,
+        bytes = report.bytes,
+        kernel_drops = kernel_drops(&report),
+        flows = report.flows,
+        alerts = report.alerts + report.written.detector_alerts,
+        eve_records = report.written.records,
+        errors = report.input_errors.len(),
+        elapsed_seconds = report.elapsed.as_secs_f64(),
+        "sensor stopped"
+    );
+    drop(metrics_server);
     if !args.quiet {
         match args.format {
             Format::Text => print_text(&report, &eve, load.loaded),
@@ -115,14 +146,27 @@ fn failure_keys(load: &palisade_detect::LoadReport) -> std::collections::HashSet
         .collect()
 }
 
+/// What a reload hands its results to.
+struct Reload {
+    slot: Arc<pipeline::detect::RuleSlot>,
+    eve: pipeline::output::EveControl,
+    metrics: Option<Arc<palisade::metrics::Metrics>>,
+}
+
 /// Starts the SIGHUP thread: reload configuration and rules, reopen EVE.
 fn start_reloader(
     args: &SensorArgs,
     running: &crate::config::Config,
     load: &palisade_detect::LoadReport,
-    slot: Arc<pipeline::detect::RuleSlot>,
-    eve: &pipeline::output::EveControl,
+    to: Reload,
 ) -> Result<()> {
+    let Reload { slot, eve, metrics } = to;
+    let metrics_loaded = metrics.clone();
+    let counted = move |ok: bool| {
+        if let Some(m) = &metrics {
+            m.rule_reload(ok);
+        }
+    };
     let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
         .context("installing the SIGHUP handler")?;
     let reopen = eve.reopen.clone();
@@ -149,6 +193,7 @@ fn start_reloader(
                     }
                     Err(e) => {
                         tracing::error!("reload refused, the running rules stay: {e:#}");
+                        counted(false);
                         continue;
                     }
                 };
@@ -156,6 +201,7 @@ fn start_reloader(
                     Ok(r) => r,
                     Err(e) => {
                         tracing::error!("reload refused, the running rules stay: {e:#}");
+                        counted(false);
                         continue;
                     }
                 };
@@ -179,16 +225,22 @@ fn start_reloader(
                         new_failures = new.len(),
                         "reload refused, the running rules stay: {first}"
                     );
+                    counted(false);
                     continue;
                 }
                 let Some(detect) = detect else {
                     tracing::error!("reload refused, the running rules stay: no rule loaded");
+                    counted(false);
                     continue;
                 };
                 for section in restart_needed(&running, &config) {
                     tracing::warn!(section, "changed configuration needs a restart to apply");
                 }
                 slot.publish(detect);
+                counted(true);
+                if let Some(m) = &metrics_loaded {
+                    m.set_rules_loaded(load.loaded);
+                }
                 tracing::info!(
                     rules = load.loaded,
                     failed = load.failures.len(),
@@ -220,6 +272,7 @@ fn restart_needed(old: &crate::config::Config, new: &crate::config::Config) -> V
     check("detectors", old.detectors != new.detectors);
     check("inventory", old.inventory != new.inventory);
     check("capture", old.capture != new.capture);
+    check("metrics", old.metrics != new.metrics);
     let mut o = old.output.clone();
     o.alert_payload = new.output.alert_payload;
     check("output", o != new.output);
@@ -320,4 +373,30 @@ fn print_text(r: &ScanReport, eve: &std::path::Path, rules: usize) {
         eve.display(),
         r.written.records
     );
+}
+
+/// The `/metrics` endpoint, when `--metrics-listen` or `[metrics] listen`
+/// names an address: the registry the pipeline publishes into and the
+/// server (stopped when dropped). A taken address is an error at start.
+fn start_metrics(
+    args: &SensorArgs,
+    config: &palisade::config::Config,
+    rules: usize,
+) -> Result<(
+    Option<Arc<palisade::metrics::Metrics>>,
+    Option<palisade::metrics::server::MetricsServer>,
+)> {
+    let listen = args
+        .metrics_listen
+        .as_deref()
+        .unwrap_or(&config.metrics.listen)
+        .trim();
+    if listen.is_empty() {
+        return Ok((None, None));
+    }
+    let m = Arc::new(palisade::metrics::Metrics::new());
+    m.set_rules_loaded(rules);
+    let server = palisade::metrics::server::MetricsServer::start(listen, m.clone())?;
+    tracing::info!(listen = %server.local_addr(), "metrics endpoint listening (GET /metrics)");
+    Ok((Some(m), Some(server)))
 }

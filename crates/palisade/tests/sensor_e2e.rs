@@ -9,6 +9,10 @@
 //!   passes, unless PALISADE_E2E=1 (`.ci/run` sets it), where it fails.
 //! - `vxlan_mirror_alerts`: the same HTTP request, as VXLAN-encapsulated
 //!   frames sent to `--mirror vxlan://127.0.0.1:PORT`; no root needed.
+//! - `vxlan_mirror_metrics_and_json_logs`: the same with `--metrics-listen
+//!   127.0.0.1:0` and `--log-format json`: scrapes `/metrics` while the
+//!   sensor runs (packets, alerts, source up) and reads the JSON-lines logs
+//!   (start, source opened and stopped, stop events with their fields).
 //!
 //! Both assert the alert of sid 1000001 in eve.json (every line a JSON
 //! record), flow records, and a store run of kind `sensor` holding the
@@ -663,6 +667,157 @@ fn bad_sources_fail_at_start() {
         assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
         assert!(!dir.join("out/palisade.db").exists(), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// GET /metrics from a running sensor (a plain TCP client).
+fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: sensor\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    out
+}
+
+/// The value of one sample (`name{labels}` as written), if present.
+fn sample(body: &str, key: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The VXLAN-mirrored request again, with `--metrics-listen` and
+/// `--log-format json`: the endpoint's address comes from the JSON log,
+/// the scrape while running counts the packets and the alert, and the
+/// logs are JSON lines with the start, source and stop events.
+#[test]
+fn vxlan_mirror_metrics_and_json_logs() {
+    let dir = temp_dir("metrics");
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let source = format!("vxlan://127.0.0.1:{port}");
+    let sensor = Sensor::start(
+        &[],
+        &dir,
+        1,
+        &[
+            "--mirror".into(),
+            source.clone(),
+            "--metrics-listen".into(),
+            "127.0.0.1:0".into(),
+            "--log-format".into(),
+            "json".into(),
+        ],
+    );
+    let logs = |dir: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(dir.join("stderr"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+            .collect()
+    };
+    let event = |logs: &[serde_json::Value], msg: &str| {
+        logs.iter()
+            .find(|r| r["fields"]["message"] == msg)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {msg:?} event in {logs:?}"))
+    };
+    let listening = event(&logs(&dir), "metrics endpoint listening (GET /metrics)");
+    let addr = listening["fields"]["listen"].as_str().unwrap().to_string();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for frame in http_exchange() {
+        let mut d = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+        d.extend_from_slice(&frame);
+        tx.send_to(&d, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // counters are published when traffic pauses: scrape until they are
+    let packets_key = format!("palisade_packets_total{{source=\"{source}\"}}");
+    let t0 = Instant::now();
+    let body = loop {
+        let body = scrape(&addr);
+        let alerts: f64 = body
+            .lines()
+            .filter(|l| l.starts_with("palisade_alerts_total{kind=\"signature\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if sample(&body, &packets_key).unwrap_or(0.0) >= http_exchange().len() as f64
+            && alerts >= 1.0
+        {
+            break body;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "counters never showed the traffic:\n{body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        sample(&body, &format!("palisade_source_up{{source=\"{source}\"}}")),
+        Some(1.0)
+    );
+    assert!(sample(&body, "palisade_flows_created_total").unwrap() >= 1.0);
+    assert!(sample(&body, "palisade_worker_packets_total{worker=\"0\"}").unwrap() > 0.0);
+    assert!(
+        sample(&body, "palisade_rules_loaded").unwrap() >= 1.0,
+        "{body}"
+    );
+    let (code, stdout, stderr) = sensor.stop();
+    assert_outputs(&dir, &source, code, &stdout, &stderr);
+    let logs = logs(&dir);
+    for r in &logs {
+        assert!(r["timestamp"].is_string() && r["level"].is_string(), "{r}");
+        assert!(r["target"].as_str().unwrap().starts_with("palisade"), "{r}");
+    }
+    let started = event(&logs, "sensor started");
+    assert_eq!(started["level"], "INFO");
+    assert_eq!(started["fields"]["sources"], source.as_str());
+    assert_eq!(started["fields"]["metrics"], addr.as_str());
+    assert_eq!(
+        event(&logs, "live source opened")["fields"]["source"],
+        source.as_str()
+    );
+    let gone = event(&logs, "live source stopped");
+    assert!(gone["fields"]["packets"].as_u64().unwrap() > 0, "{gone}");
+    let stopped = event(&logs, "sensor stopped");
+    assert!(
+        stopped["fields"]["alerts"].as_u64().unwrap() >= 1,
+        "{stopped}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A metrics address that is taken (or not an address) stops the sensor at
+/// start, before any source is opened or a store run begun.
+#[test]
+fn taken_metrics_address_fails_at_start() {
+    let dir = temp_dir("metrics-taken");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let bin = env!("CARGO_BIN_EXE_palisade");
+    for (listen, says) in [
+        (addr.as_str(), "cannot listen on"),
+        ("localhost:9477", "expected IP:PORT"),
+    ] {
+        let o = Command::new(bin)
+            .args(["sensor", "--mirror", "vxlan://127.0.0.1:0"])
+            .args(["--metrics-listen", listen])
+            .arg("--output-dir")
+            .arg(dir.join("out"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{listen}: {err}");
+        assert!(err.contains(says), "{listen}: {err}");
+        assert!(!dir.join("out/palisade.db").exists(), "{listen}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

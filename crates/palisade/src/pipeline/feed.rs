@@ -94,6 +94,14 @@ impl PacketFeed {
         }
     }
 
+    /// The inputs' names, by input index (what `Packet::input` counts).
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            PacketFeed::Files(i) => i.inputs(),
+            PacketFeed::Live(l) => l.names.clone(),
+        }
+    }
+
     /// The memory mapping of a file input (packets handed by reference).
     pub fn shared_bytes(&self, input: u16) -> Option<&SharedBytes> {
         match self {
@@ -144,6 +152,18 @@ impl LiveFeed {
         cfg: &AfPacketConfig,
         stop: Arc<AtomicBool>,
     ) -> anyhow::Result<LiveFeed> {
+        Self::start_with(specs, cfg, stop, None)
+    }
+
+    /// [`start`](Self::start), each reader publishing its source's counters
+    /// (kernel packets and drops, invalid input, failed reads, up) into
+    /// `metrics` about twice a second.
+    pub fn start_with(
+        specs: &[SourceSpec],
+        cfg: &AfPacketConfig,
+        stop: Arc<AtomicBool>,
+        metrics: Option<Arc<crate::metrics::Metrics>>,
+    ) -> anyhow::Result<LiveFeed> {
         if specs.is_empty() {
             anyhow::bail!("no live source");
         }
@@ -155,6 +175,7 @@ impl LiveFeed {
             let src = s
                 .open(cfg)
                 .map_err(|e| anyhow::anyhow!("opening {s}: {e}"))?;
+            tracing::info!(source = %s, "live source opened");
             opened.push((s.to_string(), src));
         }
         let (tx, rx) = bounded::<LiveMsg>(LIVE_QUEUE);
@@ -165,6 +186,9 @@ impl LiveFeed {
             let stop = stop.clone();
             let source = idx as u16;
             names.push(name.clone());
+            let mut tap = metrics
+                .as_ref()
+                .map(|m| crate::metrics::SourceTap::new(m, idx, &name));
             let h = std::thread::Builder::new()
                 .name(format!("live-{idx}"))
                 .spawn(move || {
@@ -177,6 +201,7 @@ impl LiveFeed {
                     let mut failures = 0u32;
                     loop {
                         if drain_until.is_none() && stop.load(Ordering::Relaxed) {
+                            tracing::info!(source = %name, "live source stopping (signal)");
                             drain_until = Some(Instant::now() + DRAIN);
                         }
                         if drain_until.is_some_and(|t| Instant::now() >= t) {
@@ -192,32 +217,67 @@ impl LiveFeed {
                                     wire_len: p.wire_len,
                                     source,
                                 };
+                                maybe_publish(&mut tap, true, &mut src, &name);
                                 if tx.send(msg).is_err() {
                                     break; // the pipeline is gone
                                 }
                             }
                             Ok(None) if drain_until.is_some() => break,
-                            Ok(None) => failures = 0,
+                            Ok(None) => {
+                                failures = 0;
+                                maybe_publish(&mut tap, false, &mut src, &name);
+                            }
                             // A sensor runs day and night: an interface that
                             // goes down and comes back (ENETDOWN once) must
                             // not end its capture. Only a source failing on
                             // every try for a while is given up.
                             Err(e) if failures < MAX_FAILURES => {
                                 failures += 1;
-                                tracing::warn!(source = %name, "live source: {e} (retrying)");
+                                if let Some(t) = tap.as_mut() {
+                                    t.read_error();
+                                }
+                                tracing::warn!(
+                                    source = %name,
+                                    error = %e,
+                                    attempt = failures,
+                                    max_attempts = MAX_FAILURES,
+                                    "live source read failed, retrying"
+                                );
                                 std::thread::sleep(RETRY_PAUSE);
                             }
                             Err(e) => {
-                                tracing::error!(source = %name, "live source failed: {e}");
+                                if let Some(t) = tap.as_mut() {
+                                    t.read_error();
+                                }
+                                tracing::error!(
+                                    source = %name,
+                                    error = %e,
+                                    attempts = failures + 1,
+                                    "live source failed, given up"
+                                );
                                 error = Some(e.to_string());
                                 break;
                             }
                         }
                     }
                     let stats = src.stats().unwrap_or_else(|e| {
-                        tracing::warn!(source = %name, "reading counters: {e}");
+                        tracing::warn!(source = %name, error = %e, "reading live source counters");
                         LiveStats::default()
                     });
+                    if let Some(t) = &mut tap {
+                        t.publish(&stats);
+                        t.down();
+                    }
+                    tracing::info!(
+                        source = %name,
+                        packets = stats.packets,
+                        bytes = stats.bytes,
+                        kernel_packets = stats.kernel_packets,
+                        kernel_drops = stats.kernel_drops,
+                        invalid = stats.invalid,
+                        failed = error.is_some(),
+                        "live source stopped"
+                    );
                     (stats, error)
                 })?;
             readers.push(h);
@@ -269,6 +329,30 @@ impl LiveFeed {
                 LiveSourceReport { name, stats, error }
             })
             .collect()
+    }
+}
+
+/// Publishes a live source's counters when it is time (they are read from
+/// the kernel: a system call, hence only now and then). `packet`: called
+/// for a packet (else for an empty read).
+fn maybe_publish(
+    tap: &mut Option<crate::metrics::SourceTap>,
+    packet: bool,
+    src: &mut palisade_live::Source,
+    name: &str,
+) {
+    let Some(tap) = tap.as_mut() else {
+        return;
+    };
+    if !tap.due(packet) {
+        return;
+    }
+    match src.stats() {
+        Ok(s) => tap.publish(&s),
+        Err(e) => {
+            tap.published_now();
+            tracing::debug!(source = %name, error = %e, "reading live source counters");
+        }
     }
 }
 

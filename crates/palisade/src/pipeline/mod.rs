@@ -63,6 +63,8 @@ pub struct ScanOptions {
     pub rule_updates: Option<std::sync::Arc<detect::RuleSlot>>,
     /// Output controls while running (EVE reopen on SIGHUP).
     pub eve_control: output::EveControl,
+    /// Operational counters to publish (`/metrics`), if any.
+    pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 /// What a scan did.
@@ -241,6 +243,10 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             (PacketFeed::Files(set), errors, "scan", names)
         }
     };
+    if let Some(m) = &opts.metrics {
+        m.name_inputs(&inputs.names());
+    }
+    let mut tap = crate::metrics::ReaderTap::new(opts.metrics.clone());
     let mut input_errors: Vec<String> = open_errors.iter().map(|e| e.to_string()).collect();
     for e in &input_errors {
         tracing::error!("{e}");
@@ -295,11 +301,12 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     let rule_updates = opts.rule_updates.clone();
     let eve_control: EveControl = opts.eve_control.clone();
     let cap_out = capture.as_ref().map(|c| c.handle());
-    // The store keeps every alert, whatever --eve-types writes: workers
-    // then produce alert records and the output thread filters the file.
+    // The store keeps every alert, whatever --eve-types writes, and
+    // /metrics counts them: workers then produce alert records and the
+    // output thread filters the file.
     // The inventory reads every app record (fingerprints), written or not.
     let worker_filter = TypeFilter {
-        alert: filter.alert || store.is_some(),
+        alert: filter.alert || store.is_some() || opts.metrics.is_some(),
         app: if inventory.is_some() {
             u64::MAX
         } else {
@@ -307,6 +314,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         },
         ..filter
     };
+    let out_tap = opts.metrics.clone().map(crate::metrics::OutputTap::new);
     let writer = std::thread::Builder::new()
         .name("eve-writer".into())
         .spawn(move || {
@@ -320,6 +328,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     inventory,
                     capture: cap_out,
                     control: eve_control,
+                    tap: out_tap,
                 },
             )
         })
@@ -351,6 +360,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         if let Some(d) = &opts.detect {
             w.set_detect(d.clone());
         }
+        w.set_metrics(opts.metrics.as_deref());
         if opts.config.app_layer.enabled {
             w.set_app_layer(login.clone());
         }
@@ -367,6 +377,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             let p = match inputs.next_item() {
                 Next::Packet(p) => p,
                 Next::Idle(now) => {
+                    tap.publish();
                     w.advance(now);
                     w.flush_events();
                     continue;
@@ -378,6 +389,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 c.packet(&p);
             }
             bytes += p.data.len() as u64;
+            tap.packet(p.input, p.data.len());
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
             let pin = PacketIn {
@@ -426,6 +438,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         if let Some(d) = &opts.detect {
             w0.set_detect(d.clone());
         }
+        w0.set_metrics(opts.metrics.as_deref());
         if opts.config.app_layer.enabled {
             w0.set_app_layer(login.clone());
         }
@@ -456,6 +469,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             if let Some(d) = &opts.detect {
                 w.set_detect(d.clone());
             }
+            w.set_metrics(opts.metrics.as_deref());
             if opts.config.app_layer.enabled {
                 w.set_app_layer(login.clone());
             }
@@ -502,6 +516,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     // live and quiet: hand partial batches over and move
                     // every clock on, so nothing waits for the next packet
                     since_tick = 0;
+                    tap.publish();
                     w0.advance(now);
                     w0.flush_events();
                     for (w, batch) in batches.iter_mut().enumerate().skip(1) {
@@ -521,6 +536,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 c.packet(&p);
             }
             bytes += p.data.len() as u64;
+            tap.packet(p.input, p.data.len());
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
             let mut d = DecodedPacket::default();
@@ -626,6 +642,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     };
     progress.finish();
     drop(cap_reader);
+    tap.publish();
     let (report_inputs, skipped, live) = match inputs {
         PacketFeed::Files(mut set) => {
             input_errors.extend(set.take_errors().iter().map(|e| e.to_string()));

@@ -345,6 +345,8 @@ struct EveOut {
     /// Bytes in the current file, and when it was opened (rotation).
     file_bytes: u64,
     opened: std::time::Instant,
+    /// Alert and output counters for `/metrics`, when on.
+    tap: Option<crate::metrics::OutputTap>,
 }
 
 impl EveOut {
@@ -379,6 +381,13 @@ impl EveOut {
         };
         if tx.send(op).is_err() {
             self.store = None;
+        }
+    }
+
+    /// Publishes the counters for `/metrics` (after every batch).
+    fn publish(&mut self) {
+        if let Some(t) = &mut self.tap {
+            t.publish(self.totals.records, self.totals.bytes);
         }
     }
 
@@ -484,6 +493,13 @@ struct DetectorSink<'a> {
 impl palisade_detectors::Emit for DetectorSink<'_> {
     fn alert(&mut self, a: palisade_detectors::DetectorAlert) {
         self.out.totals.detector_alerts += 1;
+        if let Some(t) = &mut self.out.tap {
+            t.alert(
+                crate::metrics::AlertKind::Detector,
+                a.class.name(),
+                a.severity,
+            );
+        }
         *self
             .out
             .totals
@@ -535,6 +551,8 @@ pub struct EveWriter {
     pub capture: Option<super::capture::CaptureHandle>,
     /// Opening, rotation and reopening of the file.
     pub control: EveControl,
+    /// Alert and output counters for `/metrics`, when on.
+    pub tap: Option<crate::metrics::OutputTap>,
 }
 
 /// Runs the EVE writer until every sender is gone. With detectors, the
@@ -550,6 +568,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
         mut inventory,
         capture,
         control,
+        tap,
     } = setup;
     use anyhow::Context;
     use palisade_detectors::Observation;
@@ -566,6 +585,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
         control,
         file_bytes,
         opened: std::time::Instant::now(),
+        tap,
     };
     let mut held_stats: Vec<Event> = Vec::new();
     let mut clock = palisade_event::Timestamp::ZERO;
@@ -577,6 +597,9 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
         {
             out.reopen(true)?;
             tracing::info!(file = %out.path.display(), "EVE reopened");
+        }
+        if let Some(t) = &mut out.tap {
+            t.events(&batch.events);
         }
         for ev in batch.events.iter_mut() {
             if let Event::Stats { .. } = ev {
@@ -600,6 +623,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
                 }
             }
         }
+        out.publish();
         let Some(det) = detectors.as_mut() else {
             continue;
         };
@@ -637,6 +661,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
         if let Some(e) = sink.error {
             return Err(e);
         }
+        out.publish();
     }
     if let Some(det) = detectors.as_mut() {
         let mut sink = DetectorSink {
@@ -689,6 +714,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
     out.w
         .flush()
         .with_context(|| format!("writing {}", path.display()))?;
+    out.publish();
     Ok(out.totals)
 }
 
@@ -739,6 +765,7 @@ mod tests {
                     inventory: None,
                     capture: None,
                     control,
+                    tap: None,
                 },
             )
         });

@@ -112,6 +112,8 @@ pub struct Worker {
     cur_macs: Option<([u8; 6], [u8; 6])>,
     detect: Option<WorkerDetect>,
     app: Option<WorkerApp>,
+    /// Publishes this worker's counters (`/metrics`), when on.
+    tap: Option<crate::metrics::WorkerTap>,
 }
 
 /// Events counted in stats but not written as records unless asked for:
@@ -150,7 +152,13 @@ impl Worker {
             checksum_anomalies,
             detect: None,
             app: None,
+            tap: None,
         }
+    }
+
+    /// Publishes this worker's load and flow counters into `m` (None: off).
+    pub fn set_metrics(&mut self, m: Option<&crate::metrics::Metrics>) {
+        self.tap = m.map(|m| crate::metrics::WorkerTap::new(m, self.id));
     }
 
     /// Turns the app-layer parsers on; `login` describes login attempts to
@@ -230,6 +238,9 @@ impl Worker {
     /// Advances packet time without a packet (idle workers still expire
     /// flows).
     pub fn advance(&mut self, now: Timestamp) {
+        if let Some(t) = &mut self.tap {
+            t.publish(&self.engine);
+        }
         if self.detect.is_none() && self.app.is_none() {
             self.engine.advance(now, &mut self.out);
             return;
@@ -251,6 +262,9 @@ impl Worker {
             ts: p.ts,
             pcap_cnt: p.pcap_cnt,
         };
+        if let Some(t) = &mut self.tap {
+            t.packet(&self.engine);
+        }
         let mut d = DecodedPacket::default();
         self.decoder
             .decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
@@ -333,6 +347,9 @@ impl Worker {
             detect_stats = Some(det.stats().clone());
         }
         self.out.flush();
+        if let Some(t) = &mut self.tap {
+            t.publish(&self.engine);
+        }
         WorkerResult {
             engine: self.engine.stats(),
             decoder: self.decoder.stats.clone(),
