@@ -18,6 +18,9 @@
 //! record), flow records, and a store run of kind `sensor` holding the
 //! alert.
 
+mod common;
+
+use common::netns::{is_root, present, sh, Lab};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,31 +32,16 @@ use palisade_store::Store;
 const RULE: &str = "alert http any any -> any any (msg:\"test uri\"; http.uri; \
                     content:\"/palisade-e2e\"; sid:1000001; rev:1;)\n";
 
-fn present(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// Whether the namespace test can run; panics when PALISADE_E2E=1 and it
-/// cannot.
-fn enabled(test: &str) -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let missing: Vec<&str> = ["ip", "curl", "python3"]
-        .into_iter()
-        .filter(|t| !present(t))
-        .collect();
+/// Whether the namespace test can run (root and `tools`); panics when
+/// PALISADE_E2E=1 and it cannot.
+fn enabled(test: &str, tools: &[&str]) -> bool {
+    let root = is_root();
+    let missing: Vec<&&str> = tools.iter().filter(|t| !present(t)).collect();
     if root && missing.is_empty() {
         return true;
     }
     let why = format!(
-        "{test}: needs root (network namespaces) and ip, curl, python3 (root: {root}, \
+        "{test}: needs root (network namespaces) and {tools:?} (root: {root}, \
          missing: {missing:?})"
     );
     if std::env::var("PALISADE_E2E").as_deref() == Ok("1") {
@@ -61,19 +49,6 @@ fn enabled(test: &str) -> bool {
     }
     eprintln!("{test} skipped: {why}");
     false
-}
-
-fn sh(script: &str) -> String {
-    let o = Command::new("sh")
-        .args(["-c", script])
-        .output()
-        .unwrap_or_else(|e| panic!("{script}: {e}"));
-    assert!(
-        o.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -207,62 +182,6 @@ fn assert_outputs(dir: &Path, source: &str, code: i32, stdout: &str, stderr: &st
     );
 }
 
-/// Namespaces and a veth pair; removed on drop.
-struct Lab {
-    cli: String,
-    srv: String,
-    veth_srv: String,
-    net: String,
-}
-
-impl Lab {
-    fn new() -> Lab {
-        let pid = std::process::id();
-        let tag = format!("{:05}", pid % 100_000);
-        let lab = Lab {
-            cli: format!("pse-{tag}-cli"),
-            srv: format!("pse-{tag}-srv"),
-            veth_srv: format!("ps{tag}s"),
-            net: format!("10.214.{}", 20 + pid % 200),
-        };
-        let (c, s, vc, vs, n) = (
-            &lab.cli,
-            &lab.srv,
-            format!("ps{tag}c"),
-            &lab.veth_srv,
-            &lab.net,
-        );
-        sh(&format!(
-            "ip netns add {c} && ip netns add {s} && \
-             ip link add {vc} type veth peer name {vs} && \
-             ip link set {vc} netns {c} && ip link set {vs} netns {s} && \
-             ip -n {c} addr add {n}.1/24 dev {vc} && ip -n {c} link set {vc} up && \
-             ip -n {c} link set lo up && \
-             ip -n {s} addr add {n}.2/24 dev {vs} && ip -n {s} link set {vs} up && \
-             ip -n {s} link set lo up"
-        ));
-        lab
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for ns in [&self.srv, &self.cli] {
-            // end what runs in the namespace (the HTTP server) by pid
-            if let Ok(o) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-                    if pid.bytes().all(|b| b.is_ascii_digit()) {
-                        let _ = Command::new("sh")
-                            .args(["-c", &format!("kill -9 {pid}")])
-                            .status();
-                    }
-                }
-            }
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
 /// Kills a child on drop.
 struct Guard(Child);
 
@@ -275,11 +194,11 @@ impl Drop for Guard {
 
 #[test]
 fn http_on_a_veth_alerts() {
-    if !enabled("http_on_a_veth_alerts") {
+    if !enabled("http_on_a_veth_alerts", &["ip", "curl", "python3"]) {
         return;
     }
     let dir = temp_dir("veth");
-    let lab = Lab::new();
+    let lab = Lab::new("ps", 214, &[2]);
     let www = dir.join("www");
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("palisade-e2e"), "hello from the e2e test\n").unwrap();
@@ -344,6 +263,164 @@ fn http_on_a_veth_alerts() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, stdout, stderr) = sensor.stop();
     assert_outputs(&dir, &lab.veth_srv, code, &stdout, &stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The alerts of an EVE file as (signature id, server port), sorted.
+fn alert_keys(records: &[serde_json::Value]) -> Vec<(u64, u64)> {
+    let mut keys: Vec<(u64, u64)> = records
+        .iter()
+        .filter(|r| r["event_type"] == "alert")
+        .map(|r| {
+            let sport = r["src_port"].as_u64().unwrap_or(0);
+            let dport = r["dest_port"].as_u64().unwrap_or(0);
+            (
+                r["alert"]["signature_id"].as_u64().unwrap_or(0),
+                sport.min(dport),
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// A real telnet login (inetutils telnetd, /bin/login) and a real MQTT
+/// publish (mosquitto_pub to mosquitto), both with factory-default
+/// credentials, captured live on a veth: the default-credential alerts
+/// appear for both, and no password reaches EVE, the log or the store.
+/// The same packets (recorded by tcpdump) sent VXLAN-encapsulated to a
+/// mirror port give the same alerts.
+#[test]
+fn default_logins_live_and_mirrored() {
+    const TOOLS: &[&str] = &[
+        "ip",
+        "tcpdump",
+        "telnet",
+        "mosquitto_pub",
+        "mosquitto_passwd",
+        "openssl",
+        "/usr/sbin/telnetd",
+        "/usr/sbin/inetd",
+        "/usr/sbin/mosquitto",
+    ];
+    if !enabled("default_logins_live_and_mirrored", TOOLS) {
+        return;
+    }
+    const TELNET_PASS: &str = "xc3511";
+    const MQTT_PASS: &str = "admin";
+    let dir = temp_dir("logins");
+    let mut lab = Lab::new("pl", 215, &[2]);
+    let ip = format!("{}.2", lab.net);
+    let acc = lab.accounts("dev", &[("root", 0, TELNET_PASS)]);
+    lab.telnetd("cam", &ip, &acc);
+    lab.mosquitto("cam", &ip, &acc, ("admin", MQTT_PASS));
+    lab.wait_listening(&[format!("{ip}:23"), format!("{ip}:1883")]);
+
+    let pcap = dir.join("live.pcap");
+    let mut tcpdump = Guard(
+        Command::new("ip")
+            .args(["netns", "exec", &lab.srv, "tcpdump", "-U", "-n", "-i"])
+            .arg(&lab.veth_srv)
+            .arg("-w")
+            .arg(&pcap)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("tcpdump.log")).unwrap())
+            .spawn()
+            .expect("tcpdump"),
+    );
+    let sensor = Sensor::start(
+        &["ip", "netns", "exec", &lab.srv],
+        &dir,
+        2,
+        &["--interface".into(), lab.veth_srv.clone()],
+    );
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(dir.join("tcpdump.log"))
+        .unwrap_or_default()
+        .contains("listening on")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "tcpdump did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    sh(&format!(
+        "ip netns exec {} mosquitto_pub -h {ip} -u admin -P {MQTT_PASS} -t fleet/cam1/status \
+         -m online -q 1",
+        lab.cli
+    ));
+    let session = sh(&format!(
+        "(sleep 2; printf 'root\r\n'; sleep 2; printf '{TELNET_PASS}\r\n'; sleep 2; \
+          printf 'echo palisade-login-ok; exit\r\n'; sleep 2) | \
+         ip netns exec {} telnet {ip} 23 2>&1 || true",
+        lab.cli
+    ));
+    assert!(
+        session.contains("palisade-login-ok"),
+        "the telnet login did not succeed:\n{session}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, stdout, stderr) = sensor.stop();
+    sh(&format!("kill -INT {}", tcpdump.0.id()));
+    let _ = tcpdump.0.wait();
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+
+    let live = eve_records(&dir.join("out/eve.json"));
+    let keys = alert_keys(&live);
+    let accepted = u64::from(palisade_detectors::default_creds::SID_ACCEPTED);
+    assert!(
+        keys.contains(&(accepted, 23)),
+        "no default-credential alert for telnet: {keys:?}\n{stderr}"
+    );
+    assert!(
+        keys.contains(&(accepted, 1883)),
+        "no default-credential alert for MQTT: {keys:?}\n{stderr}"
+    );
+    // Secrets: never a password in EVE, the log or the store (the MQTT
+    // one, "admin", is also the user name, so only telnet's is checked).
+    let eve_text = std::fs::read_to_string(dir.join("out/eve.json")).unwrap();
+    let db = std::fs::read(dir.join("out/palisade.db")).unwrap();
+    assert!(!eve_text.contains(TELNET_PASS), "a password in EVE");
+    assert!(!stderr.contains(TELNET_PASS), "a password in the log");
+    assert!(
+        !db.windows(TELNET_PASS.len())
+            .any(|w| w == TELNET_PASS.as_bytes()),
+        "a password in the store"
+    );
+
+    // The same packets through a VXLAN mirror port.
+    let (mut set, errors) = palisade_capture::InputSet::open_with(
+        std::slice::from_ref(&pcap),
+        &palisade_capture::OpenOptions::default(),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut frames = Vec::new();
+    while let Some(p) = set.next_packet() {
+        frames.push(p.data.to_vec());
+    }
+    assert!(
+        frames.len() > 20,
+        "tcpdump recorded {} packets",
+        frames.len()
+    );
+    let mdir = dir.join("mirror");
+    std::fs::create_dir_all(&mdir).unwrap();
+    let port = free_udp_port();
+    let source = format!("vxlan://127.0.0.1:{port}");
+    let mirror = Sensor::start(&[], &mdir, 2, &["--mirror".into(), source]);
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    send_vxlan(&tx, port, &frames);
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, stdout, stderr) = mirror.stop();
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let mirrored = alert_keys(&eve_records(&mdir.join("out/eve.json")));
+    assert_eq!(
+        mirrored, keys,
+        "the mirror saw other alerts than the interface"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
