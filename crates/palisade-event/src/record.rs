@@ -183,6 +183,9 @@ pub struct FlowRecord {
     pub flow: FlowStats,
     /// TCP details for TCP flows.
     pub tcp: Option<TcpSummary>,
+    /// Index of the live source the flow's first packet came from (written as
+    /// `in_iface` with the source's name by a live sensor; 0 for files).
+    pub source: u16,
 }
 
 /// Kind of anomaly, Suricata's `anomaly.type`.
@@ -218,6 +221,9 @@ pub struct AnomalyRecord {
     pub event: &'static str,
     /// Application protocol for app-layer anomalies.
     pub app_proto: Option<&'static str>,
+    /// Index of the live source the packet came from (written as
+    /// `in_iface` with the source's name by a live sensor; 0 for files).
+    pub source: u16,
 }
 
 /// What a rule says about itself in every alert it raises (built once per
@@ -272,6 +278,9 @@ pub struct AlertRecord {
     /// The pcapng file holding the packets of the alert's flow
     /// (`palisade sensor --capture-dir`).
     pub capture_file: Option<String>,
+    /// Index of the live source the packet came from (written as
+    /// `in_iface` with the source's name by a live sensor; 0 for files).
+    pub source: u16,
 }
 
 /// The `flow` object of an alert.
@@ -317,6 +326,9 @@ pub struct AppRecord {
     pub tx_id: u64,
     /// The protocol's object.
     pub body: serde_json::Value,
+    /// Index of the live source the packet came from (written as
+    /// `in_iface` with the source's name by a live sensor; 0 for files).
+    pub source: u16,
 }
 
 /// A posture finding (not an attack): cleartext credentials in use, weak
@@ -388,6 +400,45 @@ impl Event {
         // Serialising into a Vec cannot fail for these types.
         let _ = serde_json::to_writer(&mut *out, self);
         out.push(b'\n');
+    }
+
+    /// The live source the record's packet came from, counted from 1
+    /// (0: not live, or not one packet's).
+    pub fn source(&self) -> u16 {
+        match self {
+            Event::Alert(a) => a.source,
+            Event::Flow(f) => f.source,
+            Event::Anomaly(a) => a.source,
+            Event::App(a) => a.source,
+            Event::Finding(_) | Event::Stats { .. } => 0,
+        }
+    }
+
+    /// Appends the EVE line with Suricata's `in_iface` (after
+    /// `event_type`) naming the record's live source among `sources`.
+    pub fn write_eve_named(&self, out: &mut Vec<u8>, sources: &[String]) {
+        let start = out.len();
+        self.write_eve(out);
+        let Some(name) = usize::from(self.source())
+            .checked_sub(1)
+            .and_then(|i| sources.get(i))
+        else {
+            return;
+        };
+        // the first `"event_type":"..."` is the top-level one: only
+        // numbers and timestamps precede it
+        const KEY: &[u8] = b"\"event_type\":\"";
+        let Some(at) = out[start..].windows(KEY.len()).position(|w| w == KEY) else {
+            return;
+        };
+        let value = start + at + KEY.len();
+        let Some(end) = out[value..].iter().position(|b| *b == b'"') else {
+            return;
+        };
+        let mut field = b",\"in_iface\":".to_vec();
+        let _ = serde_json::to_writer(&mut field, name);
+        let insert_at = value + end + 1;
+        out.splice(insert_at..insert_at, field);
     }
 }
 
@@ -612,6 +663,7 @@ mod tests {
                 flags_tc: 0x13,
                 state: "closed",
             }),
+            source: 0,
         }));
         let mut out = Vec::new();
         ev.write_eve(&mut out);
@@ -667,6 +719,7 @@ mod tests {
             payload: None,
             packet: None,
             capture_file: None,
+            source: 0,
         }));
         let mut out = Vec::new();
         ev.write_eve(&mut out);
@@ -691,6 +744,7 @@ mod tests {
             kind: AnomalyType::Decode,
             event: "decoder.ipv4.trunc_pkt",
             app_proto: None,
+            source: 0,
         }));
         let mut out = Vec::new();
         ev.write_eve(&mut out);
@@ -708,5 +762,47 @@ mod tests {
             serde_json::to_string(&ProtoName(58)).unwrap(),
             "\"IPv6-ICMP\""
         );
+    }
+
+    #[test]
+    fn in_iface_names_the_live_source_after_event_type() {
+        let ev = Event::Stats {
+            timestamp: Timestamp::from_nanos(0),
+            stats: serde_json::json!({}),
+        };
+        let mut plain = Vec::new();
+        ev.write_eve_named(&mut plain, &["eth0".into()]);
+        assert!(!String::from_utf8_lossy(&plain).contains("in_iface"));
+        let rec = AnomalyRecord {
+            timestamp: Timestamp::from_nanos(0),
+            pcap_cnt: Some(1),
+            flow_id: None,
+            tuple: None,
+            kind: AnomalyType::Decode,
+            event: "decoder.ipv4.trunc_pkt",
+            app_proto: None,
+            source: 2,
+        };
+        let ev = Event::Anomaly(Box::new(rec.clone()));
+        let mut line = b"prefix".to_vec();
+        ev.write_eve_named(
+            &mut line,
+            &["eth0".into(), "vxlan://0.0.0.0:4789 \"x\"".into()],
+        );
+        let text = String::from_utf8(line[6..].to_vec()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["in_iface"], "vxlan://0.0.0.0:4789 \"x\"");
+        assert!(
+            text.contains("\"event_type\":\"anomaly\",\"in_iface\""),
+            "{text}"
+        );
+        // an index beyond the names, or files (no names): nothing added
+        for names in [vec!["eth0".to_string()], vec![]] {
+            let mut l = Vec::new();
+            ev.write_eve_named(&mut l, &names);
+            let mut w = Vec::new();
+            ev.write_eve(&mut w);
+            assert_eq!(l, w);
+        }
     }
 }

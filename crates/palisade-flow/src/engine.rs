@@ -63,6 +63,8 @@ pub struct PacketMeta {
     pub ts: Timestamp,
     /// Packet number in the input (1-based), for EVE `pcap_cnt`.
     pub pcap_cnt: u64,
+    /// The live source the packet came from (EVE `in_iface`); 0 for files.
+    pub source: u16,
 }
 
 /// One tracked flow.
@@ -90,6 +92,8 @@ pub struct Flow {
     pub app_proto: Option<&'static str>,
     /// Whether an alert fired on the flow.
     pub alerted: bool,
+    /// The live source of the flow's first packet.
+    pub source: u16,
     stamp: u64,
     class: u8,
 }
@@ -421,6 +425,7 @@ impl FlowEngine {
                 },
                 event: ev.name(),
                 app_proto: None,
+                source: at.map_or(0, |a| a.0.source),
             });
         }
     }
@@ -576,6 +581,7 @@ impl FlowEngine {
                     kind: AnomalyType::Stream,
                     event: stream_event_name(ev),
                     app_proto: None,
+                    source: meta.source,
                 });
             }
         }
@@ -605,6 +611,7 @@ impl FlowEngine {
                     kind: AnomalyType::Flow,
                     event: "flow.memcap_reached",
                     app_proto: None,
+                    source: meta.source,
                 });
             }
             self.evict_one(obs);
@@ -642,6 +649,7 @@ impl FlowEngine {
             tcp,
             app_proto: None,
             alerted: false,
+            source: meta.source,
             stamp: 0,
             class: 0,
         };
@@ -687,6 +695,7 @@ impl FlowEngine {
                         kind: AnomalyType::Stream,
                         event: stream_event_name(ev),
                         app_proto: None,
+                        source: flow.source,
                     });
                 }
             }
@@ -781,5 +790,6 @@ pub fn flow_record(flow: &Flow, reason: EndReason) -> FlowRecord {
             flags_tc: flow.tcp_flags[1],
             state: t.state.name(),
         }),
+        source: flow.source,
     }
 }

@@ -116,6 +116,7 @@ impl Run {
         let meta = PacketMeta {
             ts: Timestamp::from_secs_nanos(1_700_000_000 + secs, self.n),
             pcap_cnt: self.n,
+            source: 0,
         };
         self.eng.process(&meta, &f, &mut self.rec);
     }

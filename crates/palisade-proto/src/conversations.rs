@@ -89,6 +89,7 @@ pub fn from_pcap(path: &Path) -> Vec<Conversation> {
         let meta = PacketMeta {
             ts: p.ts,
             pcap_cnt: n,
+            source: 0,
         };
         let mut d = DecodedPacket::default();
         dec.decode(

@@ -81,6 +81,7 @@ fn alert(
         payload: None,
         packet: None,
         capture_file: None,
+        source: 0,
     }))
 }
 

@@ -59,6 +59,7 @@ fn alert(secs: u64, sid: u32, meta: &[(&str, &str)]) -> StoreOp {
         payload: None,
         packet: None,
         capture_file: None,
+        source: 0,
     }))
 }
 

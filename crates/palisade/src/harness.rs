@@ -118,6 +118,7 @@ pub fn flow_engine(data: &[u8]) {
         let meta = PacketMeta {
             ts: Timestamp::from_secs_nanos(now, 0),
             pcap_cnt: i,
+            source: 0,
         };
         track_packet(
             &mut dec,

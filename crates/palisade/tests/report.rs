@@ -378,6 +378,7 @@ fn hostile_store() -> Store {
         payload: None,
         packet: None,
         capture_file: None,
+        source: 0,
     })))
     .unwrap();
     w.send(StoreOp::Finding(Box::new(FindingRecord {

@@ -61,6 +61,7 @@ fn run(name: &str, bytes: Vec<u8>) -> (u64, bool) {
                 let meta = PacketMeta {
                     ts: p.ts,
                     pcap_cnt: packets,
+                    source: 0,
                 };
                 let link = Link::from_linktype(p.linktype);
                 track_packet(&mut dec, &mut eng, &meta, link, p.data, &mut buf, &mut obs);
@@ -156,6 +157,7 @@ fn random_garbage_packets_never_panic() {
         let meta = PacketMeta {
             ts: palisade_event::Timestamp::from_secs_nanos(i / 1000, i),
             pcap_cnt: i,
+            source: 0,
         };
         let link = Link::from_linktype(lt);
         track_packet(&mut dec, &mut eng, &meta, link, &pkt, &mut buf, &mut obs);

@@ -154,6 +154,15 @@ fn assert_outputs(dir: &Path, source: &str, code: i32, stdout: &str, stderr: &st
         .find(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] == 1000001)
         .unwrap_or_else(|| panic!("no alert 1000001 in\n{eve}\nstderr:\n{stderr}"));
     assert_eq!(alert["alert"]["signature"], "test uri");
+    // the source is named on the records, as Suricata's in_iface
+    assert_eq!(alert["in_iface"], source, "{alert}");
+    assert!(
+        records
+            .iter()
+            .filter(|r| r["event_type"] == "flow")
+            .all(|r| r["in_iface"] == source),
+        "a flow record without in_iface {source}"
+    );
     assert!(
         records.iter().any(|r| r["event_type"] == "flow"),
         "no flow record in\n{eve}"

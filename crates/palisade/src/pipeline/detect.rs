@@ -328,6 +328,8 @@ pub struct DetectObserver<'a, 'p> {
     /// its final flush carry it (not the time of whatever packet or
     /// shutdown made the flow end).
     pub ending_ts: Option<palisade_event::Timestamp>,
+    /// The live source of the flow that is ending.
+    pub ending_source: u16,
 }
 
 impl<'a> DetectObserver<'a, 'static> {
@@ -349,6 +351,7 @@ impl<'a> DetectObserver<'a, 'static> {
             pending: Vec::new(),
             ending: None,
             ending_ts: None,
+            ending_source: 0,
         }
     }
 }
@@ -400,6 +403,7 @@ impl TxSink<'_, '_> {
             kind: AnomalyType::Applayer,
             event,
             app_proto,
+            source: self.meta.source,
         });
     }
 }
@@ -509,6 +513,7 @@ impl Sink for TxSink<'_, '_> {
                 event_type: et,
                 tx_id: tx.id(),
                 body: serde_json::Value::Object(body),
+                source: self.meta.source,
             };
             self.out.app(rec);
         }
@@ -582,7 +587,11 @@ impl<'p> DetectObserver<'_, 'p> {
         }
         let ending = self.ending.is_some_and(|(f, _)| f.id == fref.id);
         let meta = match (ending, self.ending_ts) {
-            (true, Some(ts)) => PacketMeta { ts, pcap_cnt: 0 },
+            (true, Some(ts)) => PacketMeta {
+                ts,
+                pcap_cnt: 0,
+                source: self.ending_source,
+            },
             _ => self.meta,
         };
         let mut sink = TxSink {
@@ -743,6 +752,7 @@ impl FlowObserver for DetectObserver<'_, '_> {
     fn flow_ending(&mut self, flow: FlowRef, record: &FlowRecord) {
         self.ending = Some((flow, record.tuple));
         self.ending_ts = Some(record.flow.end);
+        self.ending_source = record.source;
     }
     fn flow_end(&mut self, mut record: FlowRecord) {
         // The parsers report what they still hold (requests without a
@@ -755,6 +765,7 @@ impl FlowObserver for DetectObserver<'_, '_> {
                 };
                 self.ending = Some((fref, record.tuple));
                 self.ending_ts = Some(record.flow.end);
+                self.ending_source = record.source;
                 let transport = if record.tuple.proto == 6 {
                     Transport::Tcp
                 } else {
@@ -895,6 +906,7 @@ fn record(
         payload,
         packet: None,
         capture_file: None,
+        source: meta.source,
     })
 }
 

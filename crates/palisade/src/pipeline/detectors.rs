@@ -400,6 +400,9 @@ pub fn alert_record(a: &DetectorAlert) -> AlertRecord {
         payload: None,
         packet: None,
         capture_file: None,
+        // a detector alert sums up packets that may have come from
+        // several sources: none is named
+        source: 0,
     }
 }
 

@@ -299,6 +299,14 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     };
     let cap_reader = capture.as_ref().map(|c| c.handle());
     let rule_updates = opts.rule_updates.clone();
+    // Live packets name their source on the records (`in_iface`).
+    let is_live = matches!(inputs, PacketFeed::Live(_));
+    let live_source = move |input: u16| if is_live { input.saturating_add(1) } else { 0 };
+    let live_names = if is_live {
+        run_inputs.clone()
+    } else {
+        Vec::new()
+    };
     let eve_control: EveControl = opts.eve_control.clone();
     let cap_out = capture.as_ref().map(|c| c.handle());
     // The store keeps every alert, whatever --eve-types writes, and
@@ -329,6 +337,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     capture: cap_out,
                     control: eve_control,
                     tap: out_tap,
+                    sources: live_names,
                 },
             )
         })
@@ -399,6 +408,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 data: p.data,
                 wire_len: p.wire_len,
                 primary: true,
+                source: live_source(p.input),
             };
             let bad = w.packet(&pin);
             if csum.sampled < CHECKSUM_SAMPLE {
@@ -578,13 +588,14 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     data: p.data,
                     wire_len: p.wire_len,
                     primary: primary == 0,
+                    source: live_source(p.input),
                 });
             }
             for (w, batch) in batches.iter_mut().enumerate().skip(1) {
                 if mask & (1u64 << w) == 0 {
                     continue;
                 }
-                batch.push(packets, &p, w == primary, mapped);
+                batch.push(packets, &p, w == primary, mapped, live_source(p.input));
                 batch.clock = last_ts;
                 batch.validate = csum.validate;
                 batch.enforce = csum.enforce();
@@ -794,6 +805,7 @@ struct Entry {
     loc: Loc,
     len: usize,
     primary: bool,
+    source: u16,
 }
 
 impl Batch {
@@ -816,6 +828,7 @@ impl Batch {
         p: &palisade_capture::Packet<'_>,
         primary: bool,
         mapped: Option<(&SharedBytes, usize)>,
+        source: u16,
     ) {
         let loc = match mapped {
             Some((m, offset)) => {
@@ -842,6 +855,7 @@ impl Batch {
             loc,
             len: p.data.len(),
             primary,
+            source,
         });
     }
     fn data(&self, e: &Entry) -> &[u8] {
@@ -896,6 +910,7 @@ fn run_worker(mut w: Worker, rx: Receiver<Batch>, recycle: Sender<Batch>) -> Wor
                 data,
                 wire_len: e.wire_len,
                 primary: e.primary,
+                source: e.source,
             });
         }
         w.advance(batch.clock);

@@ -342,6 +342,8 @@ struct EveOut {
     /// to a file named in the alert.
     capture: Option<super::capture::CaptureHandle>,
     control: EveControl,
+    /// Live source names, for `in_iface` (empty when reading files).
+    sources: Vec<String>,
     /// Bytes in the current file, and when it was opened (rotation).
     file_bytes: u64,
     opened: std::time::Instant,
@@ -394,7 +396,7 @@ impl EveOut {
     fn write(&mut self, ev: &Event) -> anyhow::Result<()> {
         use anyhow::Context;
         self.line.clear();
-        ev.write_eve(&mut self.line);
+        ev.write_eve_named(&mut self.line, &self.sources);
         self.w
             .write_all(&self.line)
             .with_context(|| format!("writing {}", self.path.display()))?;
@@ -553,6 +555,8 @@ pub struct EveWriter {
     pub control: EveControl,
     /// Alert and output counters for `/metrics`, when on.
     pub tap: Option<crate::metrics::OutputTap>,
+    /// Live source names, written as `in_iface` (empty for files).
+    pub sources: Vec<String>,
 }
 
 /// Runs the EVE writer until every sender is gone. With detectors, the
@@ -569,6 +573,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
         capture,
         control,
         tap,
+        sources,
     } = setup;
     use anyhow::Context;
     use palisade_detectors::Observation;
@@ -586,6 +591,7 @@ pub fn run_eve_writer(rx: Receiver<OutBatch>, setup: EveWriter) -> anyhow::Resul
         file_bytes,
         opened: std::time::Instant::now(),
         tap,
+        sources,
     };
     let mut held_stats: Vec<Event> = Vec::new();
     let mut clock = palisade_event::Timestamp::ZERO;
@@ -738,6 +744,7 @@ mod tests {
             event_type: "http",
             tx_id: 0,
             body: serde_json::json!({"url": "/"}),
+            source: 0,
         }))
     }
 
@@ -766,6 +773,7 @@ mod tests {
                     capture: None,
                     control,
                     tap: None,
+                    sources: Vec::new(),
                 },
             )
         });

@@ -32,6 +32,8 @@ pub struct PacketIn<'a> {
     /// This worker reports the packet's decode anomalies (exactly one worker
     /// does, when a packet goes to several).
     pub primary: bool,
+    /// The live source, counted from 1 (EVE `in_iface`); 0 for files.
+    pub source: u16,
 }
 
 /// What a worker leaves behind.
@@ -204,6 +206,7 @@ impl Worker {
             pending: Vec::new(),
             ending: None,
             ending_ts: None,
+            ending_source: 0,
         };
         let r = self.engine.process(meta, frame, &mut obs);
         obs.cur = r;
@@ -248,6 +251,7 @@ impl Worker {
         let meta = PacketMeta {
             ts: now,
             pcap_cnt: 0,
+            source: 0,
         };
         let mut obs =
             DetectObserver::idle(&mut self.out, self.detect.as_mut(), self.app.as_mut(), meta);
@@ -261,6 +265,7 @@ impl Worker {
         let meta = PacketMeta {
             ts: p.ts,
             pcap_cnt: p.pcap_cnt,
+            source: p.source,
         };
         if let Some(t) = &mut self.tap {
             t.packet(&self.engine);
@@ -336,6 +341,7 @@ impl Worker {
             let meta = PacketMeta {
                 ts: Timestamp::ZERO,
                 pcap_cnt: 0,
+                source: 0,
             };
             let mut obs =
                 DetectObserver::idle(&mut self.out, self.detect.as_mut(), self.app.as_mut(), meta);
@@ -384,6 +390,7 @@ fn emit_decode_anomalies(
             kind: AnomalyType::Decode,
             event: ev.name(),
             app_proto: None,
+            source: meta.source,
         });
     }
 }
