@@ -362,6 +362,15 @@ pub struct ScanArgs {
     /// Capture files (pcap, pcapng, optionally .gz), directories, or - for stdin.
     #[arg(required = true, value_name = "CAPTURE")]
     pub inputs: Vec<PathBuf>,
+    /// Rules, configuration, outputs and store (shared with `sensor`).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The options `scan` and `sensor` share: rules, configuration, outputs and
+/// the store.
+#[derive(Args, Debug)]
+pub struct RunArgs {
     /// Directory for outputs (created if missing).
     #[arg(short, long, default_value = "palisade-out", value_name = "DIR")]
     pub output_dir: PathBuf,
@@ -401,7 +410,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict_rules: bool,
     /// SQLite store for alerts, incidents and findings [default: DIR/palisade.db]. A later
-    /// scan into the same file merges into it (the same finding is one row).
+    /// run into the same file merges into it (the same finding is one row); a sensor's run
+    /// has kind `sensor`.
     #[arg(long, value_name = "FILE", conflicts_with = "no_db")]
     pub db: Option<PathBuf>,
     /// Do not write the SQLite store.
@@ -422,7 +432,12 @@ Examples:
 Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the sources, ends every flow
 (reason shutdown), completes the EVE file and finishes the store run (kind
 sensor), and prints packets, kernel drops and alerts. Packet times are the
-kernel's receive times. Not there yet: rolling capture, SIGHUP reload.";
+kernel's receive times.
+
+SIGHUP: reloads the configuration and the rule files without losing a flow
+(a rule file with new errors keeps the running rules; the log says why) and
+reopens the EVE file (logrotate). --capture-dir keeps a ring of pcapng files
+and, for every alerted flow, DIR/alerts/<flow_id>.pcapng.";
 
 /// `palisade sensor`
 #[derive(Args, Debug)]
@@ -438,49 +453,9 @@ pub struct SensorArgs {
     /// `capture_file`.
     #[arg(long, value_name = "DIR")]
     pub capture_dir: Option<PathBuf>,
-    /// Directory for outputs (created if missing).
-    #[arg(short, long, default_value = "palisade-out", value_name = "DIR")]
-    pub output_dir: PathBuf,
-    /// EVE JSON file [default: DIR/eve.json].
-    #[arg(long, value_name = "FILE")]
-    pub eve: Option<PathBuf>,
-    /// EVE event types to write, comma separated (default: all; as for `scan`).
-    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
-    pub eve_types: Vec<String>,
-    /// Worker threads [default: one per core].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Configuration file (TOML), as for `scan`.
-    #[arg(short, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Override a configuration key (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// Suricata rule file or directory of *.rules (repeatable).
-    #[arg(short = 'r', long = "rules", value_name = "FILE|DIR")]
-    pub rules: Vec<PathBuf>,
-    /// Do not load the built-in rules.
-    #[arg(long)]
-    pub no_builtin_rules: bool,
-    /// Fail instead of skipping rules that do not load.
-    #[arg(long)]
-    pub strict_rules: bool,
-    /// SQLite store [default: DIR/palisade.db]; the sensor's run has kind `sensor`.
-    #[arg(long, value_name = "FILE", conflicts_with = "no_db")]
-    pub db: Option<PathBuf>,
-    /// Do not write the SQLite store.
-    #[arg(long)]
-    pub no_db: bool,
-    /// Checksum validation; auto (the default) switches it off when most of the first
-    /// packets fail it (checksum offloading on the capturing host).
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub checksum_checks: Option<ChecksumMode>,
-    /// Exit summary format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// No exit summary.
-    #[arg(short, long)]
-    pub quiet: bool,
+    /// Rules, configuration, outputs and store (as for `scan`).
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Serve Prometheus metrics at http://ADDR/metrics (IP:PORT, e.g.
     /// 127.0.0.1:9477; "" = off) [default: `[metrics] listen`, off].
     #[arg(long, value_name = "ADDR")]

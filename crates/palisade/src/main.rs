@@ -118,12 +118,13 @@ fn eval_cmd(args: cli::EvalArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("parsing labels {}", args.labels.display()))?;
     let mut scan_args = args.scan;
-    let format = scan_args.format;
-    scan_args.quiet = true;
+    let format = scan_args.run.format;
+    scan_args.run.quiet = true;
     let eve = scan_args
+        .run
         .eve
         .clone()
-        .unwrap_or_else(|| scan_args.output_dir.join("eve.json"));
+        .unwrap_or_else(|| scan_args.run.output_dir.join("eve.json"));
     let code = scan::run(scan_args)?;
     let text =
         std::fs::read_to_string(&eve).with_context(|| format!("reading {}", eve.display()))?;

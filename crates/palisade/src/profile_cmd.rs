@@ -16,7 +16,7 @@ pub fn run(cmd: ProfileCommand) -> Result<ExitCode> {
             let dir = out.to_string_lossy().into_owned();
             // whole capture: a window longer than any capture
             let secs = learn_secs.unwrap_or(100 * 365 * 86_400);
-            scan.set.extend([
+            scan.run.set.extend([
                 "detectors.enabled=true".to_string(),
                 "detectors.profile.enabled=true".to_string(),
                 "detectors.profile.learn=true".to_string(),
@@ -24,7 +24,7 @@ pub fn run(cmd: ProfileCommand) -> Result<ExitCode> {
                 format!("detectors.profile.export_dir={dir:?}"),
                 format!("detectors.profile.export_authority={authority:?}"),
             ]);
-            scan.quiet = true;
+            scan.run.quiet = true;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             let code = crate::scan::run(*scan)?;
             let mut files: Vec<_> = std::fs::read_dir(&out)

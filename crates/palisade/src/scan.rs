@@ -12,17 +12,21 @@ use std::process::ExitCode;
 pub const EXIT_INPUT_ERROR: u8 = 2;
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let mut config = load_config(args.config.as_deref(), &args.set, &args.eve_types)?;
-    if let Some(mode) = args.checksum_checks {
+    let mut config = load_config(
+        args.run.config.as_deref(),
+        &args.run.set,
+        &args.run.eve_types,
+    )?;
+    if let Some(mode) = args.run.checksum_checks {
         config.decoder.checksum_checks = mode;
     }
-    let threads = threads(args.threads, &config);
-    let eve = prepare_output(&args.output_dir, args.eve.as_ref())?;
+    let threads = threads(args.run.threads, &config);
+    let eve = prepare_output(&args.run.output_dir, args.run.eve.as_ref())?;
     let (detect, load) = load_rules(
         &config,
-        &args.rules,
-        args.no_builtin_rules,
-        args.strict_rules,
+        &args.run.rules,
+        args.run.no_builtin_rules,
+        args.run.strict_rules,
     )?;
     let eve_control = pipeline::output::EveControl::from_config(&config.output);
     let report = pipeline::run(ScanOptions {
@@ -32,18 +36,19 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         config,
         rule_updates: None,
         eve_control,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
+        progress: !args.run.quiet && std::io::stderr().is_terminal(),
         detect,
-        store: (!args.no_db).then(|| {
-            args.db
+        store: (!args.run.no_db).then(|| {
+            args.run
+                .db
                 .clone()
-                .unwrap_or_else(|| args.output_dir.join("palisade.db"))
+                .unwrap_or_else(|| args.run.output_dir.join("palisade.db"))
         }),
         live: None,
         metrics: None,
     })?;
-    if !args.quiet {
-        match args.format {
+    if !args.run.quiet {
+        match args.run.format {
             Format::Text => print_text(&report, &eve, &load),
             Format::Json => println!("{}", summary_json(&report, &eve, &load)),
         }

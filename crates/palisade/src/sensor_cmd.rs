@@ -41,20 +41,24 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     if specs.is_empty() {
         anyhow::bail!("no source: give --interface IF and/or --mirror URL (see --help)");
     }
-    let mut config = load_config(args.config.as_deref(), &args.set, &args.eve_types)?;
-    if let Some(mode) = args.checksum_checks {
+    let mut config = load_config(
+        args.run.config.as_deref(),
+        &args.run.set,
+        &args.run.eve_types,
+    )?;
+    if let Some(mode) = args.run.checksum_checks {
         config.decoder.checksum_checks = mode;
     }
     if let Some(dir) = &args.capture_dir {
         config.capture.dir = dir.display().to_string();
     }
-    let threads = threads(args.threads, &config);
-    let eve = prepare_output(&args.output_dir, args.eve.as_ref())?;
+    let threads = threads(args.run.threads, &config);
+    let eve = prepare_output(&args.run.output_dir, args.run.eve.as_ref())?;
     let (detect, load) = load_rules(
         &config,
-        &args.rules,
-        args.no_builtin_rules,
-        args.strict_rules,
+        &args.run.rules,
+        args.run.no_builtin_rules,
+        args.run.strict_rules,
     )?;
     let mut eve_control = pipeline::output::EveControl::from_config(&config.output);
     eve_control.append = true;
@@ -88,7 +92,7 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
         metrics = metrics_server.as_ref().map(|s| s.local_addr().to_string()).unwrap_or_default(),
         "sensor started"
     );
-    if !args.quiet {
+    if !args.run.quiet {
         eprintln!(
             "palisade sensor: reading {} ({} thread(s)); SIGINT or SIGTERM stops",
             live.names().join(", "),
@@ -102,10 +106,11 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
         config,
         progress: false,
         detect,
-        store: (!args.no_db).then(|| {
-            args.db
+        store: (!args.run.no_db).then(|| {
+            args.run
+                .db
                 .clone()
-                .unwrap_or_else(|| args.output_dir.join("palisade.db"))
+                .unwrap_or_else(|| args.run.output_dir.join("palisade.db"))
         }),
         live: Some(live),
         rule_updates: Some(rule_updates),
@@ -124,8 +129,8 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
         "sensor stopped"
     );
     drop(metrics_server);
-    if !args.quiet {
-        match args.format {
+    if !args.run.quiet {
+        match args.run.format {
             Format::Text => print_text(&report, &eve, load.loaded),
             Format::Json => println!("{}", summary_json(&report, &eve, load.loaded)),
         }
@@ -170,11 +175,11 @@ fn start_reloader(
     let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
         .context("installing the SIGHUP handler")?;
     let reopen = eve.reopen.clone();
-    let config_path = args.config.clone();
-    let sets = args.set.clone();
-    let eve_types = args.eve_types.clone();
-    let rules = args.rules.clone();
-    let no_builtin = args.no_builtin_rules;
+    let config_path = args.run.config.clone();
+    let sets = args.run.set.clone();
+    let eve_types = args.run.eve_types.clone();
+    let rules = args.run.rules.clone();
+    let no_builtin = args.run.no_builtin_rules;
     let capture_dir = args.capture_dir.clone();
     let mut running = running.clone();
     let mut known_failures = failure_keys(load);
