@@ -267,3 +267,25 @@ pub fn fleet(data: &[u8]) {
         }
     }
 }
+
+/// The sensor's own parsing: the `/metrics` request head, and the capture's
+/// address/port pairs of a packet (byte 0 picks; byte 1 the link type).
+pub fn sensor(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    if which & 1 == 0 {
+        let _ = crate::metrics::server::route(rest);
+        return;
+    }
+    let Some((&lt, pkt)) = rest.split_first() else {
+        return;
+    };
+    let linktype = [1, 101, 113, 276, 228, 229, 0, 12][usize::from(lt & 7)];
+    let mut dec = palisade_wire::Decoder::new(palisade_wire::DecoderConfig::default());
+    let pairs = crate::pipeline::capture::packet_pairs(&mut dec, linktype, pkt, pkt.len() as u32);
+    assert!(pairs.len() <= 4);
+    for (i, p) in pairs.iter().enumerate() {
+        assert!(!pairs[i + 1..].contains(p), "a pair indexed twice");
+    }
+}

@@ -66,6 +66,15 @@ fn proto_regressions() {
 }
 
 #[test]
+fn sensor_regressions() {
+    replay("sensor", palisade::harness::sensor);
+    // seeds: a /metrics request, garbage, a packet
+    palisade::harness::sensor(b"\x00GET /metrics HTTP/1.1\r\n\r\n");
+    palisade::harness::sensor(b"\x00\xff\xfe GET");
+    palisade::harness::sensor(&[1, 0, 0x45, 0, 0, 20]);
+}
+
+#[test]
 fn fleet_regressions() {
     replay("fleet", palisade::harness::fleet);
     for seed in [

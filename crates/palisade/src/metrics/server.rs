@@ -166,11 +166,19 @@ fn serve(listener: TcpListener, metrics: &Metrics, stop: &AtomicBool, limits: Se
 
 /// What the request asked for.
 #[derive(Debug, PartialEq, Eq)]
-enum Route {
-    Metrics { head: bool },
+pub enum Route {
+    /// GET (or HEAD: `head`) `/metrics`.
+    Metrics {
+        /// HEAD: headers only.
+        head: bool,
+    },
+    /// Another path: 404.
     NotFound,
+    /// Another method: 405.
     BadMethod,
+    /// Not an HTTP/1.x request line: 400.
     BadRequest,
+    /// Head beyond the limit: 431.
     TooLarge,
 }
 
@@ -199,7 +207,8 @@ fn read_head(conn: &mut TcpStream, deadline: Instant) -> std::io::Result<Option<
     }
 }
 
-fn route(head: &[u8]) -> Route {
+/// What a request head asks for (public for the fuzz harness).
+pub fn route(head: &[u8]) -> Route {
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let Ok(line) = std::str::from_utf8(head.get(..line_end).unwrap_or_default()) else {
         return Route::BadRequest;

@@ -100,6 +100,29 @@ impl PairKey {
     }
 }
 
+/// The address/port pairs of a packet's frames (outer and tunnelled, at
+/// most [`MAX_PAIRS`]), by which the capture finds a flow's packets.
+pub fn packet_pairs(
+    decoder: &mut Decoder,
+    linktype: u32,
+    data: &[u8],
+    wire_len: u32,
+) -> Vec<PairKey> {
+    let mut d = DecodedPacket::default();
+    decoder.decode(Link::from_linktype(linktype), data, wire_len, &mut d);
+    let mut pairs = Vec::new();
+    for f in d.frames().iter() {
+        if f.ip.frag.is_some_and(|fr| fr.offset > 0) {
+            continue;
+        }
+        let k = PairKey::of_frame(f);
+        if !pairs.contains(&k) && pairs.len() < MAX_PAIRS {
+            pairs.push(k);
+        }
+    }
+    pairs
+}
+
 fn has_ports(proto: u8) -> bool {
     matches!(proto, 6 | 17 | 132)
 }
@@ -459,19 +482,7 @@ impl State {
     }
 
     fn packet(&mut self, m: Msg) {
-        let mut d = DecodedPacket::default();
-        self.decoder
-            .decode(Link::from_linktype(m.linktype), &m.data, m.wire_len, &mut d);
-        let mut pairs = Vec::new();
-        for f in d.frames().iter() {
-            if f.ip.frag.is_some_and(|fr| fr.offset > 0) {
-                continue;
-            }
-            let k = PairKey::of_frame(f);
-            if !pairs.contains(&k) && pairs.len() < MAX_PAIRS {
-                pairs.push(k);
-            }
-        }
+        let pairs = packet_pairs(&mut self.decoder, m.linktype, &m.data, m.wire_len);
         let e = Stored {
             ts: m.ts,
             linktype: m.linktype,
