@@ -453,6 +453,13 @@ pub struct SensorArgs {
     /// `capture_file`.
     #[arg(long, value_name = "DIR")]
     pub capture_dir: Option<PathBuf>,
+    /// Capture filter on the interfaces, a tcpdump expression (compiled with `tcpdump -ddd`;
+    /// or `[live] bpf_file` with its output), e.g. "not port 22".
+    #[arg(long, value_name = "EXPR")]
+    pub bpf: Option<String>,
+    /// Leave the interfaces out of promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
     /// Rules, configuration, outputs and store (as for `scan`).
     #[command(flatten)]
     pub run: RunArgs,

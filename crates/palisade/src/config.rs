@@ -47,6 +47,42 @@ pub struct Config {
     pub capture: CaptureSection,
     /// The Prometheus `/metrics` endpoint (`palisade sensor`).
     pub metrics: MetricsSection,
+    /// Live capture on interfaces (`palisade sensor --interface`).
+    pub live: LiveSection,
+}
+
+/// `[live]`: the AF_PACKET rings of `palisade sensor --interface`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveSection {
+    /// Bytes of one ring block (KiB; a multiple of the page size).
+    pub block_kb: u32,
+    /// Blocks per ring (ring size = block_kb x blocks).
+    pub blocks: u32,
+    /// Milliseconds after which a partly filled block is handed over
+    /// (latency at low rates).
+    pub block_timeout_ms: u32,
+    /// Put the interfaces in promiscuous mode.
+    pub promiscuous: bool,
+    /// A capture filter (tcpdump expression), compiled with `tcpdump -ddd`
+    /// at start (palisade does not link libpcap); "" = none.
+    pub bpf: String,
+    /// A filter already compiled: a file holding `tcpdump -ddd` output;
+    /// "" = none. Takes the place of `bpf` on hosts without tcpdump.
+    pub bpf_file: String,
+}
+
+impl Default for LiveSection {
+    fn default() -> Self {
+        LiveSection {
+            block_kb: 4096,
+            blocks: 16,
+            block_timeout_ms: 60,
+            promiscuous: true,
+            bpf: String::new(),
+            bpf_file: String::new(),
+        }
+    }
 }
 
 /// `[metrics]`: the Prometheus endpoint of `palisade sensor`.
@@ -445,6 +481,7 @@ impl Default for Config {
             audit: AuditSection::default(),
             capture: CaptureSection::default(),
             metrics: MetricsSection::default(),
+            live: LiveSection::default(),
         }
     }
 }

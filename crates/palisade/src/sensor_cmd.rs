@@ -49,6 +49,13 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     if let Some(mode) = args.run.checksum_checks {
         config.decoder.checksum_checks = mode;
     }
+    if let Some(f) = &args.bpf {
+        config.live.bpf = f.clone();
+    }
+    if args.no_promisc {
+        config.live.promiscuous = false;
+    }
+    let ring = ring_config(&config.live)?;
     if let Some(dir) = &args.capture_dir {
         config.capture.dir = dir.display().to_string();
     }
@@ -83,7 +90,7 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
             metrics: metrics.clone(),
         },
     )?;
-    let live = LiveFeed::start_with(&specs, &AfPacketConfig::default(), stop, metrics.clone())?;
+    let live = LiveFeed::start_with(&specs, &ring, stop, metrics.clone())?;
     tracing::info!(
         sources = %live.names().join(","),
         threads,
@@ -140,6 +147,54 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_INPUT_ERROR)
     })
+}
+
+/// The AF_PACKET ring settings of `[live]`, with the filter compiled.
+fn ring_config(l: &crate::config::LiveSection) -> Result<AfPacketConfig> {
+    let filter = if !l.bpf_file.is_empty() {
+        let text = std::fs::read_to_string(&l.bpf_file)
+            .with_context(|| format!("reading live.bpf_file {}", l.bpf_file))?;
+        Some(
+            palisade_live::bpf::parse_tcpdump_ddd(&text)
+                .map_err(|e| anyhow::anyhow!("live.bpf_file {}: {e}", l.bpf_file))?,
+        )
+    } else if !l.bpf.trim().is_empty() {
+        Some(compile_filter(&l.bpf)?)
+    } else {
+        None
+    };
+    let cfg = AfPacketConfig {
+        block_size: l.block_kb.saturating_mul(1024),
+        block_count: l.blocks,
+        retire_timeout_ms: l.block_timeout_ms,
+        promiscuous: l.promiscuous,
+        filter,
+        ..AfPacketConfig::default()
+    };
+    cfg.validate().map_err(|e| anyhow::anyhow!("[live]: {e}"))?;
+    Ok(cfg)
+}
+
+/// Compiles a tcpdump expression with `tcpdump -ddd` (for Ethernet, the
+/// link type of the interfaces palisade captures on).
+fn compile_filter(expr: &str) -> Result<Vec<palisade_live::BpfInsn>> {
+    let out = std::process::Command::new("tcpdump")
+        .args(["-y", "EN10MB", "-ddd", "--", expr])
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "--bpf needs tcpdump to compile the expression ({e}); install it, or put \
+                 `tcpdump -ddd 'EXPR'` output in a file named by live.bpf_file"
+            )
+        })?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "capture filter {expr:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    palisade_live::bpf::parse_tcpdump_ddd(&String::from_utf8_lossy(&out.stdout))
+        .map_err(|e| anyhow::anyhow!("capture filter {expr:?}: {e}"))
 }
 
 /// A rule that failed to load, by where and why (a reload is refused only

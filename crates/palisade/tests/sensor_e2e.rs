@@ -272,6 +272,39 @@ fn http_on_a_veth_alerts() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, stdout, stderr) = sensor.stop();
     assert_outputs(&dir, &lab.veth_srv, code, &stdout, &stderr);
+
+    // A capture filter (compiled by tcpdump, attached in the kernel) that
+    // the HTTP traffic does not pass: nothing of it reaches the sensor.
+    if present("tcpdump") {
+        let fdir = dir.join("filtered");
+        std::fs::create_dir_all(&fdir).unwrap();
+        let sensor = Sensor::start(
+            &["ip", "netns", "exec", &lab.srv],
+            &fdir,
+            1,
+            &[
+                "--interface".into(),
+                lab.veth_srv.clone(),
+                "--bpf".into(),
+                "tcp port 8080".into(),
+                "--format".into(),
+                "json".into(),
+            ],
+        );
+        sh(&format!(
+            "ip netns exec {} curl -sf --max-time 10 http://{srv_addr}/palisade-e2e",
+            lab.cli
+        ));
+        std::thread::sleep(Duration::from_millis(300));
+        let (code, stdout, stderr) = sensor.stop();
+        assert_eq!(code, 0, "{stderr}");
+        let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            summary["packets"], 0,
+            "the filter let packets in: {summary}"
+        );
+        assert_eq!(summary["alerts"], 0, "{summary}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -593,7 +626,13 @@ fn vxlan_sighup_reload_keeps_flows_and_capture_files() {
     // the handshake and the request under the first rules
     send_vxlan(&tx, port, &flow[..4]);
     std::thread::sleep(Duration::from_millis(500));
-    // logrotate-style: move the EVE file away, then SIGHUP
+    // logrotate-style: move the EVE file away, then SIGHUP (the output
+    // thread creates the file once the pipeline runs: wait for it)
+    let t0 = Instant::now();
+    while !dir.join("out/eve.json").exists() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no out/eve.json");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     std::fs::rename(dir.join("out/eve.json"), dir.join("out/eve.json.old")).unwrap();
     let reloaded = format!(
         "{RULE}alert http any any -> any any (msg:\"reloaded rule\"; http.stat_code; \
@@ -741,6 +780,14 @@ fn bad_sources_fail_at_start() {
             "IP literal",
         ),
         (vec!["--interface", "pse-nosuch0"], "pse-nosuch0"),
+        (
+            vec!["--interface", "lo", "--bpf", "port ((("],
+            if present("tcpdump") {
+                "capture filter"
+            } else {
+                "needs tcpdump"
+            },
+        ),
     ] {
         let o = Command::new(bin)
             .arg("sensor")
