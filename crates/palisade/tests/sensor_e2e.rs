@@ -720,6 +720,11 @@ fn vxlan_sighup_reload_keeps_flows_and_capture_files() {
     }
     assert!(set.take_errors().is_empty(), "{file} is not a valid pcapng");
     assert_eq!(n, 10, "{file}");
+    // and Wireshark's reader agrees
+    if present("tshark") {
+        let out = sh(&format!("tshark -r {file} -T fields -e frame.number"));
+        assert_eq!(out.lines().count(), 10, "tshark read:\n{out}");
+    }
     // the ring holds all 20 packets
     let ring: Vec<PathBuf> = std::fs::read_dir(&cap)
         .unwrap()
