@@ -12,14 +12,7 @@ use std::process::ExitCode;
 pub const EXIT_INPUT_ERROR: u8 = 2;
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let mut config = load_config(
-        args.run.config.as_deref(),
-        &args.run.set,
-        &args.run.eve_types,
-    )?;
-    if let Some(mode) = args.run.checksum_checks {
-        config.decoder.checksum_checks = mode;
-    }
+    let config = run_config(&args.run)?;
     let threads = threads(args.run.threads, &config);
     let eve = prepare_output(&args.run.output_dir, args.run.eve.as_ref())?;
     let (detect, load) = load_rules(
@@ -62,6 +55,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
 /// The configuration with `--set` overrides and `--eve-types` (shared by
 /// `scan` and `sensor`).
+/// The configuration of a `scan` or `sensor` run: file, `--set`,
+/// `--eve-types`, `--checksum-checks`.
+pub fn run_config(run: &crate::cli::RunArgs) -> Result<Config> {
+    let mut config = load_config(run.config.as_deref(), &run.set, &run.eve_types)?;
+    if let Some(mode) = run.checksum_checks {
+        config.decoder.checksum_checks = mode;
+    }
+    Ok(config)
+}
+
 pub fn load_config(
     file: Option<&std::path::Path>,
     set: &[String],

@@ -21,7 +21,7 @@
 //! EVE file (for logrotate).
 
 use crate::cli::{Format, SensorArgs};
-use crate::scan::{load_config, load_rules, prepare_output, threads, EXIT_INPUT_ERROR};
+use crate::scan::{load_config, load_rules, prepare_output, run_config, threads, EXIT_INPUT_ERROR};
 use anyhow::{Context, Result};
 use palisade::pipeline::{self, feed::LiveFeed, ScanOptions, ScanReport};
 use palisade_live::{AfPacketConfig, SourceSpec};
@@ -41,14 +41,7 @@ pub fn run(args: SensorArgs) -> Result<ExitCode> {
     if specs.is_empty() {
         anyhow::bail!("no source: give --interface IF and/or --mirror URL (see --help)");
     }
-    let mut config = load_config(
-        args.run.config.as_deref(),
-        &args.run.set,
-        &args.run.eve_types,
-    )?;
-    if let Some(mode) = args.run.checksum_checks {
-        config.decoder.checksum_checks = mode;
-    }
+    let mut config = run_config(&args.run)?;
     if let Some(f) = &args.bpf {
         config.live.bpf = f.clone();
     }
