@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
                 &PacketMeta {
                     ts: Timestamp::from_secs_nanos(1, 0),
                     pcap_cnt: 0,
+                    source: 0,
                 },
                 &d.frames()[0],
                 &mut sink,
@@ -66,6 +67,7 @@ fn bench(c: &mut Criterion) {
                     &PacketMeta {
                         ts: Timestamp::from_secs_nanos(2, 0),
                         pcap_cnt: 0,
+                        source: 0,
                     },
                     &d.frames()[0],
                     &mut sink,
