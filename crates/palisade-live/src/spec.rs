@@ -1,5 +1,5 @@
 //! The command line's names for live sources: `--interface IF` and
-//! `--mirror KIND://ADDR[:PORT]`.
+//! `--mirror KIND://ADDR[:PORT]` (`--mirror gre[://ADDR]` without a port).
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::afpacket::{check_ifname, AfPacket, AfPacketConfig};
 use crate::error::{Error, Result};
+use crate::gre::GreListener;
 use crate::mirror::{MirrorKind, MirrorListener};
 use crate::Source;
 
@@ -21,6 +22,12 @@ pub enum SourceSpec {
         kind: MirrorKind,
         /// Address to listen on.
         addr: SocketAddr,
+    },
+    /// `--mirror gre` or `gre://ADDR`: a raw IPPROTO_GRE socket receiving
+    /// GRE/ERSPAN addressed to `local` (`0.0.0.0`: any local address).
+    Gre {
+        /// Local IPv4 address the GRE must be addressed to.
+        local: Ipv4Addr,
     },
 }
 
@@ -43,6 +50,8 @@ impl SourceSpec {
     /// 37008), the address to `0.0.0.0` (`vxlan`, `vxlan://`, `vxlan://:4790`);
     /// IPv6 addresses in brackets (`vxlan://[::]:4789`). Addresses are IP
     /// literals: a listener binds an address, it does not resolve names.
+    /// `gre` / `gre://ADDR` takes GRE (ERSPAN included) addressed to any
+    /// local IPv4 address or to ADDR only; GRE has no port.
     pub fn mirror(s: &str) -> Result<SourceSpec> {
         let (scheme, rest) = match s.split_once("://") {
             Some((scheme, rest)) => (scheme, rest),
@@ -51,18 +60,17 @@ impl SourceSpec {
         let kind = match scheme.to_ascii_lowercase().as_str() {
             "vxlan" => MirrorKind::Vxlan,
             "tzsp" => MirrorKind::Tzsp,
-            "gre" | "erspan" => {
+            "gre" => return gre_spec(s, rest),
+            "erspan" => {
                 return Err(spec_err(
                     s,
-                    "a GRE/ERSPAN mirror listener (raw IPPROTO_GRE socket) is not implemented \
-                     yet; capture with --interface on the interface the GRE mirror arrives on \
-                     (the decoder unwraps GRE and ERSPAN), or use vxlan:// or tzsp://",
+                    "ERSPAN rides in GRE: use gre or gre://ADDR (ERSPAN I/II/III are decoded)",
                 ))
             }
             _ => {
                 return Err(spec_err(
                     s,
-                    "expected vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT]",
+                    "expected vxlan://ADDR[:PORT], tzsp://ADDR[:PORT] or gre[://ADDR]",
                 ))
             }
         };
@@ -100,8 +108,42 @@ impl SourceSpec {
             SourceSpec::Mirror { kind, addr } => {
                 Source::Mirror(MirrorListener::bind(*kind, *addr)?)
             }
+            SourceSpec::Gre { local } => Source::Gre(GreListener::bind(*local)?),
         })
     }
+}
+
+/// `gre`, `gre://`, `gre://ADDR` (an IPv4 literal, optionally bracketed
+/// for symmetry with nothing: IPv6 GRE is refused with a reason).
+fn gre_spec(s: &str, rest: &str) -> Result<SourceSpec> {
+    if rest.is_empty() {
+        return Ok(SourceSpec::Gre {
+            local: Ipv4Addr::UNSPECIFIED,
+        });
+    }
+    if let Ok(local) = rest.parse::<Ipv4Addr>() {
+        return Ok(SourceSpec::Gre { local });
+    }
+    let unbracketed = rest
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map_or(rest, |(a, _)| a);
+    if unbracketed.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Err(spec_err(
+            s,
+            "GRE over IPv6 is not received yet: mirror over IPv4, or capture with \
+             --interface where the GRE arrives",
+        ));
+    }
+    if let Some((a, _)) = rest.rsplit_once(':') {
+        if a.is_empty() || a.parse::<Ipv4Addr>().is_ok() {
+            return Err(spec_err(s, "GRE has no port: gre://ADDR"));
+        }
+    }
+    Err(spec_err(
+        s,
+        "the address must be an IPv4 literal (the local address GRE is sent to), not a host name",
+    ))
 }
 
 fn parse_port(input: &str, p: &str) -> Result<u16> {
@@ -115,6 +157,7 @@ impl fmt::Display for SourceSpec {
         match self {
             SourceSpec::Interface(name) => f.write_str(name),
             SourceSpec::Mirror { kind, addr } => write!(f, "{}://{addr}", kind.scheme()),
+            SourceSpec::Gre { local } => write!(f, "gre://{local}"),
         }
     }
 }
@@ -154,8 +197,13 @@ mod tests {
     #[test]
     fn mirror_errors_say_why() {
         for (s, why) in [
-            ("gre", "not implemented"),
-            ("erspan://0.0.0.0", "not implemented"),
+            ("erspan://0.0.0.0", "use gre"),
+            ("gre://10.0.0.1:47", "no port"),
+            ("gre://:47", "no port"),
+            ("gre://[::1]", "IPv6"),
+            ("gre://fe80::1", "IPv6"),
+            ("gre://collector.example", "IPv4 literal"),
+            ("gre://10.0.0.300", "IPv4 literal"),
             ("sflow://0.0.0.0:6343", "expected vxlan://"),
             ("", "expected vxlan://"),
             ("vxlan://0.0.0.0:99999", "bad port"),
@@ -169,6 +217,27 @@ mod tests {
             assert!(e.contains(why), "{s:?}: {e}");
             assert!(e.contains(&format!("{s:?}")), "{s:?}: {e}");
         }
+    }
+
+    #[test]
+    fn gre_mirrors() {
+        let gre = |s: &str| match SourceSpec::mirror(s).unwrap() {
+            SourceSpec::Gre { local } => local.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(gre("gre"), "0.0.0.0");
+        assert_eq!(gre("GRE"), "0.0.0.0");
+        assert_eq!(gre("gre://"), "0.0.0.0");
+        assert_eq!(gre("gre://0.0.0.0"), "0.0.0.0");
+        assert_eq!(gre("gre://10.1.2.3"), "10.1.2.3");
+        assert_eq!(
+            SourceSpec::mirror("gre").unwrap().to_string(),
+            "gre://0.0.0.0"
+        );
+        assert_eq!(
+            SourceSpec::mirror("gre://192.0.2.7").unwrap().to_string(),
+            "gre://192.0.2.7"
+        );
     }
 
     #[test]
