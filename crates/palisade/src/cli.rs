@@ -411,6 +411,7 @@ Examples:
   palisade sensor --interface eth0 --interface wlan0 --threads 2 --output-dir /var/lib/palisade
   palisade sensor --mirror vxlan://0.0.0.0:4789                   # VXLAN-mirrored traffic (Soracom Junction, cloud mirroring)
   palisade sensor --mirror tzsp://0.0.0.0:37008 --rules local.rules --eve-types alert,flow
+  palisade sensor --mirror gre://10.0.0.5                        # ERSPAN / GRE mirrors sent to 10.0.0.5 (CAP_NET_RAW)
   palisade sensor --interface eth0 --config palisade.toml --db fleet.db
 
 Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the sources, ends every flow
@@ -424,7 +425,9 @@ pub struct SensorArgs {
     /// Capture on this interface with AF_PACKET (repeatable).
     #[arg(short = 'i', long = "interface", value_name = "IF")]
     pub interfaces: Vec<String>,
-    /// Receive mirrored traffic: vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT] (repeatable).
+    /// Receive mirrored traffic: vxlan://ADDR[:PORT], tzsp://ADDR[:PORT], or gre[://ADDR]
+    /// (ERSPAN I/II/III and GRE on a raw socket, IPv4, to ADDR or any local address;
+    /// needs CAP_NET_RAW) (repeatable).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
     /// Directory for outputs (created if missing).
