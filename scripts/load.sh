@@ -15,7 +15,9 @@
 # loss). Rates double from the first of RATES until one is lossy, then
 # BISECT bisection steps narrow the gap between the last clean and the first
 # lossy rate. A rate tcpreplay itself cannot reach (under 95% of it) ends
-# the search: the sensor kept up with everything the sender could do.
+# the search; one last step then replays TOP_PACKETS with --topspeed (as
+# fast as tcpreplay can): clean means the sensor kept up with everything the
+# sender could do.
 #
 # Environment:
 #   PALISADE=path       the binary (default: $CARGO_TARGET_DIR or target, /release/palisade;
@@ -25,6 +27,10 @@
 #   DURATION=10         seconds of traffic per step
 #   SETTLE=2            seconds between the end of the replay and SIGTERM
 #   BISECT=4            bisection steps between the last clean and first lossy rate
+#   TOP_PACKETS=4000000 packets of the final step at tcpreplay --topspeed (run when
+#                       tcpreplay could not reach a paced rate)
+#   SENDERS=1           concurrent tcpreplay processes, each sending 1/SENDERS of the
+#                       rate (one tcpreplay tops out near 200k packets/s on a small VM)
 #   SENSOR_ARGS=""      extra sensor options (e.g. "--no-builtin-rules")
 #   KEEP=1              keep the work directory (captures, per-step outputs)
 #
@@ -40,6 +46,8 @@ RATES=${RATES:-25000}
 DURATION=${DURATION:-10}
 SETTLE=${SETTLE:-2}
 BISECT=${BISECT:-4}
+TOP_PACKETS=${TOP_PACKETS:-4000000}
+SENDERS=${SENDERS:-1}
 SENSOR_ARGS=${SENSOR_ARGS:-}
 BIN=${PALISADE:-${CARGO_TARGET_DIR:-target}/release/palisade}
 
@@ -60,11 +68,11 @@ RX_NS="$TAG-rx"
 TX_IF="${TAG}t"
 RX_IF="${TAG}r"
 SENSOR_PID=""
-REPLAY_PID=""
+REPLAY_PIDS=()
 
 cleanup() {
   # only what this script started, by pid
-  [ -z "$REPLAY_PID" ] || kill "$REPLAY_PID" 2>/dev/null || true
+  for pid in "${REPLAY_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -z "$SENSOR_PID" ] || kill -KILL "$SENSOR_PID" 2>/dev/null || true
   ip netns del "$TX_NS" 2>/dev/null || true
   ip netns del "$RX_NS" 2>/dev/null || true
@@ -89,7 +97,11 @@ done
 ip -n "$TX_NS" link set "$TX_IF" up
 ip -n "$RX_NS" link set "$RX_IF" up
 
-# step WORKERS RATE: sets STEP_LINE to "rate_asked pps mbps sent seen drops verdict"
+# user + system CPU ticks of a process (all its threads)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# step WORKERS RATE: sets STEP_LINE to
+# "rate_asked pps mbps sent seen drops sensor_cpu verdict"
 # (not run in a subshell: the cleanup trap must know the pids)
 step() {
   local workers=$1 rate=$2 out="$WORK/step-$1-$2"
@@ -106,27 +118,47 @@ step() {
     t=$((t + 1))
     [ "$t" -lt 300 ] || die "the sensor did not start within 30 s"
   done
-  ip netns exec "$TX_NS" tcpreplay --intf1="$TX_IF" --pps="$rate" --limit=$((rate * DURATION)) \
-    --loop=0 --preload-pcap "$CAP" >"$out/tcpreplay" 2>&1 &
-  REPLAY_PID=$!
-  wait "$REPLAY_PID" || { cat "$out/tcpreplay" >&2; die "tcpreplay failed"; }
-  REPLAY_PID=""
+  local pace=(--topspeed --limit=$((TOP_PACKETS / SENDERS)))
+  [ "$rate" = top ] || pace=(--pps=$((rate / SENDERS)) --limit=$((rate * DURATION / SENDERS)))
+  local i pid cpu0 cpu1 t0 t1
+  cpu0=$(cpu_ticks "$SENSOR_PID")
+  t0=$(date +%s.%N)
+  REPLAY_PIDS=()
+  for i in $(seq "$SENDERS"); do
+    ip netns exec "$TX_NS" tcpreplay --intf1="$TX_IF" "${pace[@]}" \
+      --loop=0 --preload-pcap "$CAP" >"$out/tcpreplay.$i" 2>&1 &
+    REPLAY_PIDS+=($!)
+  done
+  for pid in "${REPLAY_PIDS[@]}"; do
+    wait "$pid" || { cat "$out"/tcpreplay.* >&2; die "tcpreplay failed"; }
+  done
+  REPLAY_PIDS=()
+  cpu1=$(cpu_ticks "$SENSOR_PID")
+  t1=$(date +%s.%N)
   sleep "$SETTLE"
   kill -TERM "$SENSOR_PID"
   wait "$SENSOR_PID" || { cat "$out/stderr" >&2; die "the sensor failed"; }
   SENSOR_PID=""
-  (python3 - "$rate" "$out/tcpreplay" "$out/summary.json" <<'PY'
+  (python3 - "$rate" "$(((cpu1 - cpu0) * 100 / $(getconf CLK_TCK)))" "$t0" "$t1" \
+    "$out/summary.json" "$out"/tcpreplay.* <<'PY'
 import json, re, sys
-rate, replay, summary = int(sys.argv[1]), open(sys.argv[2]).read(), json.load(open(sys.argv[3]))
-sent = int(re.search(r"Successful packets:\s+(\d+)", replay).group(1))
-m = re.search(r"Rated:\s+[\d.]+ Bps,\s+([\d.]+) Mbps,\s+([\d.]+) pps", replay)
-mbps, pps = float(m.group(1)), float(m.group(2))
+rate, summary = sys.argv[1], json.load(open(sys.argv[5]))
+# the sensor's CPU time during the replay, in % of one core
+cpu = int(sys.argv[2]) / max(float(sys.argv[4]) - float(sys.argv[3]), 1e-3)
+sent = mbps = pps = 0
+# concurrent senders: their rates add up
+for f in sys.argv[6:]:
+    replay = open(f).read()
+    sent += int(re.search(r"Successful packets:\s+(\d+)", replay).group(1))
+    m = re.search(r"Rated:\s+[\d.]+ Bps,\s+([\d.]+) Mbps,\s+([\d.]+) pps", replay)
+    mbps += float(m.group(1))
+    pps += float(m.group(2))
 seen, drops = summary["packets"], summary["kernel_drops"]
-if pps < 0.95 * rate:
+if rate != "top" and pps < 0.95 * int(rate):
     verdict = "sender-limit" if drops == 0 and seen >= sent else "lossy"
 else:
     verdict = "clean" if drops == 0 and seen >= sent else "lossy"
-print(rate, round(pps), round(mbps, 1), sent, seen, drops, verdict)
+print(rate, round(pps), round(mbps, 1), sent, seen, drops, f"{cpu:.0f}%", verdict)
 PY
   ) >"$out/result"
   STEP_LINE=$(cat "$out/result")
@@ -134,16 +166,17 @@ PY
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(uname -r)"
 echo "capture: $CAP ($(du -h "$CAP" | cut -f1), $PACKETS packets, $DEVICES devices), $DURATION s per step"
+echo "sender:  $SENDERS x tcpreplay --intf1=$TX_IF --pps=RATE/$SENDERS --loop=0 --preload-pcap (last step: --topspeed)"
 echo "sensor:  $BIN sensor --interface $RX_IF --format json --no-db --threads W $SENSOR_ARGS"
 RESULTS=()
 for w in $WORKERS; do
-  printf '\n%-7s %10s %10s %9s %10s %10s %8s  %s\n' workers requested pps Mbit/s sent seen drops verdict
+  printf '\n%-7s %10s %10s %9s %10s %10s %8s %6s  %s\n' workers requested pps Mbit/s sent seen drops cpu verdict
   clean_pps="" clean_mbps="" lossy="" lossy_pps="" limit="" verdict=""
   record() { # rate line
-    printf '%-7s %10s %10s %9s %10s %10s %8s  %s\n' "$w" $2
+    printf '%-7s %10s %10s %9s %10s %10s %8s %6s  %s\n' "$w" $2
     set -- $2
-    verdict=$7
-    case $7 in
+    verdict=$8
+    case $8 in
       clean) clean_pps=$2 clean_mbps=$3 ;;
       sender-limit) clean_pps=$2 clean_mbps=$3 limit=1 ;;
       lossy) lossy=$1 lossy_pps=$2 ;;
@@ -180,7 +213,18 @@ for w in $WORKERS; do
     done
     lossy=$hi lossy_pps=$hi_pps
   fi
-  if [ -n "$limit" ]; then note=" (tcpreplay reached no more)"; else note=""; fi
+  if [ -n "$limit" ]; then
+    # the sender's pacing is the limit: once more with tcpreplay flat out
+    step "$w" top; record top "$STEP_LINE"
+    if [ "$verdict" = clean ]; then
+      note=" (tcpreplay --topspeed; it reached no more)"
+    else
+      note=" (paced; tcpreplay reached no more)"
+      lossy=top
+    fi
+  else
+    note=""
+  fi
   first_lossy="-"
   [ -z "$lossy" ] || first_lossy="$lossy (sent at $lossy_pps)"
   RESULTS+=("$w|${clean_pps:--}$note|${clean_mbps:--}|$first_lossy")
