@@ -49,8 +49,7 @@
 //! # }
 //! ```
 //!
-//! Left for later: GRE mirrors over IPv6 (an `--interface` capture where
-//! they arrive works, since the decoder unwraps GRE and ERSPAN), compiling tcpdump filter expressions (a filter is given compiled, see
+//! Left for later: compiling tcpdump filter expressions (a filter is given compiled, see
 //! [`bpf`]), a larger receive buffer for mirror sockets (`SO_RCVBUF`; the
 //! kernel's default drops under bursts, and those drops are counted), a
 //! libpcap source.

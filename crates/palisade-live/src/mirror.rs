@@ -76,7 +76,7 @@ pub struct MirrorOrigin {
     /// Encapsulation.
     pub kind: MirrorKind,
     /// The mirroring device (UDP source address and port; for GRE the
-    /// outer IPv4 source, port 0).
+    /// outer source address, port 0).
     pub sender: SocketAddr,
     /// VXLAN network identifier; 0 for TZSP and GRE (whose key or ERSPAN
     /// session the decoder reads from the datagram).

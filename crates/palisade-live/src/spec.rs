@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::afpacket::{check_ifname, AfPacket, AfPacketConfig};
 use crate::error::{Error, Result};
@@ -24,10 +24,11 @@ pub enum SourceSpec {
         addr: SocketAddr,
     },
     /// `--mirror gre` or `gre://ADDR`: a raw IPPROTO_GRE socket receiving
-    /// GRE/ERSPAN addressed to `local` (`0.0.0.0`: any local address).
+    /// GRE/ERSPAN addressed to `local` (`0.0.0.0` / `::`: any local address
+    /// of that family).
     Gre {
-        /// Local IPv4 address the GRE must be addressed to.
-        local: Ipv4Addr,
+        /// Local address the GRE must be addressed to.
+        local: IpAddr,
     },
 }
 
@@ -51,7 +52,8 @@ impl SourceSpec {
     /// IPv6 addresses in brackets (`vxlan://[::]:4789`). Addresses are IP
     /// literals: a listener binds an address, it does not resolve names.
     /// `gre` / `gre://ADDR` takes GRE (ERSPAN included) addressed to any
-    /// local IPv4 address or to ADDR only; GRE has no port.
+    /// local IPv4 address or to ADDR only (`gre://[::]`: any IPv6 address);
+    /// GRE has no port.
     pub fn mirror(s: &str) -> Result<SourceSpec> {
         let (scheme, rest) = match s.split_once("://") {
             Some((scheme, rest)) => (scheme, rest),
@@ -113,36 +115,38 @@ impl SourceSpec {
     }
 }
 
-/// `gre`, `gre://`, `gre://ADDR` (an IPv4 literal, optionally bracketed
-/// for symmetry with nothing: IPv6 GRE is refused with a reason).
+/// `gre`, `gre://`, `gre://ADDR`, `gre://[ADDR6]` (brackets optional).
 fn gre_spec(s: &str, rest: &str) -> Result<SourceSpec> {
     if rest.is_empty() {
         return Ok(SourceSpec::Gre {
-            local: Ipv4Addr::UNSPECIFIED,
+            local: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         });
     }
-    if let Ok(local) = rest.parse::<Ipv4Addr>() {
-        return Ok(SourceSpec::Gre { local });
+    if let Ok(a) = rest.parse::<Ipv4Addr>() {
+        return Ok(SourceSpec::Gre {
+            local: IpAddr::V4(a),
+        });
     }
     let unbracketed = rest
         .strip_prefix('[')
-        .and_then(|r| r.split_once(']'))
-        .map_or(rest, |(a, _)| a);
-    if unbracketed.parse::<std::net::Ipv6Addr>().is_ok() {
-        return Err(spec_err(
-            s,
-            "GRE over IPv6 is not received yet: mirror over IPv4, or capture with \
-             --interface where the GRE arrives",
-        ));
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(rest);
+    if let Ok(a) = unbracketed.parse::<Ipv6Addr>() {
+        return Ok(SourceSpec::Gre {
+            local: IpAddr::V6(a),
+        });
     }
-    if let Some((a, _)) = rest.rsplit_once(':') {
-        if a.is_empty() || a.parse::<Ipv4Addr>().is_ok() {
-            return Err(spec_err(s, "GRE has no port: gre://ADDR"));
-        }
+    if rest.parse::<SocketAddr>().is_ok()
+        || rest
+            .rsplit_once(':')
+            .is_some_and(|(a, _)| a.is_empty() || a.parse::<Ipv4Addr>().is_ok())
+    {
+        return Err(spec_err(s, "GRE has no port: gre://ADDR"));
     }
     Err(spec_err(
         s,
-        "the address must be an IPv4 literal (the local address GRE is sent to), not a host name",
+        "the address must be an IP literal (the local address GRE is sent to; IPv6 in \
+         brackets), not a host name",
     ))
 }
 
@@ -157,7 +161,12 @@ impl fmt::Display for SourceSpec {
         match self {
             SourceSpec::Interface(name) => f.write_str(name),
             SourceSpec::Mirror { kind, addr } => write!(f, "{}://{addr}", kind.scheme()),
-            SourceSpec::Gre { local } => write!(f, "gre://{local}"),
+            SourceSpec::Gre {
+                local: IpAddr::V4(a),
+            } => write!(f, "gre://{a}"),
+            SourceSpec::Gre {
+                local: IpAddr::V6(a),
+            } => write!(f, "gre://[{a}]"),
         }
     }
 }
@@ -200,10 +209,9 @@ mod tests {
             ("erspan://0.0.0.0", "use gre"),
             ("gre://10.0.0.1:47", "no port"),
             ("gre://:47", "no port"),
-            ("gre://[::1]", "IPv6"),
-            ("gre://fe80::1", "IPv6"),
-            ("gre://collector.example", "IPv4 literal"),
-            ("gre://10.0.0.300", "IPv4 literal"),
+            ("gre://[::1]:47", "no port"),
+            ("gre://collector.example", "IP literal"),
+            ("gre://10.0.0.300", "IP literal"),
             ("sflow://0.0.0.0:6343", "expected vxlan://"),
             ("", "expected vxlan://"),
             ("vxlan://0.0.0.0:99999", "bad port"),
@@ -230,6 +238,13 @@ mod tests {
         assert_eq!(gre("gre://"), "0.0.0.0");
         assert_eq!(gre("gre://0.0.0.0"), "0.0.0.0");
         assert_eq!(gre("gre://10.1.2.3"), "10.1.2.3");
+        assert_eq!(gre("gre://[::]"), "::");
+        assert_eq!(gre("gre://fd00::2"), "fd00::2");
+        assert_eq!(gre("gre://[fd00::2]"), "fd00::2");
+        assert_eq!(
+            SourceSpec::mirror("gre://fd00::2").unwrap().to_string(),
+            "gre://[fd00::2]"
+        );
         assert_eq!(
             SourceSpec::mirror("gre").unwrap().to_string(),
             "gre://0.0.0.0"

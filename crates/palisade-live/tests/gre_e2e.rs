@@ -1,22 +1,26 @@
 //! The GRE mirror listener end to end, on a veth pair between two network
-//! namespaces the test creates (`plg-PID-a` with `.1`, `plg-PID-b` with
-//! `.2` and `.3`; removed on drop, which also removes the veth pair).
+//! namespaces the test creates (`plg-PID-N-a` with `.1` / `::1`,
+//! `plg-PID-N-b` with `.2`, `.3` / `::2`, `::3`; removed on drop, which also
+//! removes the veth pair).
 //!
-//! Covered: a raw GRE socket in `a` sends, to `b`, GRE addressed to `.3`
+//! Covered, over IPv4 and over IPv6: a raw GRE socket in `a` sends, to `b`,
+//! GRE addressed to `.3`
 //! (the listener is bound to `.2`: not received), a broken GRE header
 //! (counted invalid), PPTP's version-1 GRE (counted ignored), then an
 //! Ethernet frame in GRE (transparent Ethernet bridging, key 7) and the same
 //! frame in ERSPAN type II (session 0x155). The listener hands out exactly
-//! the last two, whole, as raw IPv4 (LINKTYPE 228) with the sender's
-//! address, and the decoder finds the inner UDP flow with the tunnel kind
-//! and id of each.
+//! the last two, whole, as raw IPv4 (LINKTYPE 228; over IPv6: LINKTYPE 229,
+//! the IPv6 header rebuilt from the sender's and the bound address) with the
+//! sender's address, and the decoder finds the inner UDP flow with the
+//! tunnel kind and id of each.
 //!
 //! Runs as root with `ip` (iproute2) present. Without them it prints why
 //! and passes, unless PALISADE_E2E=1 (`.ci/run` sets it), where it fails.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use palisade_live::afpacket::run_in_netns;
@@ -62,18 +66,23 @@ struct Lab {
     a: String,
     b: String,
     net: String,
+    net6: String,
 }
+
+static LABS: AtomicU32 = AtomicU32::new(0);
 
 impl Lab {
     fn new() -> Lab {
         let pid = std::process::id();
-        let tag = format!("{:05}", pid % 100_000);
+        let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let tag = format!("{:05}{n}", pid % 100_000);
         let lab = Lab {
             a: format!("plg-{tag}-a"),
             b: format!("plg-{tag}-b"),
-            net: format!("10.217.{}", 20 + pid % 200),
+            net: format!("10.217.{}", 20 + (pid + n) % 200),
+            net6: format!("fd00:217:{:x}::", (pid + n) % 0xffff),
         };
-        let (a, b, net) = (&lab.a, &lab.b, &lab.net);
+        let (a, b, net, n6) = (&lab.a, &lab.b, &lab.net, &lab.net6);
         let (va, vb) = (format!("plg{tag}a"), format!("plg{tag}b"));
         sh(&format!(
             "ip netns add {a} && ip netns add {b} && \
@@ -82,6 +91,9 @@ impl Lab {
              ip -n {a} addr add {net}.1/24 dev {va} && ip -n {a} link set {va} up && \
              ip -n {b} addr add {net}.2/24 dev {vb} && ip -n {b} addr add {net}.3/24 dev {vb} && \
              ip -n {b} link set {vb} up && \
+             ip -n {a} addr add {n6}1/64 dev {va} nodad && \
+             ip -n {b} addr add {n6}2/64 dev {vb} nodad && \
+             ip -n {b} addr add {n6}3/64 dev {vb} nodad && \
              ip -n {a} link set lo up && ip -n {b} link set lo up"
         ));
         lab
@@ -91,8 +103,12 @@ impl Lab {
         PathBuf::from(format!("/var/run/netns/{name}"))
     }
 
-    fn host(&self, n: u8) -> Ipv4Addr {
-        format!("{}.{n}", self.net).parse().unwrap()
+    fn host(&self, v6: bool, n: u8) -> IpAddr {
+        if v6 {
+            format!("{}{n}", self.net6).parse().unwrap()
+        } else {
+            format!("{}.{n}", self.net).parse().unwrap()
+        }
     }
 }
 
@@ -117,23 +133,35 @@ fn inner_frame() -> Vec<u8> {
 
 #[test]
 fn gre_and_erspan_come_out_as_raw_ipv4() {
-    if !enabled("gre_and_erspan_come_out_as_raw_ipv4") {
-        return;
+    if enabled("gre_and_erspan_come_out_as_raw_ipv4") {
+        gre_and_erspan_come_out(false);
     }
+}
+
+#[test]
+fn gre_and_erspan_over_ipv6_come_out_as_raw_ipv6() {
+    if enabled("gre_and_erspan_over_ipv6_come_out_as_raw_ipv6") {
+        gre_and_erspan_come_out(true);
+    }
+}
+
+fn gre_and_erspan_come_out(v6: bool) {
     let lab = Lab::new();
-    let (sender, listen, other) = (lab.host(1), lab.host(2), lab.host(3));
+    let (sender, listen, other) = (lab.host(v6, 1), lab.host(v6, 2), lab.host(v6, 3));
     let mut src = run_in_netns(&Lab::netns(&lab.b), || GreListener::bind(listen))
         .unwrap()
         .unwrap();
     assert_eq!(src.local_addr(), listen);
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
     let tx = run_in_netns(&Lab::netns(&lab.a), || {
-        Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(47)))
+        Socket::new(domain, Type::RAW, Some(Protocol::from(47)))
     })
     .unwrap()
     .unwrap();
-    let send = |to: Ipv4Addr, gre: &[u8]| {
-        tx.send_to(gre, &SocketAddrV4::new(to, 0).into()).unwrap();
+    let send = |to: IpAddr, gre: &[u8]| {
+        tx.send_to(gre, &SocketAddr::new(to, 0).into()).unwrap();
     };
+    let hdr = if v6 { 40 } else { 20 };
 
     let frame = inner_frame();
     // GRE, K bit, protocol 0x6558, key 7
@@ -161,16 +189,29 @@ fn gre_and_erspan_come_out_as_raw_ipv4() {
         (&er2, TunnelKind::Erspan, 0x155),
     ] {
         let p = src.next(WAIT).unwrap().expect("a GRE datagram");
-        assert_eq!(p.linktype, 228);
-        assert_eq!(p.data.len(), 20 + gre.len());
-        assert_eq!(&p.data[20..], &gre[..], "the datagram comes whole");
-        assert_eq!(p.data[9], 47);
-        assert_eq!(p.data[12..16], sender.octets());
-        assert_eq!(p.data[16..20], listen.octets());
+        assert_eq!(p.data.len(), hdr + gre.len());
+        assert_eq!(&p.data[hdr..], &gre[..], "the datagram comes whole");
+        match (sender, listen) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                assert_eq!(p.linktype, 228);
+                assert_eq!(p.data[9], 47);
+                assert_eq!(p.data[12..16], s.octets());
+                assert_eq!(p.data[16..20], d.octets());
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                assert_eq!(p.linktype, 229);
+                assert_eq!(p.data[0] >> 4, 6);
+                assert_eq!(p.data[4..6], (gre.len() as u16).to_be_bytes());
+                assert_eq!(p.data[6], 47);
+                assert_eq!(p.data[8..24], s.octets());
+                assert_eq!(p.data[24..40], d.octets());
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(p.wire_len as usize, p.data.len());
         let o = p.mirror.expect("mirror origin");
         assert_eq!(o.kind, MirrorKind::Gre);
-        assert_eq!(o.sender, std::net::SocketAddr::from((sender, 0)));
+        assert_eq!(o.sender, SocketAddr::new(sender, 0));
         let mut out = DecodedPacket::default();
         dec.decode(
             Link::from_linktype(p.linktype),
@@ -197,7 +238,7 @@ fn gre_and_erspan_come_out_as_raw_ipv4() {
     }
     let st = src.stats().unwrap();
     assert_eq!((st.packets, st.invalid, st.ignored), (2, 1, 1), "{st:?}");
-    assert_eq!(st.bytes, (20 + teb.len() + 20 + er2.len()) as u64, "{st:?}");
+    assert_eq!(st.bytes, (2 * hdr + teb.len() + er2.len()) as u64, "{st:?}");
     // nothing more: a timeout is None, not an error
     assert!(src.next(Duration::from_millis(50)).unwrap().is_none());
 }

@@ -426,8 +426,8 @@ pub struct SensorArgs {
     #[arg(short = 'i', long = "interface", value_name = "IF")]
     pub interfaces: Vec<String>,
     /// Receive mirrored traffic: vxlan://ADDR[:PORT], tzsp://ADDR[:PORT], or gre[://ADDR]
-    /// (ERSPAN I/II/III and GRE on a raw socket, IPv4, to ADDR or any local address;
-    /// needs CAP_NET_RAW) (repeatable).
+    /// (ERSPAN I/II/III and GRE on a raw socket, to ADDR or any local IPv4 address;
+    /// gre://[::] for any IPv6 address; needs CAP_NET_RAW) (repeatable).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
     /// Directory for outputs (created if missing).
