@@ -4,7 +4,8 @@
 //! IPPROTO_GRE socket, three GRE-encapsulated copies of one HTTP exchange
 //! whose URI the test rule matches: transparent Ethernet bridging (0x6558,
 //! key 1), ERSPAN type II (0x88be, session 0x155) and ERSPAN type III
-//! (0x22eb, session 0x156), plus one datagram that is not valid GRE.
+//! (0x22eb, session 0x156), plus one datagram that is not valid GRE. Once
+//! over IPv4 (`gre://10.218.X.2`), once over IPv6 (`gre://[fd00:218:...::2]`).
 //!
 //! Asserted: every EVE line is a record; three alerts of sid 1000001 (one
 //! per copy: the tunnels key the inner flows apart), each on the inner
@@ -30,7 +31,8 @@ const RULE: &str = "alert http any any -> any any (msg:\"test uri\"; http.uri; \
 const SENDER: &str = r#"
 import socket, struct, sys, time
 data = open(sys.argv[1], "rb").read()
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+family = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
+s = socket.socket(family, socket.SOCK_RAW, 47)
 i = 0
 while i < len(data):
     (n,) = struct.unpack_from(">I", data, i)
@@ -89,18 +91,20 @@ struct Lab {
     cli: String,
     srv: String,
     net: String,
+    net6: String,
 }
 
 impl Lab {
-    fn new() -> Lab {
+    fn new(n: &str) -> Lab {
         let pid = std::process::id();
-        let tag = format!("{:05}", pid % 100_000);
+        let tag = format!("{:05}{n}", pid % 100_000);
         let lab = Lab {
             cli: format!("psg-{tag}-cli"),
             srv: format!("psg-{tag}-srv"),
-            net: format!("10.218.{}", 20 + pid % 200),
+            net: format!("10.218.{}", 20 + (pid % 100) * 2 + u32::from(n == "6")),
+            net6: format!("fd00:218:{:x}:{n}::", pid % 0xffff),
         };
-        let (c, s, n) = (&lab.cli, &lab.srv, &lab.net);
+        let (c, s, n, n6) = (&lab.cli, &lab.srv, &lab.net, &lab.net6);
         let (vc, vs) = (format!("psg{tag}c"), format!("psg{tag}s"));
         sh(&format!(
             "ip netns add {c} && ip netns add {s} && \
@@ -109,7 +113,9 @@ impl Lab {
              ip -n {c} addr add {n}.1/24 dev {vc} && ip -n {c} link set {vc} up && \
              ip -n {c} link set lo up && \
              ip -n {s} addr add {n}.2/24 dev {vs} && ip -n {s} link set {vs} up && \
-             ip -n {s} link set lo up"
+             ip -n {s} link set lo up && \
+             ip -n {c} addr add {n6}1/64 dev {vc} nodad && \
+             ip -n {s} addr add {n6}2/64 dev {vs} nodad"
         ));
         lab
     }
@@ -243,15 +249,32 @@ fn erspan3(seq: u32, frame: &[u8]) -> Vec<u8> {
 
 #[test]
 fn gre_and_erspan_mirrors_alert() {
-    if !enabled("gre_and_erspan_mirrors_alert") {
-        return;
+    if enabled("gre_and_erspan_mirrors_alert") {
+        mirrors_alert(false);
     }
-    let dir = std::env::temp_dir().join(format!("palisade-sensor-gre-{}", std::process::id()));
+}
+
+/// The same over IPv6 (`--mirror gre://[ADDR6]`).
+#[test]
+fn gre_over_ipv6_alerts() {
+    if enabled("gre_over_ipv6_alerts") {
+        mirrors_alert(true);
+    }
+}
+
+fn mirrors_alert(v6: bool) {
+    let tag = if v6 { "6" } else { "4" };
+    let dir = std::env::temp_dir().join(format!("palisade-sensor-gre{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let lab = Lab::new();
-    let srv_addr = format!("{}.2", lab.net);
-    let source = format!("gre://{srv_addr}");
+    let lab = Lab::new(tag);
+    let (srv_addr, source) = if v6 {
+        let a = format!("{}2", lab.net6);
+        (a.clone(), format!("gre://[{a}]"))
+    } else {
+        let a = format!("{}.2", lab.net);
+        (a.clone(), format!("gre://{a}"))
+    };
     std::fs::write(dir.join("test.rules"), RULE).unwrap();
 
     let mut child = Command::new("ip")
