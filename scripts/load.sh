@@ -11,10 +11,13 @@
 # the capture looped as often as needed), waits SETTLE seconds for the
 # kernel ring to drain, then stops the sensor with SIGTERM and reads its JSON
 # summary. A step is clean when the sensor reports kernel_drops == 0 and
-# processed at least as many packets as tcpreplay sent (fewer is internal
-# loss). Rates double from the first of RATES until one is lossy, then
-# BISECT bisection steps narrow the gap between the last clean and the first
-# lossy rate. A rate tcpreplay itself cannot reach (under 95% of it) ends
+# processed at least as many packets as tcpreplay sent. A lossy step says
+# where: lossy:ring (AF_PACKET ring full, the sensor's kernel_drops),
+# lossy:kernel (the socket was offered fewer packets than sent: dropped on
+# the way, e.g. the veth's backlog, net.core.netdev_max_backlog),
+# lossy:internal (read from the ring but not processed). Rates double from
+# the first of RATES until one is lossy, then BISECT bisection steps narrow
+# the gap between the last clean and the first lossy rate. A rate tcpreplay itself cannot reach (under 95% of it) ends
 # the search; one last step then replays TOP_PACKETS with --topspeed (as
 # fast as tcpreplay can): clean means the sensor kept up with everything the
 # sender could do.
@@ -154,10 +157,18 @@ for f in sys.argv[6:]:
     mbps += float(m.group(1))
     pps += float(m.group(2))
 seen, drops = summary["packets"], summary["kernel_drops"]
-if rate != "top" and pps < 0.95 * int(rate):
-    verdict = "sender-limit" if drops == 0 and seen >= sent else "lossy"
+# what the kernel passed to the socket, its ring drops included
+offered = sum(s["kernel_packets"] for s in summary["sources"])
+if drops > 0:
+    verdict = "lossy:ring"          # the AF_PACKET ring was full
+elif offered < sent:
+    verdict = "lossy:kernel"        # lost before the socket (veth backlog)
+elif seen < sent:
+    verdict = "lossy:internal"      # read from the ring, not processed
+elif rate != "top" and pps < 0.95 * int(rate):
+    verdict = "sender-limit"
 else:
-    verdict = "clean" if drops == 0 and seen >= sent else "lossy"
+    verdict = "clean"
 print(rate, round(pps), round(mbps, 1), sent, seen, drops, f"{cpu:.0f}%", verdict)
 PY
   ) >"$out/result"
@@ -179,7 +190,7 @@ for w in $WORKERS; do
     case $8 in
       clean) clean_pps=$2 clean_mbps=$3 ;;
       sender-limit) clean_pps=$2 clean_mbps=$3 limit=1 ;;
-      lossy) lossy=$1 lossy_pps=$2 ;;
+      lossy*) lossy=$1 lossy_pps=$2 ;;
     esac
   }
   # explicit list, or doubling from the first rate, up to the first lossy one
@@ -200,14 +211,14 @@ for w in $WORKERS; do
       r=$((r * 2))
     done
   fi
-  if [ "$verdict" = lossy ] && [ -n "$lo" ]; then
+  if [ "${verdict%%:*}" = lossy ] && [ -n "$lo" ]; then
     hi=$lossy hi_pps=$lossy_pps
     for _ in $(seq "$BISECT"); do
       mid=$(((lo + hi) / 2))
       step "$w" "$mid"; record "$mid" "$STEP_LINE"
       case $verdict in
         clean) lo=$mid ;;
-        lossy) hi=$mid hi_pps=$lossy_pps ;;
+        lossy*) hi=$mid hi_pps=$lossy_pps ;;
         *) break ;;
       esac
     done
