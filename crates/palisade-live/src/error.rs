@@ -32,6 +32,15 @@ pub enum Error {
     /// the message says which value is wrong, not just `EINVAL`).
     #[error("invalid AF_PACKET configuration: {0}")]
     Config(String),
+    /// A system call was refused for want of privilege (EPERM/EACCES):
+    /// raw and packet sockets need CAP_NET_RAW.
+    #[error("{op} ({what}): permission denied: needs CAP_NET_RAW or root")]
+    Privilege {
+        /// The call (`socket(AF_INET, SOCK_RAW, IPPROTO_GRE)`, ...).
+        op: &'static str,
+        /// The source concerned.
+        what: String,
+    },
     /// A system call failed.
     #[error("{op} ({what}): {source}")]
     Os {

@@ -1,7 +1,8 @@
 //! Live packet sources for `palisade sensor`: capture on an interface
 //! ([`afpacket::AfPacket`], AF_PACKET with a TPACKET_V3 memory-mapped ring,
 //! no libpcap) and intake of mirrored traffic
-//! ([`mirror::MirrorListener`], VXLAN or TZSP over UDP).
+//! ([`mirror::MirrorListener`], VXLAN or TZSP over UDP;
+//! [`gre::GreListener`], GRE and ERSPAN on a raw socket).
 //!
 //! # Shape
 //!
@@ -11,8 +12,8 @@
 //! worker loop can check a stop flag between calls; `stats()` returns
 //! running [`LiveStats`] (packets handed out, kernel counters, invalid
 //! input). [`SourceSpec`] parses the command line's `--interface IF` and
-//! `--mirror vxlan://ADDR:PORT` and opens a [`Source`] (an enum over both,
-//! so a worker needs no trait object).
+//! `--mirror vxlan://ADDR:PORT` / `gre://ADDR` and opens a [`Source`] (an
+//! enum over all three, so a worker needs no trait object).
 //!
 //! One source per worker thread: for N workers on one interface, open it N
 //! times with the same [`afpacket::AfPacketConfig::fanout_group`] and the
@@ -48,10 +49,7 @@
 //! # }
 //! ```
 //!
-//! Left for later: a raw-socket GRE/ERSPAN mirror listener (`--mirror gre`;
-//! meanwhile an `--interface` capture where the GRE mirror arrives works,
-//! since the decoder unwraps GRE and ERSPAN),
-//! compiling tcpdump filter expressions (a filter is given compiled, see
+//! Left for later: compiling tcpdump filter expressions (a filter is given compiled, see
 //! [`bpf`]), a larger receive buffer for mirror sockets (`SO_RCVBUF`; the
 //! kernel's default drops under bursts, and those drops are counted), a
 //! libpcap source.
@@ -75,6 +73,7 @@
 pub mod afpacket;
 pub mod bpf;
 mod error;
+pub mod gre;
 pub mod mirror;
 mod ring;
 mod spec;
@@ -86,6 +85,7 @@ use palisade_event::Timestamp;
 pub use afpacket::{AfPacket, AfPacketConfig};
 pub use bpf::BpfInsn;
 pub use error::{Error, Result};
+pub use gre::GreListener;
 pub use mirror::{MirrorKind, MirrorListener, MirrorOrigin};
 pub use ring::RingError;
 pub use spec::SourceSpec;
@@ -120,14 +120,16 @@ pub struct LiveStats {
     pub kernel_packets: u64,
     /// Packets the kernel dropped for want of room: AF_PACKET ring full
     /// (`tp_drops`, summed); mirror socket buffer full (the socket's
-    /// `drops` in `/proc/net/udp`).
+    /// `drops` in `/proc/net/udp`, `/proc/net/raw` for GRE).
     pub kernel_drops: u64,
     /// AF_PACKET: times the queue was frozen (`tp_freeze_q_cnt`).
     pub kernel_freeze_q: u64,
     /// Corrupt ring blocks (the rest of the block is skipped) or mirror
-    /// datagrams that are not valid encapsulation.
+    /// datagrams that are not valid encapsulation (for GRE: not an
+    /// IPv4/GRE datagram).
     pub invalid: u64,
-    /// Valid input without a frame (TZSP keepalives).
+    /// Valid input without a frame (TZSP keepalives; GRE of version 1 or
+    /// of a protocol type that carries no mirrored frame).
     pub ignored: u64,
 }
 
@@ -149,8 +151,10 @@ pub trait LiveSource {
 pub enum Source {
     /// AF_PACKET capture on an interface.
     Interface(AfPacket),
-    /// A mirror listener.
+    /// A UDP mirror listener (VXLAN, TZSP).
     Mirror(MirrorListener),
+    /// A raw-socket GRE/ERSPAN mirror listener.
+    Gre(GreListener),
 }
 
 impl LiveSource for Source {
@@ -158,6 +162,7 @@ impl LiveSource for Source {
         match self {
             Source::Interface(s) => s.next(timeout),
             Source::Mirror(s) => s.next(timeout),
+            Source::Gre(s) => s.next(timeout),
         }
     }
 
@@ -165,6 +170,7 @@ impl LiveSource for Source {
         match self {
             Source::Interface(s) => s.stats(),
             Source::Mirror(s) => s.stats(),
+            Source::Gre(s) => s.stats(),
         }
     }
 }
@@ -178,5 +184,6 @@ mod tests {
         send::<super::Source>();
         send::<super::AfPacket>();
         send::<super::MirrorListener>();
+        send::<super::GreListener>();
     }
 }

@@ -44,22 +44,28 @@ pub enum MirrorKind {
     Vxlan,
     /// TZSP, UDP 37008: header and tags, inner Ethernet or 802.11.
     Tzsp,
+    /// GRE (IP protocol 47, no port): ERSPAN or transparent Ethernet
+    /// bridging. Received by [`crate::gre::GreListener`], not by a UDP
+    /// [`MirrorListener`].
+    Gre,
 }
 
 impl MirrorKind {
-    /// The URL scheme (`vxlan`, `tzsp`).
+    /// The URL scheme (`vxlan`, `tzsp`, `gre`).
     pub fn scheme(self) -> &'static str {
         match self {
             MirrorKind::Vxlan => "vxlan",
             MirrorKind::Tzsp => "tzsp",
+            MirrorKind::Gre => "gre",
         }
     }
 
-    /// The well-known port.
+    /// The well-known port (0 for GRE, which has none).
     pub fn default_port(self) -> u16 {
         match self {
             MirrorKind::Vxlan => palisade_wire::vxlan::PORT,
             MirrorKind::Tzsp => palisade_wire::tzsp::PORT,
+            MirrorKind::Gre => 0,
         }
     }
 }
@@ -69,9 +75,11 @@ impl MirrorKind {
 pub struct MirrorOrigin {
     /// Encapsulation.
     pub kind: MirrorKind,
-    /// The mirroring device (UDP source address and port).
+    /// The mirroring device (UDP source address and port; for GRE the
+    /// outer source address, port 0).
     pub sender: SocketAddr,
-    /// VXLAN network identifier; 0 for TZSP.
+    /// VXLAN network identifier; 0 for TZSP and GRE (whose key or ERSPAN
+    /// session the decoder reads from the datagram).
     pub session_id: u32,
 }
 
@@ -94,8 +102,19 @@ pub enum Decap<'a> {
 }
 
 /// Strips the encapsulation of one mirror datagram (the UDP payload).
+/// A GRE datagram (IPv4 header first, as the raw socket delivers it) is
+/// handed out whole as raw IPv4: the decoder unwraps GRE and ERSPAN.
 pub fn decapsulate(kind: MirrorKind, datagram: &[u8]) -> Decap<'_> {
     match kind {
+        MirrorKind::Gre => match crate::gre::classify(datagram) {
+            crate::gre::GreDatagram::Mirror { .. } => Decap::Frame {
+                linktype: crate::gre::LINKTYPE_IPV4,
+                session_id: 0,
+                frame: datagram,
+            },
+            crate::gre::GreDatagram::Ignored => Decap::NoFrame,
+            crate::gre::GreDatagram::Invalid(why) => Decap::Invalid(why),
+        },
         MirrorKind::Vxlan => match VxlanPacket::new_checked(datagram) {
             Ok(v) if v.vni_valid() => Decap::Frame {
                 linktype: 1,
@@ -153,8 +172,15 @@ impl std::fmt::Debug for MirrorListener {
 
 impl MirrorListener {
     /// Binds `addr` (port 0 picks a free port: see [`Self::local_addr`]).
+    /// GRE is not UDP: open a [`crate::gre::GreListener`] for it.
     pub fn bind(kind: MirrorKind, addr: SocketAddr) -> Result<MirrorListener> {
         let what = format!("{}://{addr}", kind.scheme());
+        if kind == MirrorKind::Gre {
+            return Err(Error::Spec {
+                input: what,
+                reason: "GRE mirrors arrive on a raw socket: open a GreListener".into(),
+            });
+        }
         let sock = UdpSocket::bind(addr).map_err(|e| Error::os("bind", &what, e))?;
         let local = sock
             .local_addr()
@@ -239,25 +265,26 @@ impl LiveSource for MirrorListener {
     }
 
     fn stats(&mut self) -> Result<LiveStats> {
-        if let Some(drops) = udp_drops(&self.sock) {
+        if let Some(drops) =
+            socket_drops(&self.sock, &["/proc/self/net/udp", "/proc/self/net/udp6"])
+        {
             self.stats.kernel_drops = drops;
         }
         Ok(self.stats)
     }
 }
 
-/// The kernel's drop counter of a UDP socket (datagrams that found its
-/// receive buffer full), from the `drops` column of `/proc/self/net/udp`
-/// or `udp6`, found by the socket's inode. `None` when procfs is not
-/// there or shows another network namespace than the socket's (a socket
-/// opened inside `run_in_netns`).
-fn udp_drops(sock: &UdpSocket) -> Option<u64> {
-    use std::os::fd::AsRawFd;
+/// The kernel's drop counter of a datagram socket (datagrams that found its
+/// receive buffer full), from the `drops` column of a procfs table
+/// (`/proc/self/net/udp`, `udp6`, `raw`), found by the socket's inode.
+/// `None` when procfs is not there or shows another network namespace than
+/// the socket's (a socket opened inside `run_in_netns`).
+pub(crate) fn socket_drops(sock: &impl std::os::fd::AsRawFd, tables: &[&str]) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
     let ino = std::fs::metadata(format!("/proc/self/fd/{}", sock.as_raw_fd()))
         .ok()?
         .ino();
-    for table in ["/proc/self/net/udp", "/proc/self/net/udp6"] {
+    for &table in tables {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
         };

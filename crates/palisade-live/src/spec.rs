@@ -1,12 +1,13 @@
 //! The command line's names for live sources: `--interface IF` and
-//! `--mirror KIND://ADDR[:PORT]`.
+//! `--mirror KIND://ADDR[:PORT]` (`--mirror gre[://ADDR]` without a port).
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::afpacket::{check_ifname, AfPacket, AfPacketConfig};
 use crate::error::{Error, Result};
+use crate::gre::GreListener;
 use crate::mirror::{MirrorKind, MirrorListener};
 use crate::Source;
 
@@ -21,6 +22,13 @@ pub enum SourceSpec {
         kind: MirrorKind,
         /// Address to listen on.
         addr: SocketAddr,
+    },
+    /// `--mirror gre` or `gre://ADDR`: a raw IPPROTO_GRE socket receiving
+    /// GRE/ERSPAN addressed to `local` (`0.0.0.0` / `::`: any local address
+    /// of that family).
+    Gre {
+        /// Local address the GRE must be addressed to.
+        local: IpAddr,
     },
 }
 
@@ -43,6 +51,9 @@ impl SourceSpec {
     /// 37008), the address to `0.0.0.0` (`vxlan`, `vxlan://`, `vxlan://:4790`);
     /// IPv6 addresses in brackets (`vxlan://[::]:4789`). Addresses are IP
     /// literals: a listener binds an address, it does not resolve names.
+    /// `gre` / `gre://ADDR` takes GRE (ERSPAN included) addressed to any
+    /// local IPv4 address or to ADDR only (`gre://[::]`: any IPv6 address);
+    /// GRE has no port.
     pub fn mirror(s: &str) -> Result<SourceSpec> {
         let (scheme, rest) = match s.split_once("://") {
             Some((scheme, rest)) => (scheme, rest),
@@ -51,18 +62,17 @@ impl SourceSpec {
         let kind = match scheme.to_ascii_lowercase().as_str() {
             "vxlan" => MirrorKind::Vxlan,
             "tzsp" => MirrorKind::Tzsp,
-            "gre" | "erspan" => {
+            "gre" => return gre_spec(s, rest),
+            "erspan" => {
                 return Err(spec_err(
                     s,
-                    "a GRE/ERSPAN mirror listener (raw IPPROTO_GRE socket) is not implemented \
-                     yet; capture with --interface on the interface the GRE mirror arrives on \
-                     (the decoder unwraps GRE and ERSPAN), or use vxlan:// or tzsp://",
+                    "ERSPAN rides in GRE: use gre or gre://ADDR (ERSPAN I/II/III are decoded)",
                 ))
             }
             _ => {
                 return Err(spec_err(
                     s,
-                    "expected vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT]",
+                    "expected vxlan://ADDR[:PORT], tzsp://ADDR[:PORT] or gre[://ADDR]",
                 ))
             }
         };
@@ -100,8 +110,44 @@ impl SourceSpec {
             SourceSpec::Mirror { kind, addr } => {
                 Source::Mirror(MirrorListener::bind(*kind, *addr)?)
             }
+            SourceSpec::Gre { local } => Source::Gre(GreListener::bind(*local)?),
         })
     }
+}
+
+/// `gre`, `gre://`, `gre://ADDR`, `gre://[ADDR6]` (brackets optional).
+fn gre_spec(s: &str, rest: &str) -> Result<SourceSpec> {
+    if rest.is_empty() {
+        return Ok(SourceSpec::Gre {
+            local: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        });
+    }
+    if let Ok(a) = rest.parse::<Ipv4Addr>() {
+        return Ok(SourceSpec::Gre {
+            local: IpAddr::V4(a),
+        });
+    }
+    let unbracketed = rest
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(rest);
+    if let Ok(a) = unbracketed.parse::<Ipv6Addr>() {
+        return Ok(SourceSpec::Gre {
+            local: IpAddr::V6(a),
+        });
+    }
+    if rest.parse::<SocketAddr>().is_ok()
+        || rest
+            .rsplit_once(':')
+            .is_some_and(|(a, _)| a.is_empty() || a.parse::<Ipv4Addr>().is_ok())
+    {
+        return Err(spec_err(s, "GRE has no port: gre://ADDR"));
+    }
+    Err(spec_err(
+        s,
+        "the address must be an IP literal (the local address GRE is sent to; IPv6 in \
+         brackets), not a host name",
+    ))
 }
 
 fn parse_port(input: &str, p: &str) -> Result<u16> {
@@ -115,6 +161,12 @@ impl fmt::Display for SourceSpec {
         match self {
             SourceSpec::Interface(name) => f.write_str(name),
             SourceSpec::Mirror { kind, addr } => write!(f, "{}://{addr}", kind.scheme()),
+            SourceSpec::Gre {
+                local: IpAddr::V4(a),
+            } => write!(f, "gre://{a}"),
+            SourceSpec::Gre {
+                local: IpAddr::V6(a),
+            } => write!(f, "gre://[{a}]"),
         }
     }
 }
@@ -154,8 +206,12 @@ mod tests {
     #[test]
     fn mirror_errors_say_why() {
         for (s, why) in [
-            ("gre", "not implemented"),
-            ("erspan://0.0.0.0", "not implemented"),
+            ("erspan://0.0.0.0", "use gre"),
+            ("gre://10.0.0.1:47", "no port"),
+            ("gre://:47", "no port"),
+            ("gre://[::1]:47", "no port"),
+            ("gre://collector.example", "IP literal"),
+            ("gre://10.0.0.300", "IP literal"),
             ("sflow://0.0.0.0:6343", "expected vxlan://"),
             ("", "expected vxlan://"),
             ("vxlan://0.0.0.0:99999", "bad port"),
@@ -169,6 +225,34 @@ mod tests {
             assert!(e.contains(why), "{s:?}: {e}");
             assert!(e.contains(&format!("{s:?}")), "{s:?}: {e}");
         }
+    }
+
+    #[test]
+    fn gre_mirrors() {
+        let gre = |s: &str| match SourceSpec::mirror(s).unwrap() {
+            SourceSpec::Gre { local } => local.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(gre("gre"), "0.0.0.0");
+        assert_eq!(gre("GRE"), "0.0.0.0");
+        assert_eq!(gre("gre://"), "0.0.0.0");
+        assert_eq!(gre("gre://0.0.0.0"), "0.0.0.0");
+        assert_eq!(gre("gre://10.1.2.3"), "10.1.2.3");
+        assert_eq!(gre("gre://[::]"), "::");
+        assert_eq!(gre("gre://fd00::2"), "fd00::2");
+        assert_eq!(gre("gre://[fd00::2]"), "fd00::2");
+        assert_eq!(
+            SourceSpec::mirror("gre://fd00::2").unwrap().to_string(),
+            "gre://[fd00::2]"
+        );
+        assert_eq!(
+            SourceSpec::mirror("gre").unwrap().to_string(),
+            "gre://0.0.0.0"
+        );
+        assert_eq!(
+            SourceSpec::mirror("gre://192.0.2.7").unwrap().to_string(),
+            "gre://192.0.2.7"
+        );
     }
 
     #[test]

@@ -425,6 +425,7 @@ Examples:
   palisade sensor --interface eth0 --interface wlan0 --threads 2 --output-dir /var/lib/palisade
   palisade sensor --mirror vxlan://0.0.0.0:4789                   # VXLAN-mirrored traffic (Soracom Junction, cloud mirroring)
   palisade sensor --mirror tzsp://0.0.0.0:37008 --rules local.rules --eve-types alert,flow
+  palisade sensor --mirror gre://10.0.0.5                        # ERSPAN / GRE mirrors sent to 10.0.0.5 (CAP_NET_RAW)
   palisade sensor --interface eth0 --config palisade.toml --db fleet.db
   palisade sensor --interface eth0 --metrics-listen 127.0.0.1:9477   # Prometheus: GET /metrics
   palisade --log-format json sensor --interface eth0                 # JSON-lines logs on stderr
@@ -445,7 +446,9 @@ pub struct SensorArgs {
     /// Capture on this interface with AF_PACKET (repeatable).
     #[arg(short = 'i', long = "interface", value_name = "IF")]
     pub interfaces: Vec<String>,
-    /// Receive mirrored traffic: vxlan://ADDR[:PORT] or tzsp://ADDR[:PORT] (repeatable).
+    /// Receive mirrored traffic: vxlan://ADDR[:PORT], tzsp://ADDR[:PORT], or gre[://ADDR]
+    /// (ERSPAN I/II/III and GRE on a raw socket, to ADDR or any local IPv4 address;
+    /// gre://[::] for any IPv6 address; needs CAP_NET_RAW) (repeatable).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
     /// Keep a rolling capture (ring of pcapng files, `[capture]` limits) in DIR, and the

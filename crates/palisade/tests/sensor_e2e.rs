@@ -771,7 +771,7 @@ fn vxlan_mirror_alerts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// No source, a mirror kind that does not exist yet, a missing interface, a
+/// No source, a mirror URL that does not parse, a missing interface, a
 /// bad capture filter, a bad metrics address:
 /// errors at start (status 1, a reason), no run in a store.
 #[test]
@@ -793,7 +793,7 @@ fn bad_sources_fail_at_start() {
             "expected IP:PORT",
         ),
         (vec![], "no source"),
-        (vec!["--mirror", "gre://192.0.2.1"], "not implemented yet"),
+        (vec!["--mirror", "gre://192.0.2.1:47"], "GRE has no port"),
         (
             vec!["--mirror", "vxlan://not-an-address:4789"],
             "IP literal",
