@@ -88,15 +88,24 @@ impl FlowKey {
 /// every fragment and the reassembled datagram in the worker that tracks the
 /// flow.
 pub fn worker_hash(frame: &Frame) -> u64 {
-    let (a, b) = if frame.ip.src <= frame.ip.dst {
-        (&frame.ip.src, &frame.ip.dst)
-    } else {
-        (&frame.ip.dst, &frame.ip.src)
-    };
+    worker_hash_of(
+        &frame.ip.src,
+        &frame.ip.dst,
+        frame.vlans[0],
+        frame.tunnel_id,
+    )
+}
+
+/// [`worker_hash`] from its parts: the frame's addresses (IPv4 in the first
+/// four bytes), its outermost VLAN id (0 without one) and tunnel id (0 for
+/// the outermost frame). For the reader's routing fast path, which finds
+/// these without decoding the whole packet.
+pub fn worker_hash_of(src: &Addr, dst: &Addr, vlan0: u16, tunnel_id: u32) -> u64 {
+    let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
     let mut h = Mix::new();
     h.bytes(a);
     h.bytes(b);
-    h.word(((frame.vlans[0] as u64) << 32) | frame.tunnel_id as u64);
+    h.word(((vlan0 as u64) << 32) | tunnel_id as u64);
     h.finish()
 }
 

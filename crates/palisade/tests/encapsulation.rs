@@ -97,6 +97,8 @@ fn vxlan_mirrored_session_is_tracked_inside_and_out() {
         assert_ne!(tcp[0]["flow_id"], tcp[1]["flow_id"]);
         let stats = &recs.iter().find(|r| r["event_type"] == "stats").unwrap()["stats"];
         assert_eq!(stats["decoder"]["vxlan"], 8);
+        // each packet counted once, also when two workers decode it
+        assert_eq!(stats["decoder"]["pkts"], 16);
         assert_eq!(stats["tcp"]["reassembled_bytes"], 2 * (18 + 19));
     }
 }

@@ -88,6 +88,7 @@ fn same_results_with_one_and_two_threads() {
     let tmp = TempDir::new("det");
     let (pcap, _) = fleet(tmp.path(), 5, 300);
     let mut sets = Vec::new();
+    let mut decoders = Vec::new();
     // 1 thread; 2 threads copying packets to the worker; 3 threads handing
     // memory-mapped packets over by reference
     for (threads, mmap) in [("1", "false"), ("2", "false"), ("3", "true")] {
@@ -95,16 +96,42 @@ fn same_results_with_one_and_two_threads() {
         let set = format!("runtime.mmap_inputs={mmap}");
         let (_, recs) = scan(
             &[&pcap],
-            &["--threads", threads, "--eve-types", "flow", "--set", &set],
+            &[
+                "--threads",
+                threads,
+                "--eve-types",
+                "flow,stats",
+                "--set",
+                &set,
+            ],
             &out,
         );
-        let mut lines: Vec<String> = recs.iter().map(|r| r.to_string()).collect();
+        let mut lines: Vec<String> = recs
+            .iter()
+            .filter(|r| r["event_type"] == "flow")
+            .map(|r| r.to_string())
+            .collect();
         lines.sort();
         sets.push(lines);
+        // the decoder's counters too: every packet counted once, whichever
+        // worker decoded it and whether the reader routed it by the fast
+        // path or a full decode
+        let stats = recs
+            .iter()
+            .find(|r| r["event_type"] == "stats")
+            .expect("a stats record");
+        decoders.push(stats["stats"]["decoder"].clone());
     }
     assert!(!sets[0].is_empty());
     assert_eq!(sets[0], sets[1]);
     assert_eq!(sets[0], sets[2]);
+    assert!(
+        decoders[0]["pkts"].as_u64().unwrap_or(0) > 0,
+        "{}",
+        decoders[0]
+    );
+    assert_eq!(decoders[0], decoders[1]);
+    assert_eq!(decoders[0], decoders[2]);
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod detect;
 pub mod detectors;
 pub mod feed;
 pub mod output;
+pub mod route;
 pub mod store;
 pub mod worker;
 
@@ -28,7 +29,7 @@ use output::{run_eve_writer, EveControl, EventBatcher, OutBatch, OutputTotals, T
 use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
 use palisade_flow::EngineStats;
-use palisade_wire::{DecodeEvent, DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
+use palisade_wire::{DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use worker::{Owners, PacketIn, Worker, WorkerResult};
@@ -434,6 +435,11 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             validate_checksums: opts.config.decoder.checksum_checks == ChecksumMode::Auto,
             ..dec_cfg.clone()
         });
+        let route_cfg = route::RouteConfig {
+            vxlan_ports: dec_cfg.vxlan_ports.clone(),
+            tzsp_port: dec_cfg.tzsp_port,
+            decode_tunnels: dec_cfg.decode_tunnels,
+        };
         let batch_packets = opts.config.runtime.batch_packets;
         let owners = Owners::new(threads, opts.config.runtime.reader_weight);
         // Worker 0 runs on this thread; 1.. on their own.
@@ -549,22 +555,39 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             tap.packet(p.input, p.data.len());
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
-            let mut d = DecodedPacket::default();
-            route.decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
-            let frames = d.frames();
-            let mut bad = false;
-            let mut mask = 0u64;
-            for f in frames {
-                bad |= f.checksum == palisade_wire::ChecksumStatus::BadIp
-                    || f.checksum == palisade_wire::ChecksumStatus::BadL4;
-                mask |= 1u64 << owners.of(f);
-            }
-            let primary = frames.first().map_or(0, |f| owners.of(f));
-            mask |= 1u64 << primary;
-            csum.observe(!frames.is_empty(), bad);
-            if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
-                route.set_validate_checksums(false);
-            }
+            // The owner from the first headers when that is certain (after
+            // the checksum sample: it needs the full decode); otherwise a
+            // full decode finds every frame (route.rs).
+            let sampling = csum.mode == ChecksumMode::Auto && csum.sampled < CHECKSUM_SAMPLE;
+            let fast = if sampling {
+                None
+            } else {
+                route::fast_frame(&route_cfg, p.linktype, p.data)
+            };
+            let (mask, primary) = match fast {
+                Some(f) => {
+                    let o = owners.of_hash(f.hash());
+                    (1u64 << o, o)
+                }
+                None => {
+                    let mut d = DecodedPacket::default();
+                    route.decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
+                    let frames = d.frames();
+                    let mut bad = false;
+                    let mut mask = 0u64;
+                    for f in frames {
+                        bad |= f.checksum == palisade_wire::ChecksumStatus::BadIp
+                            || f.checksum == palisade_wire::ChecksumStatus::BadL4;
+                        mask |= 1u64 << owners.of(f);
+                    }
+                    let primary = frames.first().map_or(0, |f| owners.of(f));
+                    csum.observe(!frames.is_empty(), bad);
+                    if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
+                        route.set_validate_checksums(false);
+                    }
+                    (mask | 1u64 << primary, primary)
+                }
+            };
             // Memory-mapped inputs are handed over by reference. The
             // mapping of an input is learnt after its first packet (the
             // packet borrows the input set) and re-learnt if the input was
@@ -634,20 +657,13 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 Err(_) => anyhow::bail!("a worker thread panicked"),
             }
         }
-        // The routing decoder saw every packet once: its counters are the
-        // decoder's, except checksum results, which only the workers
-        // (validating for real) know.
-        let mut dec = route.stats.clone();
-        dec.checksum_checked = results.iter().map(|r| r.decoder.checksum_checked).sum();
-        dec.checksum_bad = results.iter().map(|r| r.decoder.checksum_bad).sum();
-        for ev in [
-            DecodeEvent::Ipv4InvalidChecksum,
-            DecodeEvent::TcpInvalidChecksum,
-            DecodeEvent::UdpInvalidChecksum,
-            DecodeEvent::Icmpv4InvalidChecksum,
-            DecodeEvent::Icmpv6InvalidChecksum,
-        ] {
-            dec.events[ev.index()] = results.iter().map(|r| r.decoder.events[ev.index()]).sum();
+        // Every packet is decoded by exactly one worker as its primary
+        // (the others keep no counters of it): the workers' counters sum
+        // to the decoder's. The routing decoder sees only what the fast
+        // path leaves to it.
+        let mut dec = DecodeStats::default();
+        for r in &results {
+            dec.merge(&r.decoder);
         }
         (results, dec)
     };

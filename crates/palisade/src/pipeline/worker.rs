@@ -93,10 +93,16 @@ impl Owners {
     /// The worker owning a frame.
     #[inline]
     pub fn of(&self, frame: &Frame<'_>) -> usize {
+        self.of_hash(worker_hash(frame))
+    }
+
+    /// The worker owning a frame of this [`worker_hash`].
+    #[inline]
+    pub fn of_hash(&self, hash: u64) -> usize {
         if self.workers == 1 {
             return 0;
         }
-        self.table[(worker_hash(frame) % 64) as usize] as usize
+        self.table[(hash % 64) as usize] as usize
     }
 }
 
@@ -271,8 +277,14 @@ impl Worker {
             t.packet(&self.engine);
         }
         let mut d = DecodedPacket::default();
+        // Only a packet's primary worker counts it (the decoder counters
+        // of all workers then sum to one count per packet).
+        let kept = (!p.primary).then(|| self.decoder.stats.clone());
         self.decoder
             .decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
+        if let Some(k) = kept {
+            self.decoder.stats = k;
+        }
         if p.primary && d.anomaly_count > 0 {
             let first = d.frames().first();
             emit_decode_anomalies(
