@@ -282,8 +282,30 @@ pub fn sensor(data: &[u8]) {
         return;
     };
     let linktype = [1, 101, 113, 276, 228, 229, 0, 12][usize::from(lt & 7)];
-    let mut dec = palisade_wire::Decoder::new(palisade_wire::DecoderConfig::default());
-    let pairs = crate::pipeline::capture::packet_pairs(&mut dec, linktype, pkt, pkt.len() as u32);
+    let dcfg = palisade_wire::DecoderConfig::default();
+    let route = crate::pipeline::route::RouteConfig {
+        vxlan_ports: dcfg.vxlan_ports.clone(),
+        tzsp_port: dcfg.tzsp_port,
+        decode_tunnels: dcfg.decode_tunnels,
+    };
+    let mut dec = palisade_wire::Decoder::new(dcfg);
+    let pairs =
+        crate::pipeline::capture::packet_pairs(&mut dec, &route, linktype, pkt, pkt.len() as u32);
+    // the routing fast path, when it answers, agrees with the full decode
+    if crate::pipeline::route::fast_frame(&route, linktype, pkt).is_some() {
+        let mut d = palisade_wire::DecodedPacket::default();
+        dec.decode(
+            palisade_wire::Link::from_linktype(linktype),
+            pkt,
+            pkt.len() as u32,
+            &mut d,
+        );
+        assert_eq!(
+            d.frames().len(),
+            1,
+            "fast path on a packet of several frames"
+        );
+    }
     assert!(pairs.len() <= 4);
     for (i, p) in pairs.iter().enumerate() {
         assert!(!pairs[i + 1..].contains(p), "a pair indexed twice");

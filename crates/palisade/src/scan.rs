@@ -163,6 +163,7 @@ fn summary_json(
         "alerts": r.alerts,
         "alerts_by_signature": r.alerts_by_signature.iter().map(|(gid, sid, msg, n)| json!({"gid": gid, "sid": sid, "signature": msg, "count": n})).collect::<Vec<_>>(),
         "eve": eve,
+        "capture": r.capture,
         "eve_records": r.written.records,
         "devices": r.written.devices,
         "store": r.store.as_ref().map(|s| json!({

@@ -32,10 +32,11 @@
 
 use crate::config::CaptureSection;
 use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
+use hashbrown::{HashMap, HashSet};
 use palisade_capture::{Packet, PcapNgWriter};
 use palisade_event::{Timestamp, Tuple};
 use palisade_wire::{DecodedPacket, Decoder, DecoderConfig, Link, L4};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufWriter;
 use std::net::IpAddr;
@@ -45,8 +46,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Packets queued for the capture thread.
-const PACKET_QUEUE: usize = 16_384;
+/// Packet batches queued for the capture thread (64 x 256 packets).
+const BATCH_QUEUE: usize = 64;
 /// Alerts and flow ends queued (the output thread waits beyond this).
 const CONTROL_QUEUE: usize = 4096;
 /// How often open files are flushed, so that a file is readable while the
@@ -104,10 +105,28 @@ impl PairKey {
 /// most [`MAX_PAIRS`]), by which the capture finds a flow's packets.
 pub fn packet_pairs(
     decoder: &mut Decoder,
+    route: &super::route::RouteConfig,
     linktype: u32,
     data: &[u8],
     wire_len: u32,
 ) -> Vec<PairKey> {
+    // the common single-frame packet from its headers (route.rs), the
+    // rest through the decoder
+    if let Some(f) = super::route::fast_frame(route, linktype, data).filter(|f| !f.fragment) {
+        let addr = |a: &palisade_wire::Addr| -> IpAddr {
+            if f.v4 {
+                IpAddr::from([a[0], a[1], a[2], a[3]])
+            } else {
+                IpAddr::from(*a)
+            }
+        };
+        let (sp, dp) = f.ports.unwrap_or((0, 0));
+        return vec![PairKey::new(
+            (addr(&f.src), sp),
+            (addr(&f.dst), dp),
+            f.proto,
+        )];
+    }
     let mut d = DecodedPacket::default();
     decoder.decode(Link::from_linktype(linktype), data, wire_len, &mut d);
     let mut pairs = Vec::new();
@@ -156,38 +175,99 @@ enum Control {
     FlowEnd { flow_id: u64 },
 }
 
-struct Msg {
+/// One packet of a [`PacketBatch`].
+#[derive(Clone, Copy)]
+struct BatchMeta {
     ts: Timestamp,
     linktype: u32,
     source: u16,
     wire_len: u32,
-    data: Vec<u8>,
+    start: usize,
+    len: usize,
 }
 
-/// The pipeline's handle on the capture thread (cheap to clone).
-#[derive(Clone)]
-pub struct CaptureHandle {
-    packets: Sender<Msg>,
-    control: Sender<Control>,
+/// Packets handed over together, in one buffer, recycled: no allocation
+/// per packet on the reader's side, and none freed across threads.
+#[derive(Default)]
+struct PacketBatch {
+    buf: Vec<u8>,
+    meta: Vec<BatchMeta>,
+}
+
+impl PacketBatch {
+    fn data(&self, m: &BatchMeta) -> &[u8] {
+        self.buf.get(m.start..m.start + m.len).unwrap_or(&[])
+    }
+}
+
+/// Packets per batch, and bytes at which a batch goes early.
+const BATCH_PACKETS: usize = 256;
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// The reader's side of the capture: copies packets into batches and hands
+/// them over without ever waiting. Dropping it flushes what is batched.
+pub struct CaptureTap {
+    tx: Sender<PacketBatch>,
+    recycle: Receiver<PacketBatch>,
+    cur: PacketBatch,
     dropped: Arc<AtomicU64>,
-    alerts_dir: PathBuf,
 }
 
-impl CaptureHandle {
-    /// Hands a copy of a packet to the capture (never waits).
-    pub fn packet(&self, p: &Packet<'_>) {
-        let msg = Msg {
+impl CaptureTap {
+    /// Adds a copy of a packet.
+    pub fn packet(&mut self, p: &Packet<'_>) {
+        let start = self.cur.buf.len();
+        self.cur.buf.extend_from_slice(p.data);
+        self.cur.meta.push(BatchMeta {
             ts: p.ts,
             linktype: p.linktype,
             source: p.input,
             wire_len: p.wire_len,
-            data: p.data.to_vec(),
-        };
-        if let Err(TrySendError::Full(_)) = self.packets.try_send(msg) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            start,
+            len: p.data.len(),
+        });
+        if self.cur.meta.len() >= BATCH_PACKETS || self.cur.buf.len() >= BATCH_BYTES {
+            self.flush();
         }
     }
 
+    /// Hands over what is batched (the reader calls it when the input is
+    /// quiet, so the ring files are current).
+    pub fn flush(&mut self) {
+        if self.cur.meta.is_empty() {
+            return;
+        }
+        let mut next = self.recycle.try_recv().unwrap_or_default();
+        next.buf.clear();
+        next.meta.clear();
+        let full = std::mem::replace(&mut self.cur, next);
+        let n = full.meta.len() as u64;
+        if let Err(TrySendError::Full(mut b) | TrySendError::Disconnected(mut b)) =
+            self.tx.try_send(full)
+        {
+            // the capture is behind: these packets are left out of it
+            self.dropped.fetch_add(n, Ordering::Relaxed);
+            b.buf.clear();
+            b.meta.clear();
+            self.cur = b;
+        }
+    }
+}
+
+impl Drop for CaptureTap {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// The output thread's handle on the capture thread (cheap to clone).
+#[derive(Clone)]
+pub struct CaptureHandle {
+    control: Sender<Control>,
+    alerts_dir: PathBuf,
+}
+
+impl CaptureHandle {
     /// An alert on a flow: its packets go to a file; returns that file's
     /// path for the alert's `capture_file`.
     pub fn alert(&self, flow_id: u64, tuple: &Tuple) -> Option<String> {
@@ -209,6 +289,7 @@ fn alert_path(dir: &Path, flow_id: u64) -> PathBuf {
 /// The running capture thread.
 pub struct Capture {
     handle: CaptureHandle,
+    tap: Option<CaptureTap>,
     thread: JoinHandle<CaptureTotals>,
 }
 
@@ -228,7 +309,8 @@ impl Capture {
             .with_context(|| format!("creating {}", alerts_dir.display()))?;
         let ring_existing = existing(dir, "ring-")?;
         let alerts_existing = existing(&alerts_dir, "")?;
-        let (ptx, prx) = bounded(PACKET_QUEUE);
+        let (ptx, prx) = bounded(BATCH_QUEUE);
+        let (rtx, rrx) = bounded(BATCH_QUEUE + 2);
         let (ctx, crx) = bounded(CONTROL_QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let mut state = State::new(cfg, dir, &alerts_dir, sources, decoder);
@@ -246,31 +328,45 @@ impl Capture {
         let thread = std::thread::Builder::new()
             .name("capture".into())
             .spawn(move || {
-                state.run(prx, crx);
+                state.run(prx, crx, rtx);
                 state.totals.dropped = d2.load(Ordering::Relaxed);
                 state.totals
             })
             .context("starting the capture thread")?;
         Ok(Capture {
             handle: CaptureHandle {
-                packets: ptx,
                 control: ctx,
-                dropped,
                 alerts_dir,
             },
+            tap: Some(CaptureTap {
+                tx: ptx,
+                recycle: rrx,
+                cur: PacketBatch::default(),
+                dropped,
+            }),
             thread,
         })
     }
 
-    /// A handle for the reader loop or the output thread.
+    /// A handle for the output thread (alerts, flow ends).
     pub fn handle(&self) -> CaptureHandle {
         self.handle.clone()
     }
 
-    /// Waits for the thread once every handle is dropped; everything
-    /// buffered is written and every file closed.
+    /// The reader's side (once).
+    pub fn tap(&mut self) -> Option<CaptureTap> {
+        self.tap.take()
+    }
+
+    /// Waits for the thread once the tap and every handle are dropped;
+    /// everything handed over is written and every file closed.
     pub fn finish(self) -> CaptureTotals {
-        let Capture { handle, thread } = self;
+        let Capture {
+            handle,
+            tap,
+            thread,
+        } = self;
+        drop(tap);
         drop(handle);
         thread.join().unwrap_or_default()
     }
@@ -378,6 +474,7 @@ struct Recording {
 struct State {
     sources: Vec<String>,
     decoder: Decoder,
+    route: super::route::RouteConfig,
     dir: PathBuf,
     alerts_dir: PathBuf,
     file_size: u64,
@@ -417,6 +514,11 @@ impl State {
         const MB: u64 = 1024 * 1024;
         State {
             sources,
+            route: super::route::RouteConfig {
+                vxlan_ports: decoder.vxlan_ports.clone(),
+                tzsp_port: decoder.tzsp_port,
+                decode_tunnels: decoder.decode_tunnels,
+            },
             decoder: Decoder::new(DecoderConfig {
                 validate_checksums: false,
                 ..decoder
@@ -447,7 +549,12 @@ impl State {
         }
     }
 
-    fn run(&mut self, packets: Receiver<Msg>, control: Receiver<Control>) {
+    fn run(
+        &mut self,
+        packets: Receiver<PacketBatch>,
+        control: Receiver<Control>,
+        recycle: Sender<PacketBatch>,
+    ) {
         let mut last_flush = Instant::now();
         let mut packets_open = true;
         let mut control_open = true;
@@ -458,7 +565,12 @@ impl State {
             let crx = if control_open { &control } else { &never2 };
             select! {
                 recv(prx) -> m => match m {
-                    Ok(m) => self.packet(m),
+                    Ok(batch) => {
+                        for m in &batch.meta {
+                            self.packet(m, batch.data(m));
+                        }
+                        let _ = recycle.try_send(batch);
+                    }
                     Err(_) => packets_open = false,
                 },
                 recv(crx) -> c => match c {
@@ -481,14 +593,14 @@ impl State {
         tracing::warn!(file = %path.display(), "capture: {what}: {e}");
     }
 
-    fn packet(&mut self, m: Msg) {
-        let pairs = packet_pairs(&mut self.decoder, m.linktype, &m.data, m.wire_len);
+    fn packet(&mut self, m: &BatchMeta, data: &[u8]) {
+        let pairs = packet_pairs(&mut self.decoder, &self.route, m.linktype, data, m.wire_len);
         let e = Stored {
             ts: m.ts,
             linktype: m.linktype,
             source: m.source,
             wire_len: m.wire_len,
-            data: m.data.into_boxed_slice(),
+            data: data.into(),
             pairs,
         };
         self.write_ring(&e);
@@ -754,7 +866,7 @@ mod tests {
         p
     }
 
-    fn send(h: &CaptureHandle, n: u64, data: &[u8]) {
+    fn send(h: &mut CaptureTap, n: u64, data: &[u8]) {
         h.packet(&Packet {
             ts: Timestamp::from_nanos(1_700_000_000_000_000_000 + n * 1000),
             linktype: 1,
@@ -795,27 +907,31 @@ mod tests {
     #[test]
     fn alert_file_holds_the_flows_packets_before_and_after() {
         let dir = tempdir("alert");
-        let cap =
+        let mut cap =
             Capture::start(&cfg(), &dir, vec!["eth0".into()], DecoderConfig::default()).unwrap();
         let h = cap.handle();
+        let mut tap = cap.tap().unwrap();
         // flow 1 (5 packets before the alert), interleaved with flow 2
         for i in 0..5 {
-            send(&h, i, &tcp(1, 40000, 2, 80, 10));
-            send(&h, i, &tcp(3, 40001, 2, 80, 10));
+            send(&mut tap, i, &tcp(1, 40000, 2, 80, 10));
+            send(&mut tap, i, &tcp(3, 40001, 2, 80, 10));
         }
+        tap.flush();
         std::thread::sleep(Duration::from_millis(200));
         let name = h.alert(77, &tuple(2, 80, 1, 40000)).unwrap();
         assert!(name.ends_with("alerts/77.pcapng"), "{name}");
         // a second alert on the flow changes nothing
         h.alert(77, &tuple(1, 40000, 2, 80));
         for i in 5..8 {
-            send(&h, i, &tcp(2, 80, 1, 40000, 10)); // replies: same flow
-            send(&h, i, &tcp(3, 40001, 2, 80, 10));
+            send(&mut tap, i, &tcp(2, 80, 1, 40000, 10)); // replies: same flow
+            send(&mut tap, i, &tcp(3, 40001, 2, 80, 10));
         }
+        tap.flush();
         std::thread::sleep(Duration::from_millis(200));
         h.flow_end(77);
         std::thread::sleep(Duration::from_millis(100));
-        send(&h, 9, &tcp(1, 40000, 2, 80, 10)); // after the end: not recorded
+        send(&mut tap, 9, &tcp(1, 40000, 2, 80, 10)); // after the end: not recorded
+        drop(tap);
         drop(h);
         let t = cap.finish();
         assert_eq!(t.alert_files, 1);
@@ -832,17 +948,18 @@ mod tests {
     fn ring_rolls_and_keeps_its_file_count_across_runs() {
         let dir = tempdir("ring");
         for run in 0..2 {
-            let cap = Capture::start(&cfg(), &dir, vec!["eth0".into()], DecoderConfig::default())
-                .unwrap();
-            let h = cap.handle();
+            let mut cap =
+                Capture::start(&cfg(), &dir, vec!["eth0".into()], DecoderConfig::default())
+                    .unwrap();
+            let mut tap = cap.tap().unwrap();
             // 1 MiB files: 6 MiB of 1400-byte packets makes 6 or 7 files
             for i in 0..4500u64 {
-                send(&h, i, &tcp(1, 40000, 2, 80, 1400));
+                send(&mut tap, i, &tcp(1, 40000, 2, 80, 1400));
                 if i % 1000 == 999 {
                     std::thread::sleep(Duration::from_millis(50)); // no drops
                 }
             }
-            drop(h);
+            drop(tap);
             let t = cap.finish();
             assert_eq!(t.dropped, 0, "run {run}");
             assert!(t.ring_files >= 6, "run {run}: {t:?}");
@@ -867,16 +984,20 @@ mod tests {
             alert_max_packets: 6,
             ..cfg()
         };
-        let cap = Capture::start(&c, &dir, vec!["eth0".into()], DecoderConfig::default()).unwrap();
+        let mut cap =
+            Capture::start(&c, &dir, vec!["eth0".into()], DecoderConfig::default()).unwrap();
         let h = cap.handle();
+        let mut tap = cap.tap().unwrap();
         for i in 0..10 {
-            send(&h, i, &tcp(1, 40000, 2, 80, 10));
+            send(&mut tap, i, &tcp(1, 40000, 2, 80, 10));
         }
+        tap.flush();
         std::thread::sleep(Duration::from_millis(200));
         h.alert(5, &tuple(1, 40000, 2, 80));
         for i in 10..20 {
-            send(&h, i, &tcp(1, 40000, 2, 80, 10));
+            send(&mut tap, i, &tcp(1, 40000, 2, 80, 10));
         }
+        drop(tap);
         drop(h);
         let t = cap.finish();
         // the last 4 buffered, then 2 more up to the cap of 6

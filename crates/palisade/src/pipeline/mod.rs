@@ -298,7 +298,8 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             decoder_config(&opts.config),
         )?)
     };
-    let cap_reader = capture.as_ref().map(|c| c.handle());
+    let mut capture = capture;
+    let mut cap_reader = capture.as_mut().and_then(|c| c.tap());
     let rule_updates = opts.rule_updates.clone();
     // Live packets name their source on the records (`in_iface`).
     let is_live = matches!(inputs, PacketFeed::Live(_));
@@ -395,7 +396,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 Next::End => break,
             };
             packets += 1;
-            if let Some(c) = &cap_reader {
+            if let Some(c) = cap_reader.as_mut() {
                 c.packet(&p);
             }
             bytes += p.data.len() as u64;
@@ -548,7 +549,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                 Next::End => break,
             };
             packets += 1;
-            if let Some(c) = &cap_reader {
+            if let Some(c) = cap_reader.as_mut() {
                 c.packet(&p);
             }
             bytes += p.data.len() as u64;

@@ -40,6 +40,14 @@ pub struct FastFrame {
     pub dst: Addr,
     /// Outermost VLAN id, 0 without a tag.
     pub vlan0: u16,
+    /// IP protocol.
+    pub proto: u8,
+    /// Source and destination port of an unfragmented TCP or UDP packet.
+    pub ports: Option<(u16, u16)>,
+    /// An IPv4 fragment (first or later).
+    pub fragment: bool,
+    /// IPv4 (else IPv6).
+    pub v4: bool,
 }
 
 impl FastFrame {
@@ -116,7 +124,15 @@ fn ipv4(cfg: &RouteConfig, ip: &[u8], vlan0: u16) -> Option<FastFrame> {
     let mut dst = [0u8; 16];
     src[..4].copy_from_slice(ip.get(12..16)?);
     dst[..4].copy_from_slice(ip.get(16..20)?);
-    Some(FastFrame { src, dst, vlan0 })
+    Some(FastFrame {
+        src,
+        dst,
+        vlan0,
+        proto,
+        ports: if fragment { None } else { ports(proto, l4) },
+        fragment,
+        v4: true,
+    })
 }
 
 fn ipv6(cfg: &RouteConfig, ip: &[u8], vlan0: u16) -> Option<FastFrame> {
@@ -137,7 +153,19 @@ fn ipv6(cfg: &RouteConfig, ip: &[u8], vlan0: u16) -> Option<FastFrame> {
     let mut dst = [0u8; 16];
     src.copy_from_slice(ip.get(8..24)?);
     dst.copy_from_slice(ip.get(24..40)?);
-    Some(FastFrame { src, dst, vlan0 })
+    Some(FastFrame {
+        src,
+        dst,
+        vlan0,
+        proto: next,
+        ports: ports(next, l4),
+        fragment: false,
+        v4: false,
+    })
+}
+
+fn ports(proto: u8, l4: &[u8]) -> Option<(u16, u16)> {
+    matches!(proto, TCP | UDP).then(|| Some((be16(l4, 0)?, be16(l4, 2)?)))?
 }
 
 /// Whether an unfragmented upper layer is one the decoder opens no tunnel
@@ -198,6 +226,14 @@ mod tests {
             f.hash(),
             "{data:?}"
         );
+        assert_eq!(f.proto, frames[0].ip.proto, "{data:?}");
+        let want = match frames[0].l4 {
+            palisade_wire::L4::Tcp(t) => Some((t.src_port, t.dst_port)),
+            palisade_wire::L4::Udp { src_port, dst_port } => Some((src_port, dst_port)),
+            _ => None,
+        };
+        assert_eq!(f.ports, want, "{data:?}");
+        assert_eq!(f.fragment, frames[0].ip.frag.is_some(), "{data:?}");
         true
     }
 
