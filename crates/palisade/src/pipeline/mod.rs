@@ -391,6 +391,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     tap.publish();
                     w.advance(now);
                     w.flush_events();
+                    if let Some(c) = cap_reader.as_mut() {
+                        c.flush();
+                    }
                     continue;
                 }
                 Next::End => break,
@@ -425,6 +428,11 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             if packets & 0xffff == 0 {
                 progress.update(inputs.bytes_consumed(), packets);
             }
+        }
+        // the capture gets the last packets before the flows end (a flow's
+        // end closes its alert file)
+        if let Some(c) = cap_reader.as_mut() {
+            c.flush();
         }
         let r = w.finish();
         let dec = r.decoder.clone();
@@ -536,6 +544,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     tap.publish();
                     w0.advance(now);
                     w0.flush_events();
+                    if let Some(c) = cap_reader.as_mut() {
+                        c.flush();
+                    }
                     for (w, batch) in batches.iter_mut().enumerate().skip(1) {
                         batch.clock = now;
                         batch.validate = csum.validate;
@@ -643,6 +654,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
                     let _ = senders[w].send(b);
                 }
             }
+        }
+        if let Some(c) = cap_reader.as_mut() {
+            c.flush();
         }
         for (w, mut batch) in batches.into_iter().enumerate().skip(1) {
             // the last batch brings every worker's clock to the input's end
