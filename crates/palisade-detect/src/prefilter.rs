@@ -87,6 +87,15 @@ impl PrefilterBuilder {
                 _ => return Ok(None),
             }
         }
+        // Many buckets of short or common patterns put a candidate
+        // everywhere, and k SIMD passes each confirming at every candidate
+        // lose to one automaton walk (ET Open's 832 User-Agent patterns:
+        // 14 MB/s bucketed against 83 walked, on HTTP-like text). Decided
+        // by counting candidates on a fixed probe, so the choice is the same
+        // on every build of the same rules.
+        if buckets.len() > BUCKETS_UNCHECKED && probe_candidates(&buckets) > MAX_PROBE_CANDIDATES {
+            return Ok(None);
+        }
         let max_len = self.patterns.iter().map(Vec::len).max().unwrap_or(0);
         let lower = buckets.iter().any(|b| b.lower);
         Ok(Some(Prefilter {
@@ -400,8 +409,53 @@ fn all_at<A: Automaton>(a: &A, sigs: &[Vec<SigIdx>], hay: &[u8], s: usize, out: 
 pub const PACKED_MAX: usize = 64;
 
 /// Pattern sets up to this size (and above [`PACKED_MAX`]) use packed
-/// buckets of [`PACKED_MAX`] patterns: at most 4 SIMD passes.
-pub const BUCKETED_MAX: usize = 256;
+/// buckets of [`PACKED_MAX`] patterns: at most 16 SIMD passes, which beat
+/// one automaton walk (`examples/prefilter_speed` over ET Open: the 718
+/// to-server stream patterns 92-100 MB/s walked, 140-285 bucketed; 283
+/// HTTP payload patterns 86-140 walked, 310-546 bucketed), unless the
+/// patterns are common in ordinary traffic ([`probe_candidates`]).
+pub const BUCKETED_MAX: usize = 1024;
+
+/// Buckets up to this many are used without the probe (the sets of
+/// [`PACKED_MAX`]..=256 patterns measured faster bucketed every time).
+const BUCKETS_UNCHECKED: usize = 4;
+
+/// Most matches all buckets together may find on the probe
+/// ([`probe_candidates`]) for a large set to stay bucketed. ET Open's sets
+/// find 0-2, except the 832 User-Agent patterns (895: they occur in
+/// ordinary HTTP), the one set that runs slower bucketed.
+const MAX_PROBE_CANDIDATES: usize = 256;
+
+/// Matches the packed searchers of `buckets` find on a fixed
+/// 16 KiB probe: 8 KiB of pseudo-random bytes (binary payloads, video) and
+/// 8 KiB of HTTP-like text.
+fn probe_candidates(buckets: &[Prefilter]) -> usize {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut probe: Vec<u8> = (0..8192)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    probe.extend(
+        b"GET /index.html HTTP/1.1\r\nHost: camera.local\r\nUser-Agent: Mozilla/5.0 \
+          (X11; Linux x86_64)\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n\
+          {\"temp\": 21.5, \"device\": \"sensor-0042\", \"status\": \"ok\"}\n"
+            .iter()
+            .cycle()
+            .take(8192),
+    );
+    let lowered = probe.to_ascii_lowercase();
+    buckets
+        .iter()
+        .filter_map(|b| {
+            let text = if b.lower { &lowered } else { &probe };
+            b.packed.as_ref().map(|p| p.find_iter(text).count())
+        })
+        .sum()
+}
 
 /// Pattern sets larger than this use the overlapping walk.
 pub const WALK_MIN: usize = 128;
@@ -675,10 +729,13 @@ mod tests {
             (150, large),
             (230, large),
             (300, small),
+            (600, large),
         ] {
             let pats: Vec<Vec<u8>> = (0..count)
                 .map(|_| {
-                    let len = 1 + (rnd() % 5) as usize;
+                    // the largest set of longer patterns: many buckets that
+                    // pass the probe; the others as they come
+                    let len = if count > 500 { 4 } else { 1 } + (rnd() % 5) as usize;
                     (0..len)
                         .map(|_| alphabet[(rnd() % alphabet.len() as u64) as usize])
                         .collect()
@@ -691,7 +748,10 @@ mod tests {
             let pf = b.build().unwrap().unwrap();
             let n = pf.patterns();
             #[cfg(target_arch = "x86_64")]
-            if n > PACKED_MAX && n <= BUCKETED_MAX && std::arch::is_x86_feature_detected!("ssse3") {
+            if n > PACKED_MAX
+                && (n <= PACKED_MAX * BUCKETS_UNCHECKED || count > 500)
+                && std::arch::is_x86_feature_detected!("ssse3")
+            {
                 assert!(!pf.buckets.is_empty(), "{n} patterns: bucketed");
             }
             for _ in 0..50 {
