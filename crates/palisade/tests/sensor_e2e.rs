@@ -20,7 +20,8 @@
 
 mod common;
 
-use common::netns::{is_root, present, sh, Lab};
+use common::http_exchange_from;
+use common::netns::{present, sh, Lab};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,23 +33,8 @@ use palisade_store::Store;
 const RULE: &str = "alert http any any -> any any (msg:\"test uri\"; http.uri; \
                     content:\"/palisade-e2e\"; sid:1000001; rev:1;)\n";
 
-/// Whether the namespace test can run (root and `tools`); panics when
-/// PALISADE_E2E=1 and it cannot.
 fn enabled(test: &str, tools: &[&str]) -> bool {
-    let root = is_root();
-    let missing: Vec<&&str> = tools.iter().filter(|t| !present(t)).collect();
-    if root && missing.is_empty() {
-        return true;
-    }
-    let why = format!(
-        "{test}: needs root (network namespaces) and {tools:?} (root: {root}, \
-         missing: {missing:?})"
-    );
-    if std::env::var("PALISADE_E2E").as_deref() == Ok("1") {
-        panic!("PALISADE_E2E=1 but {why}");
-    }
-    eprintln!("{test} skipped: {why}");
-    false
+    common::e2e_enabled(test, tools)
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -468,87 +454,9 @@ fn default_logins_live_and_mirrored() {
 
 // --- VXLAN mirror --------------------------------------------------------
 
-fn csum(data: &[u8], mut sum: u32) -> u16 {
-    for c in data.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// An Ethernet/IPv4/TCP frame with correct checksums.
-fn tcp_frame(
-    src: ([u8; 4], u16),
-    dst: ([u8; 4], u16),
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut tcp = Vec::with_capacity(20 + payload.len());
-    tcp.extend_from_slice(&src.1.to_be_bytes());
-    tcp.extend_from_slice(&dst.1.to_be_bytes());
-    tcp.extend_from_slice(&seq.to_be_bytes());
-    tcp.extend_from_slice(&ack.to_be_bytes());
-    tcp.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    tcp.extend_from_slice(payload);
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&src.0);
-    pseudo.extend_from_slice(&dst.0);
-    pseudo.extend_from_slice(&[0, 6]);
-    pseudo.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-    pseudo.extend_from_slice(&tcp);
-    let c = csum(&pseudo, 0);
-    tcp[16..18].copy_from_slice(&c.to_be_bytes());
-    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0];
-    ip[2..4].copy_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
-    ip.extend_from_slice(&src.0);
-    ip.extend_from_slice(&dst.0);
-    let c = csum(&ip, 0);
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    let (smac, dmac) = if src.1 == 80 {
-        ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
-    } else {
-        ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-    };
-    let mut f = Vec::new();
-    f.extend_from_slice(&dmac);
-    f.extend_from_slice(&smac);
-    f.extend_from_slice(&[0x08, 0x00]);
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(&tcp);
-    f
-}
-
-/// A complete HTTP exchange on one TCP connection, as Ethernet frames.
+/// The test's HTTP exchange from client port 40000.
 fn http_exchange() -> Vec<Vec<u8>> {
     http_exchange_from(40000)
-}
-
-/// The exchange from client port `port`.
-fn http_exchange_from(port: u16) -> Vec<Vec<u8>> {
-    let c = ([192, 0, 2, 10], port);
-    let s = ([192, 0, 2, 80], 80u16);
-    let req = b"GET /palisade-e2e HTTP/1.1\r\nHost: camera.local\r\nUser-Agent: e2e\r\n\r\n";
-    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
-    let (cs, ss) = (1000u32, 5000u32);
-    let (syn, ack, psh, fin) = (0x02, 0x10, 0x18, 0x11);
-    let req_end = cs + 1 + req.len() as u32;
-    let resp_end = ss + 1 + resp.len() as u32;
-    vec![
-        tcp_frame(c, s, cs, 0, syn, b""),
-        tcp_frame(s, c, ss, cs + 1, syn | ack, b""),
-        tcp_frame(c, s, cs + 1, ss + 1, ack, b""),
-        tcp_frame(c, s, cs + 1, ss + 1, psh, req),
-        tcp_frame(s, c, ss + 1, req_end, ack, b""),
-        tcp_frame(s, c, ss + 1, req_end, psh, resp),
-        tcp_frame(c, s, req_end, resp_end, ack, b""),
-        tcp_frame(c, s, req_end, resp_end, fin, b""),
-        tcp_frame(s, c, resp_end, req_end + 1, fin, b""),
-        tcp_frame(c, s, req_end + 1, resp_end + 1, ack, b""),
-    ]
 }
 
 /// Sends frames VXLAN-encapsulated (VNI 42) to the mirror port.

@@ -17,6 +17,9 @@
 //! when it has them; otherwise it says why and passes, unless
 //! PALISADE_E2E=1 (`.ci/run` sets it), where it fails.
 
+mod common;
+
+use common::netns::sh;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -41,49 +44,8 @@ while i < len(data):
     time.sleep(0.005)
 "#;
 
-fn present(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 fn enabled(test: &str) -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let missing: Vec<&str> = ["ip", "python3"]
-        .into_iter()
-        .filter(|t| !present(t))
-        .collect();
-    if root && missing.is_empty() {
-        return true;
-    }
-    let why = format!(
-        "{test}: needs root (network namespaces, raw socket) and ip, python3 (root: {root}, \
-         missing: {missing:?})"
-    );
-    if std::env::var("PALISADE_E2E").as_deref() == Ok("1") {
-        panic!("PALISADE_E2E=1 but {why}");
-    }
-    eprintln!("{test} skipped: {why}");
-    false
-}
-
-fn sh(script: &str) -> String {
-    let o = Command::new("sh")
-        .args(["-c", script])
-        .output()
-        .unwrap_or_else(|e| panic!("{script}: {e}"));
-    assert!(
-        o.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    common::e2e_enabled(test, &["ip", "python3"])
 }
 
 /// Namespaces and a veth pair; removed on drop.
@@ -141,83 +103,8 @@ impl Drop for Sensor {
     }
 }
 
-fn csum(data: &[u8]) -> u16 {
-    let mut sum = 0u32;
-    for c in data.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// An Ethernet/IPv4/TCP frame with correct checksums.
-fn tcp_frame(
-    src: ([u8; 4], u16),
-    dst: ([u8; 4], u16),
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut tcp = Vec::new();
-    tcp.extend_from_slice(&src.1.to_be_bytes());
-    tcp.extend_from_slice(&dst.1.to_be_bytes());
-    tcp.extend_from_slice(&seq.to_be_bytes());
-    tcp.extend_from_slice(&ack.to_be_bytes());
-    tcp.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    tcp.extend_from_slice(payload);
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&src.0);
-    pseudo.extend_from_slice(&dst.0);
-    pseudo.extend_from_slice(&[0, 6]);
-    pseudo.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-    pseudo.extend_from_slice(&tcp);
-    let c = csum(&pseudo);
-    tcp[16..18].copy_from_slice(&c.to_be_bytes());
-    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0];
-    ip[2..4].copy_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
-    ip.extend_from_slice(&src.0);
-    ip.extend_from_slice(&dst.0);
-    let c = csum(&ip);
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    let (smac, dmac) = if src.1 == 80 {
-        ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
-    } else {
-        ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-    };
-    let mut f = Vec::new();
-    f.extend_from_slice(&dmac);
-    f.extend_from_slice(&smac);
-    f.extend_from_slice(&[0x08, 0x00]);
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(&tcp);
-    f
-}
-
-/// A complete HTTP exchange on one TCP connection, as Ethernet frames.
 fn http_exchange() -> Vec<Vec<u8>> {
-    let c = ([192, 0, 2, 10], 40000u16);
-    let s = ([192, 0, 2, 80], 80u16);
-    let req = b"GET /palisade-e2e HTTP/1.1\r\nHost: camera.local\r\nUser-Agent: e2e\r\n\r\n";
-    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
-    let (cs, ss) = (1000u32, 5000u32);
-    let (syn, ack, psh, fin) = (0x02, 0x10, 0x18, 0x11);
-    let req_end = cs + 1 + req.len() as u32;
-    let resp_end = ss + 1 + resp.len() as u32;
-    vec![
-        tcp_frame(c, s, cs, 0, syn, b""),
-        tcp_frame(s, c, ss, cs + 1, syn | ack, b""),
-        tcp_frame(c, s, cs + 1, ss + 1, ack, b""),
-        tcp_frame(c, s, cs + 1, ss + 1, psh, req),
-        tcp_frame(s, c, ss + 1, req_end, ack, b""),
-        tcp_frame(s, c, ss + 1, req_end, psh, resp),
-        tcp_frame(c, s, req_end, resp_end, ack, b""),
-        tcp_frame(c, s, req_end, resp_end, fin, b""),
-        tcp_frame(s, c, resp_end, req_end + 1, fin, b""),
-        tcp_frame(c, s, req_end + 1, resp_end + 1, ack, b""),
-    ]
+    common::http_exchange_from(40000)
 }
 
 /// GRE (K bit, transparent Ethernet bridging, key 1).

@@ -121,3 +121,56 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A complete HTTP exchange on one TCP connection from 192.0.2.10:`port`
+/// to 192.0.2.80:80 (`GET /palisade-e2e`, `200 OK`, teardown), as 10
+/// Ethernet frames with correct checksums: what the sensor tests send
+/// through mirrors.
+pub fn http_exchange_from(port: u16) -> Vec<Vec<u8>> {
+    use palisade_testbed::craft::{eth_ipv4_tcp, flags};
+    let (c, s) = ([192, 0, 2, 10], [192, 0, 2, 80]);
+    let req = b"GET /palisade-e2e HTTP/1.1\r\nHost: camera.local\r\nUser-Agent: e2e\r\n\r\n";
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
+    let (cs, ss) = (1000u32, 5000u32);
+    let (syn, ack, psh, fin) = (
+        flags::SYN,
+        flags::ACK,
+        flags::PSH_ACK,
+        flags::FIN | flags::ACK,
+    );
+    let req_end = cs + 1 + req.len() as u32;
+    let resp_end = ss + 1 + resp.len() as u32;
+    let to_s = |seq, ack_no, f, p: &[u8]| eth_ipv4_tcp(c, s, port, 80, seq, ack_no, f, p);
+    let to_c = |seq, ack_no, f, p: &[u8]| eth_ipv4_tcp(s, c, 80, port, seq, ack_no, f, p);
+    vec![
+        to_s(cs, 0, syn, b""),
+        to_c(ss, cs + 1, syn | ack, b""),
+        to_s(cs + 1, ss + 1, ack, b""),
+        to_s(cs + 1, ss + 1, psh, req),
+        to_c(ss + 1, req_end, ack, b""),
+        to_c(ss + 1, req_end, psh, resp),
+        to_s(req_end, resp_end, ack, b""),
+        to_s(req_end, resp_end, fin, b""),
+        to_c(resp_end, req_end + 1, fin, b""),
+        to_s(req_end + 1, resp_end + 1, ack, b""),
+    ]
+}
+
+/// Whether a namespace test can run (root and `tools`); panics when
+/// PALISADE_E2E=1 (`.ci/run`) and it cannot, otherwise says why and skips.
+pub fn e2e_enabled(test: &str, tools: &[&str]) -> bool {
+    let root = netns::is_root();
+    let missing: Vec<&&str> = tools.iter().filter(|t| !netns::present(t)).collect();
+    if root && missing.is_empty() {
+        return true;
+    }
+    let why = format!(
+        "{test}: needs root (network namespaces) and {tools:?} (root: {root}, \
+         missing: {missing:?})"
+    );
+    if std::env::var("PALISADE_E2E").as_deref() == Ok("1") {
+        panic!("PALISADE_E2E=1 but {why}");
+    }
+    eprintln!("{test} skipped: {why}");
+    false
+}
