@@ -605,8 +605,8 @@ impl State {
         };
         self.write_ring(&e);
         // a flow being recorded gets the packet at once
-        for k in e.pairs.clone() {
-            self.record(k, &e);
+        for k in &e.pairs {
+            self.record(*k, &e);
         }
         self.remember(e);
     }
