@@ -29,7 +29,7 @@ use output::{run_eve_writer, EveControl, EventBatcher, OutBatch, OutputTotals, T
 use palisade_capture::{InputSet, OpenOptions, SharedBytes};
 use palisade_event::{Event, Timestamp};
 use palisade_flow::EngineStats;
-use palisade_wire::{DecodeStats, DecodedPacket, Decoder, DecoderConfig, Link};
+use palisade_wire::{DecodeStats, DecoderConfig};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use worker::{Owners, PacketIn, Worker, WorkerResult};
@@ -121,17 +121,17 @@ pub struct ScanReport {
 /// Auto checksum mode: validate the first packets; if more than 10% of the
 /// first 1000 carrying IP have bad checksums, the capture came from an
 /// offloading NIC and validation is switched off (Suricata's rule).
-struct ChecksumAuto {
-    mode: ChecksumMode,
-    sampled: u32,
+pub(crate) struct ChecksumAuto {
+    pub(crate) mode: ChecksumMode,
+    pub(crate) sampled: u32,
     bad: u32,
-    validate: bool,
+    pub(crate) validate: bool,
 }
 
-const CHECKSUM_SAMPLE: u32 = 1000;
+pub(crate) const CHECKSUM_SAMPLE: u32 = 1000;
 
 impl ChecksumAuto {
-    fn new(mode: ChecksumMode) -> Self {
+    pub(crate) fn new(mode: ChecksumMode) -> Self {
         ChecksumAuto {
             mode,
             sampled: 0,
@@ -145,11 +145,11 @@ impl ChecksumAuto {
     /// on, so a short capture from an offloading NIC (a loopback
     /// capture of a few packets) is not silently emptied; the bad
     /// checksums are still counted.
-    fn enforce(&self) -> bool {
+    pub(crate) fn enforce(&self) -> bool {
         self.validate && (self.mode != ChecksumMode::Auto || self.sampled >= CHECKSUM_SAMPLE)
     }
 
-    fn observe(&mut self, had_ip: bool, bad: bool) -> Option<bool> {
+    pub(crate) fn observe(&mut self, had_ip: bool, bad: bool) -> Option<bool> {
         if self.mode != ChecksumMode::Auto || !had_ip || self.sampled >= CHECKSUM_SAMPLE {
             return None;
         }
@@ -359,11 +359,11 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     let mut first_ts: Option<Timestamp> = None;
     let mut last_ts = Timestamp::ZERO;
 
-    let (results, decoder_stats) = if threads == 1 {
+    let new_worker = |id: usize, owners: Owners| {
         let mut w = Worker::new(
-            0,
-            Owners::new(1, 1.0),
-            dec_cfg,
+            id,
+            owners,
+            dec_cfg.clone(),
             &engine_cfg,
             EventBatcher::new(ev_tx.clone(), worker_filter).observing(observe),
             checksum_anomalies,
@@ -375,6 +375,10 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         if opts.config.app_layer.enabled {
             w.set_app_layer(login.clone());
         }
+        w
+    };
+    let (results, decoder_stats) = if threads == 1 {
+        let mut w = new_worker(0, Owners::new(1, 1.0));
         let mut enforcing = csum.enforce();
         w.set_checksum_enforce(enforcing);
         let mut rules_seen = 0u64;
@@ -438,35 +442,11 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
         let dec = r.decoder.clone();
         (vec![r], dec)
     } else {
-        // The routing decoder validates checksums only while the auto mode
-        // samples; the workers validate for real.
-        let mut route = Decoder::new(DecoderConfig {
-            validate_checksums: opts.config.decoder.checksum_checks == ChecksumMode::Auto,
-            ..dec_cfg.clone()
-        });
-        let route_cfg = route::RouteConfig {
-            vxlan_ports: dec_cfg.vxlan_ports.clone(),
-            tzsp_port: dec_cfg.tzsp_port,
-            decode_tunnels: dec_cfg.decode_tunnels,
-        };
         let batch_packets = opts.config.runtime.batch_packets;
         let owners = Owners::new(threads, opts.config.runtime.reader_weight);
+        let mut router = route::Router::new(&dec_cfg, opts.config.decoder.checksum_checks, owners);
         // Worker 0 runs on this thread; 1.. on their own.
-        let mut w0 = Worker::new(
-            0,
-            owners,
-            dec_cfg.clone(),
-            &engine_cfg,
-            EventBatcher::new(ev_tx.clone(), worker_filter).observing(observe),
-            checksum_anomalies,
-        );
-        if let Some(d) = &opts.detect {
-            w0.set_detect(d.clone());
-        }
-        w0.set_metrics(opts.metrics.as_deref());
-        if opts.config.app_layer.enabled {
-            w0.set_app_layer(login.clone());
-        }
+        let mut w0 = new_worker(0, owners);
         let mut w0_validates = None;
         let mut senders: Vec<Sender<Batch>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
@@ -483,21 +463,7 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             if id == 0 {
                 continue; // keeps indices aligned; worker 0 is never sent to
             }
-            let mut w = Worker::new(
-                id,
-                owners,
-                dec_cfg.clone(),
-                &engine_cfg,
-                EventBatcher::new(ev_tx.clone(), worker_filter).observing(observe),
-                checksum_anomalies,
-            );
-            if let Some(d) = &opts.detect {
-                w.set_detect(d.clone());
-            }
-            w.set_metrics(opts.metrics.as_deref());
-            if opts.config.app_layer.enabled {
-                w.set_app_layer(login.clone());
-            }
+            let w = new_worker(id, owners);
             let recycle = recycle_tx.clone();
             handles.push(
                 std::thread::Builder::new()
@@ -567,39 +533,9 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
             tap.packet(p.input, p.data.len());
             first_ts.get_or_insert(p.ts);
             last_ts = last_ts.max(p.ts);
-            // The owner from the first headers when that is certain (after
-            // the checksum sample: it needs the full decode); otherwise a
-            // full decode finds every frame (route.rs).
-            let sampling = csum.mode == ChecksumMode::Auto && csum.sampled < CHECKSUM_SAMPLE;
-            let fast = if sampling {
-                None
-            } else {
-                route::fast_frame(&route_cfg, p.linktype, p.data)
-            };
-            let (mask, primary) = match fast {
-                Some(f) => {
-                    let o = owners.of_hash(f.hash());
-                    (1u64 << o, o)
-                }
-                None => {
-                    let mut d = DecodedPacket::default();
-                    route.decode(Link::from_linktype(p.linktype), p.data, p.wire_len, &mut d);
-                    let frames = d.frames();
-                    let mut bad = false;
-                    let mut mask = 0u64;
-                    for f in frames {
-                        bad |= f.checksum == palisade_wire::ChecksumStatus::BadIp
-                            || f.checksum == palisade_wire::ChecksumStatus::BadL4;
-                        mask |= 1u64 << owners.of(f);
-                    }
-                    let primary = frames.first().map_or(0, |f| owners.of(f));
-                    csum.observe(!frames.is_empty(), bad);
-                    if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
-                        route.set_validate_checksums(false);
-                    }
-                    (mask | 1u64 << primary, primary)
-                }
-            };
+            // The owner from the first headers when that is certain, else
+            // from a full decode (route.rs).
+            let (mask, primary) = router.route(&mut csum, p.linktype, p.data, p.wire_len);
             // Memory-mapped inputs are handed over by reference. The
             // mapping of an input is learnt after its first packet (the
             // packet borrows the input set) and re-learnt if the input was

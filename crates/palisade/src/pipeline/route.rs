@@ -17,7 +17,10 @@
 //! because it must read exactly the fields the decoder would, stop at the
 //! first doubt, and cost a few nanoseconds.
 
-use palisade_wire::Addr;
+use super::worker::Owners;
+use super::{ChecksumAuto, CHECKSUM_SAMPLE};
+use crate::config::ChecksumMode;
+use palisade_wire::{Addr, ChecksumStatus, DecodedPacket, Decoder, DecoderConfig, Link};
 
 /// What the fast path needs to know of the decoder's configuration.
 #[derive(Clone, Debug)]
@@ -54,6 +57,71 @@ impl FastFrame {
     /// The worker hash of the frame (tunnel id 0: the outermost frame).
     pub fn hash(&self) -> u64 {
         palisade_flow::key::worker_hash_of(&self.src, &self.dst, self.vlan0, 0)
+    }
+}
+
+/// Which workers a packet concerns, as the dispatching reader finds it: the
+/// fast path when it is sure; otherwise a full decode, whose frames may
+/// concern several workers (a tunnelled packet: the mirror session's owner
+/// and the inner flow's). While the auto checksum mode samples, every
+/// packet takes the full decode, which validates checksums for the sample.
+pub(crate) struct Router {
+    cfg: RouteConfig,
+    decoder: Decoder,
+    owners: Owners,
+}
+
+impl Router {
+    /// A router for the decoder configuration the workers use.
+    pub(crate) fn new(dec: &DecoderConfig, checksums: ChecksumMode, owners: Owners) -> Router {
+        Router {
+            cfg: RouteConfig {
+                vxlan_ports: dec.vxlan_ports.clone(),
+                tzsp_port: dec.tzsp_port,
+                decode_tunnels: dec.decode_tunnels,
+            },
+            // validates only while the auto mode samples; the workers
+            // validate for real
+            decoder: Decoder::new(DecoderConfig {
+                validate_checksums: checksums == ChecksumMode::Auto,
+                ..dec.clone()
+            }),
+            owners,
+        }
+    }
+
+    /// (bit mask of the workers concerned, the primary worker: the one that
+    /// reports the packet's decode anomalies). Feeds `csum`'s sample.
+    pub(crate) fn route(
+        &mut self,
+        csum: &mut ChecksumAuto,
+        linktype: u32,
+        data: &[u8],
+        wire_len: u32,
+    ) -> (u64, usize) {
+        let sampling = csum.mode == ChecksumMode::Auto && csum.sampled < CHECKSUM_SAMPLE;
+        if !sampling {
+            if let Some(f) = fast_frame(&self.cfg, linktype, data) {
+                let o = self.owners.of_hash(f.hash());
+                return (1u64 << o, o);
+            }
+        }
+        let mut d = DecodedPacket::default();
+        self.decoder
+            .decode(Link::from_linktype(linktype), data, wire_len, &mut d);
+        let frames = d.frames();
+        let mut bad = false;
+        let mut mask = 0u64;
+        for f in frames {
+            bad |= f.checksum == ChecksumStatus::BadIp || f.checksum == ChecksumStatus::BadL4;
+            mask |= 1u64 << self.owners.of(f);
+        }
+        let primary = frames.first().map_or(0, |f| self.owners.of(f));
+        csum.observe(!frames.is_empty(), bad);
+        if csum.mode == ChecksumMode::Auto && csum.sampled == CHECKSUM_SAMPLE {
+            self.decoder.set_validate_checksums(false);
+        }
+        (mask | 1u64 << primary, primary)
     }
 }
 
