@@ -72,8 +72,16 @@ impl PrefilterBuilder {
     fn build_buckets(&self) -> Result<Option<Prefilter>, String> {
         let mut order: Vec<usize> = (0..self.patterns.len()).collect();
         order.sort_by(|&a, &b| self.patterns[a].cmp(&self.patterns[b]));
-        let mut buckets = Vec::with_capacity(order.len().div_ceil(PACKED_MAX));
-        for chunk in order.chunks(PACKED_MAX) {
+        // As few buckets as fit, of equal size: 66 patterns as 33 + 33,
+        // not 64 + 2. A full bucket's Teddy puts four patterns behind each
+        // of its 16 fingerprint bits and confirms far more often (ET Open's
+        // 66 to-client stream patterns: 683 MB/s as 64 + 2, 2,114 as
+        // 33 + 33 on random bytes; smaller buckets than needed measured no
+        // better).
+        let k = order.len().div_ceil(PACKED_MAX);
+        let per = order.len().div_ceil(k);
+        let mut buckets = Vec::with_capacity(k);
+        for chunk in order.chunks(per) {
             let mut b = PrefilterBuilder::default();
             for &i in chunk {
                 if let (Some(p), Some(sigs)) = (self.patterns.get(i), self.sigs.get(i)) {
