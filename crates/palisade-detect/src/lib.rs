@@ -16,6 +16,7 @@ pub mod header;
 pub mod keywords;
 pub mod packet;
 pub mod payload;
+pub mod portmap;
 pub mod prefilter;
 pub mod registry;
 pub mod ruleset;

@@ -489,8 +489,8 @@ pub struct PortPrefilterBuilder {
 #[derive(Default)]
 struct Half {
     any: PrefilterBuilder,
-    by_dport: std::collections::HashMap<u16, PrefilterBuilder>,
-    by_sport: std::collections::HashMap<u16, PrefilterBuilder>,
+    by_dport: crate::portmap::PortMap<PrefilterBuilder>,
+    by_sport: crate::portmap::PortMap<PrefilterBuilder>,
 }
 
 fn port_count(p: &palisade_rules::PortSet) -> usize {
@@ -529,8 +529,8 @@ impl Half {
     fn build(self, max_len: &mut usize) -> Result<BuiltHalf, String> {
         let any = self.any.build()?;
         *max_len = (*max_len).max(any.as_ref().map_or(0, |p| p.max_len()));
-        let mut by = |m: std::collections::HashMap<u16, PrefilterBuilder>| -> Result<std::collections::HashMap<u16, Prefilter>, String> {
-            let mut out = std::collections::HashMap::new();
+        let mut by = |m: crate::portmap::PortMap<PrefilterBuilder>| -> Result<crate::portmap::PortMap<Prefilter>, String> {
+            let mut out = crate::portmap::PortMap::default();
             for (port, b) in m {
                 if let Some(p) = b.build()? {
                     *max_len = (*max_len).max(p.max_len());
@@ -585,8 +585,8 @@ impl PortPrefilterBuilder {
 
 struct BuiltHalf {
     any: Option<Prefilter>,
-    by_dport: std::collections::HashMap<u16, Prefilter>,
-    by_sport: std::collections::HashMap<u16, Prefilter>,
+    by_dport: crate::portmap::PortMap<Prefilter>,
+    by_sport: crate::portmap::PortMap<Prefilter>,
 }
 
 /// Built per-direction, per-port prefilters.

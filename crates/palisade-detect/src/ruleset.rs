@@ -103,8 +103,8 @@ impl LoadReport {
 /// Signatures without a fast pattern, indexed by port.
 #[derive(Default)]
 pub(crate) struct PortIndex {
-    by_dport: HashMap<u16, Vec<SigIdx>>,
-    by_sport: HashMap<u16, Vec<SigIdx>>,
+    by_dport: crate::portmap::PortMap<Vec<SigIdx>>,
+    by_sport: crate::portmap::PortMap<Vec<SigIdx>>,
     any: Vec<SigIdx>,
 }
 

@@ -3,7 +3,7 @@
 //! stats record reports.
 
 use palisade_proto::{AppFlow, Expectation, FlowEnd, Transport};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Announced flows kept per worker; the oldest goes first.
@@ -82,7 +82,9 @@ impl AppStats {
 /// A worker's app-layer state.
 #[derive(Default)]
 pub struct WorkerApp {
-    flows: HashMap<u64, AppFlow>,
+    /// By flow id (hashbrown's seeded hasher, as in the flow table: a
+    /// lookup per packet).
+    flows: hashbrown::HashMap<u64, AppFlow>,
     expected: Vec<Expected>,
     /// Describes login attempts to the detectors (when they run).
     pub login: Option<std::sync::Arc<crate::pipeline::detectors::LoginCheck>>,

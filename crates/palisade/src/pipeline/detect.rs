@@ -76,7 +76,10 @@ impl DetectShared {
 pub struct WorkerDetect {
     shared: Arc<DetectShared>,
     thread: DetectThread,
-    flows: HashMap<u64, FlowDetect>,
+    /// By flow id; hashbrown's randomly seeded hasher (as the flow
+    /// table's): a lookup per packet, and SipHash was a visible share of
+    /// it.
+    flows: hashbrown::HashMap<u64, FlowDetect>,
     pool: Vec<FlowDetect>,
     alerts: Vec<Alert>,
     /// Alerts per signature index (of the current rule set).
@@ -128,7 +131,7 @@ impl WorkerDetect {
         WorkerDetect {
             thread: DetectThread::new(&shared.rules),
             shared,
-            flows: HashMap::new(),
+            flows: hashbrown::HashMap::new(),
             pool: Vec::new(),
             alerts: Vec::new(),
             per_sig: HashMap::new(),
