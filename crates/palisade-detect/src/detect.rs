@@ -214,7 +214,7 @@ impl DetectThread {
     }
 }
 
-fn l4_class(proto: u8) -> u8 {
+pub(crate) fn l4_class(proto: u8) -> u8 {
     match proto {
         6 => PROTO_TCP,
         17 => PROTO_UDP,

@@ -237,6 +237,22 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 ];
 
 /// Compiles one rule.
+/// `ip_proto:N` pins the protocol: the rule joins only that protocol's
+/// class group, so it is not evaluated for every packet of the others (ET
+/// Open's `alert ip ... (ip_proto:41; ...)` was a full evaluation for every
+/// TCP and UDP packet leaving the home network). A rule left with no class
+/// (`tcp` and `ip_proto:17`) could never match, and joins no group.
+fn narrow_classes_by_ip_proto(sig: &mut Signature) {
+    use crate::keywords::ip_proto::IpProtoOp;
+    for h in &sig.header {
+        if let HeaderMatch::IpProto(p) = h {
+            if matches!(p.op, IpProtoOp::Eq) {
+                sig.proto.classes &= crate::detect::l4_class(p.proto);
+            }
+        }
+    }
+}
+
 pub fn compile<'a>(
     rule: &'a Rule,
     index: u32,
@@ -602,6 +618,7 @@ pub fn compile<'a>(
     sig.buffers = used_buffers;
     sig.fast_pattern = choose_fast_pattern(&sig);
     sig.kind = classify(&sig);
+    narrow_classes_by_ip_proto(&mut sig);
     check_consistency(&sig, rule)?;
     Ok(sig)
 }

@@ -676,6 +676,19 @@ pub fn run(mut opts: ScanOptions) -> Result<ScanReport> {
     if let (Some(a), Some(m)) = (&app_stats, report_stats.as_object_mut()) {
         m.insert("app_layer".into(), a.to_json());
     }
+    if let (Some(d), Some(m)) = (&detect_stats, report_stats.as_object_mut()) {
+        // Suricata's `detect` stats section, plus the engine's own work
+        m.insert(
+            "detect".into(),
+            serde_json::json!({
+                "alert": d.alerts,
+                "alerts_suppressed": d.suppressed,
+                "signatures_evaluated": d.evaluated,
+                "signatures_matched": d.matched,
+                "stream_candidates_dropped": d.pending_dropped,
+            }),
+        );
+    }
     if !live.is_empty() {
         // Suricata's names for the kernel's counters of a live capture
         if let Some(c) = report_stats
