@@ -148,6 +148,8 @@ pub struct GreListener {
     local: IpAddr,
     name: String,
     buf: Box<[u8]>,
+    /// Receives with SO_RCVTIMEO set once per wait, not per packet.
+    rx: crate::recv::TimedRecv,
     stats: LiveStats,
 }
 
@@ -191,6 +193,7 @@ impl GreListener {
             local,
             name,
             buf: vec![0; DATAGRAM_BUFFER].into_boxed_slice(),
+            rx: crate::recv::TimedRecv::default(),
             stats: LiveStats::default(),
         })
     }
@@ -216,15 +219,9 @@ impl LiveSource for GreListener {
     fn next(&mut self, timeout: Duration) -> Result<Option<LivePacket<'_>>> {
         let deadline = Instant::now() + timeout;
         let (n, sender) = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() && timeout > Duration::ZERO {
+            if Instant::now() >= deadline && timeout > Duration::ZERO {
                 return Ok(None);
             }
-            // a zero read timeout means "block forever" to the socket
-            let wait = left.max(Duration::from_millis(1));
-            self.sock
-                .set_read_timeout(Some(wait))
-                .map_err(|e| Error::os("setsockopt(SO_RCVTIMEO)", &self.name, e))?;
             // IPv6: room for the header put in front
             let off = if self.local.is_ipv4() {
                 0
@@ -234,12 +231,9 @@ impl LiveSource for GreListener {
             let Some(room) = self.buf.get_mut(off..) else {
                 return Ok(None); // the buffer is larger than the header
             };
-            let (n, from) = match self.sock.recv_from(room) {
-                Ok(r) => r,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Ok(None)
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            let (n, from) = match self.rx.recv_from(&self.sock, room, timeout) {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(None),
                 Err(e) => return Err(Error::os("recvfrom", &self.name, e)),
             };
             let got = self.buf.get(off..off + n).unwrap_or_default();

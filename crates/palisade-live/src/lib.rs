@@ -75,6 +75,7 @@ pub mod bpf;
 mod error;
 pub mod gre;
 pub mod mirror;
+mod recv;
 mod ring;
 mod spec;
 

@@ -157,6 +157,8 @@ pub struct MirrorListener {
     kind: MirrorKind,
     local: SocketAddr,
     buf: Box<[u8]>,
+    /// Receives with SO_RCVTIMEO set once per wait, not per packet.
+    rx: crate::recv::TimedRecv,
     stats: LiveStats,
 }
 
@@ -190,6 +192,7 @@ impl MirrorListener {
             kind,
             local,
             buf: vec![0; DATAGRAM_BUFFER].into_boxed_slice(),
+            rx: crate::recv::TimedRecv::default(),
             stats: LiveStats::default(),
         })
     }
@@ -209,21 +212,12 @@ impl LiveSource for MirrorListener {
     fn next(&mut self, timeout: Duration) -> Result<Option<LivePacket<'_>>> {
         let deadline = Instant::now() + timeout;
         let (n, sender) = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() && timeout > Duration::ZERO {
+            if Instant::now() >= deadline && timeout > Duration::ZERO {
                 return Ok(None);
             }
-            // a zero read timeout means "block forever" to the socket
-            let wait = left.max(Duration::from_millis(1));
-            self.sock
-                .set_read_timeout(Some(wait))
-                .map_err(|e| Error::os("setsockopt(SO_RCVTIMEO)", &self.local.to_string(), e))?;
-            let (n, sender) = match self.sock.recv_from(&mut self.buf) {
-                Ok(r) => r,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Ok(None)
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            let (n, sender) = match self.rx.recv_from(&self.sock, &mut self.buf, timeout) {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(None),
                 // an ICMP error for an earlier send; nothing to do with receiving
                 Err(e) if e.kind() == ErrorKind::ConnectionRefused => continue,
                 Err(e) => return Err(Error::os("recvfrom", &self.local.to_string(), e)),
