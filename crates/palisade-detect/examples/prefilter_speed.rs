@@ -18,15 +18,7 @@ fn main() {
         "{} rules loaded in {:.2} s",
         report.loaded, report.build_seconds
     );
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let random: Vec<u8> = (0..16 << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let random = palisade_detect::prefilter::pseudo_random_bytes(16 << 20);
     let text: Vec<u8> = b"GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\n\r\n{\"temp\": 21.5, \"device\": \"sensor-0042\"}\n"
         .iter()
         .cycle()

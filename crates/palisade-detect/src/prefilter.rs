@@ -434,19 +434,26 @@ const BUCKETS_UNCHECKED: usize = 4;
 /// ordinary HTTP), the one set that runs slower bucketed.
 const MAX_PROBE_CANDIDATES: usize = 256;
 
-/// Matches the packed searchers of `buckets` find on a fixed
-/// 16 KiB probe: 8 KiB of pseudo-random bytes (binary payloads, video) and
-/// 8 KiB of HTTP-like text.
-fn probe_candidates(buckets: &[Prefilter]) -> usize {
+/// `n` bytes of a fixed xorshift sequence: the same on every build, for
+/// the probe below and for measuring scan speed over binary-like input
+/// (`examples/prefilter_speed`).
+pub fn pseudo_random_bytes(n: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut probe: Vec<u8> = (0..8192)
+    (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x as u8
         })
-        .collect();
+        .collect()
+}
+
+/// Matches the packed searchers of `buckets` find on a fixed
+/// 16 KiB probe: 8 KiB of pseudo-random bytes (binary payloads, video) and
+/// 8 KiB of HTTP-like text.
+fn probe_candidates(buckets: &[Prefilter]) -> usize {
+    let mut probe = pseudo_random_bytes(8192);
     probe.extend(
         b"GET /index.html HTTP/1.1\r\nHost: camera.local\r\nUser-Agent: Mozilla/5.0 \
           (X11; Linux x86_64)\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n\

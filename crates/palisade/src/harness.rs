@@ -283,11 +283,7 @@ pub fn sensor(data: &[u8]) {
     };
     let linktype = [1, 101, 113, 276, 228, 229, 0, 12][usize::from(lt & 7)];
     let dcfg = palisade_wire::DecoderConfig::default();
-    let route = crate::pipeline::route::RouteConfig {
-        vxlan_ports: dcfg.vxlan_ports.clone(),
-        tzsp_port: dcfg.tzsp_port,
-        decode_tunnels: dcfg.decode_tunnels,
-    };
+    let route = crate::pipeline::route::RouteConfig::of_decoder(&dcfg);
     let mut dec = palisade_wire::Decoder::new(dcfg);
     let pairs =
         crate::pipeline::capture::packet_pairs(&mut dec, &route, linktype, pkt, pkt.len() as u32);

@@ -514,11 +514,7 @@ impl State {
         const MB: u64 = 1024 * 1024;
         State {
             sources,
-            route: super::route::RouteConfig {
-                vxlan_ports: decoder.vxlan_ports.clone(),
-                tzsp_port: decoder.tzsp_port,
-                decode_tunnels: decoder.decode_tunnels,
-            },
+            route: super::route::RouteConfig::of_decoder(&decoder),
             decoder: Decoder::new(DecoderConfig {
                 validate_checksums: false,
                 ..decoder

@@ -33,6 +33,17 @@ pub struct RouteConfig {
     pub decode_tunnels: bool,
 }
 
+impl RouteConfig {
+    /// The fields of the decoder's configuration the fast path follows.
+    pub fn of_decoder(dec: &DecoderConfig) -> RouteConfig {
+        RouteConfig {
+            vxlan_ports: dec.vxlan_ports.clone(),
+            tzsp_port: dec.tzsp_port,
+            decode_tunnels: dec.decode_tunnels,
+        }
+    }
+}
+
 /// The single frame of a packet, as its owner is computed: source and
 /// destination address, outermost VLAN id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +86,7 @@ impl Router {
     /// A router for the decoder configuration the workers use.
     pub(crate) fn new(dec: &DecoderConfig, checksums: ChecksumMode, owners: Owners) -> Router {
         Router {
-            cfg: RouteConfig {
-                vxlan_ports: dec.vxlan_ports.clone(),
-                tzsp_port: dec.tzsp_port,
-                decode_tunnels: dec.decode_tunnels,
-            },
+            cfg: RouteConfig::of_decoder(dec),
             // validates only while the auto mode samples; the workers
             // validate for real
             decoder: Decoder::new(DecoderConfig {
